@@ -1,0 +1,3 @@
+from fwload.cli.main import main
+
+main()

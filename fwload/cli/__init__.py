@@ -1,0 +1,1 @@
+"""The ``fwload`` command line: one module per subcommand, registered on `app`."""

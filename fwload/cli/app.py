@@ -1,0 +1,57 @@
+"""The typer application every subcommand module registers on, and the error funnel."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import typer
+from rich.console import Console
+
+from fwload.errors import FwloadError
+from fwload.status import ExitStatus
+
+app = typer.Typer(
+    name="fwload",
+    help="Load tests and capacity reports for Funkwhale on Kubernetes (built on Locust).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+console = Console(stderr=True)
+"""Progress and messages go to stderr; stdout keeps what scripts read (a run directory)."""
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def fail(error: FwloadError) -> typer.Exit:
+    """Print one error with its fix and return the exit to raise."""
+    console.print(f"[bold red]fwload: error:[/] {error.problem}", highlight=False)
+    if error.fix:
+        console.print(f"  [bold]fix:[/] {error.fix}", highlight=False)
+    return typer.Exit(code=int(error.status))
+
+
+def handles_errors(func: F) -> F:
+    """Turn `FwloadError` into one message and its exit code; Ctrl-C into 130."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except FwloadError as error:
+            raise fail(error) from None
+        except KeyboardInterrupt:
+            console.print("fwload: interrupted")
+            raise typer.Exit(code=int(ExitStatus.INTERRUPTED)) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def stdout_line(text: str) -> None:
+    """Write a line scripts can read (e.g. the run directory) to stdout."""
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()

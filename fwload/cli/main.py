@@ -1,0 +1,21 @@
+"""Entry point of the ``fwload`` console script."""
+
+from __future__ import annotations
+
+import importlib
+
+from fwload.cli.app import app
+
+SUBCOMMAND_MODULES = (
+    "fwload.cli.fixtures",
+)
+
+
+def main() -> None:
+    for module in SUBCOMMAND_MODULES:
+        importlib.import_module(module)
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,168 @@
+"""The run directory format: the contract between running a test and analysing it.
+
+A run directory (``reports/<run-id>/``) is written while the test runs and read, alone,
+by the analysis. Every file below is append-only while the run is going, flushed about
+once a second, so a killed run leaves everything up to its last seconds on disk.
+
+Times are Unix epoch seconds (float, UTC). Latencies are **milliseconds** as measured
+(never rounded). Sizes are bytes. CPU is millicores. Empty CSV fields mean "not known".
+
+``run.json``
+    Metadata, no secrets: see `RUN_JSON_KEYS`. ``status`` is ``running`` until the run ends
+    cleanly; a run directory still saying ``running`` after the fact is a truncated run.
+``scenario.yaml``
+    The resolved scenario (passwords and tokens masked).
+``requests.csv``  (`REQUEST_COLUMNS`)
+    One row per HTTP request any virtual user made.
+      ts           request start
+      group        request group (`REQUEST_GROUPS`), e.g. ``browse``
+      name         Locust's request name (path template), e.g. ``/api/v1/tracks/``
+      method       HTTP method
+      status       HTTP status, 0 when no response arrived
+      response_ms  exact response time in milliseconds (whole body read, except streams:
+                   see streams.csv)
+      bytes        response body bytes received
+      error_kind   "" when the request succeeded, else one of `ERROR_KINDS`
+      error        short error text ("" when ok); never contains credentials
+      user_class   the Locust user class name
+      worker       "local", or the Locust worker index for distributed runs
+``imports.csv``  (`IMPORT_COLUMNS`)
+    One row per upload whose import was waited for.
+      ts           when the upload POST was answered 201 (the import was accepted)
+      upload       upload uuid (or "" when the POST itself failed)
+      outcome      one of `IMPORT_OUTCOMES`
+      wait_ms      accepted -> final status seen (or -> giving up, for ``timeout``)
+      polls        list polls made while waiting
+      fixture      the kind of file uploaded: ``valid`` or a deliberate bad kind
+                   (``untagged``, ``no_artist``, ``corrupt``, ``duplicate``)
+      format       file extension (mp3, ogg, flac)
+      bytes        uploaded file size
+      user_class, worker
+``streams.csv``  (`STREAM_COLUMNS`)
+    One row per audio fetch through a listen URL.
+      ts           request start
+      track        track id (integer, as in the API)
+      status       HTTP status (200, 206, ...)
+      ttfb_ms      time to the first body byte
+      total_ms     time to the last body byte
+      bytes        body bytes read
+      range        the Range header sent ("" for none), e.g. ``bytes=0-65535``
+      error_kind   as in requests.csv
+      user_class, worker
+``resources.csv``  (`RESOURCE_COLUMNS`)
+    One row per container (or local process group) per collector sample.
+      ts, source (``kubernetes`` | ``processes``), component, pod, container, node
+      cpu_m                 CPU use in millicores over the last interval
+      memory_bytes          memory the limit is compared with (working set / memcg charge)
+      memory_anon_bytes     the part that cannot be reclaimed (anonymous / RSS), if known
+      memory_peak_bytes     peak charge since start, if known (cgroup max usage)
+      cpu_request_m, cpu_limit_m, memory_request_bytes, memory_limit_bytes
+                            the live requests and limits ("" when none is set)
+      restarts              container restart count (cumulative)
+      oom_kills             OOM kills seen for this container (cumulative)
+      throttled_periods, periods, throttled_s
+                            CFS throttling counters (cumulative), if known
+      respawns              worker processes that replaced a dead one (cumulative)
+      phase, ready          pod phase, container readiness (``true``/``false``)
+      stage                 the load stage at sampling time
+``events.jsonl``
+    One JSON object per line: ``{"ts": ..., "type": ..., ...}``; types in `EVENT_TYPES`.
+``locust/``
+    Locust's own CSV, HTML and JSON outputs.
+``verdict.json``, ``junit.xml``, ``summary.md``, ``report.html``
+    Written by the analysis (``fwload report``).
+"""
+
+from __future__ import annotations
+
+FORMAT = "fwload-run/1"
+
+RUN_JSON = "run.json"
+SCENARIO_YAML = "scenario.yaml"
+REQUESTS_CSV = "requests.csv"
+IMPORTS_CSV = "imports.csv"
+STREAMS_CSV = "streams.csv"
+RESOURCES_CSV = "resources.csv"
+EVENTS_JSONL = "events.jsonl"
+LOCUST_DIR = "locust"
+
+REQUEST_COLUMNS = (
+    "ts", "group", "name", "method", "status", "response_ms", "bytes",
+    "error_kind", "error", "user_class", "worker",
+)
+IMPORT_COLUMNS = (
+    "ts", "upload", "outcome", "wait_ms", "polls", "fixture", "format", "bytes",
+    "user_class", "worker",
+)
+STREAM_COLUMNS = (
+    "ts", "track", "status", "ttfb_ms", "total_ms", "bytes", "range", "error_kind",
+    "user_class", "worker",
+)
+RESOURCE_COLUMNS = (
+    "ts", "source", "component", "pod", "container", "node",
+    "cpu_m", "memory_bytes", "memory_anon_bytes", "memory_peak_bytes",
+    "cpu_request_m", "cpu_limit_m", "memory_request_bytes", "memory_limit_bytes",
+    "restarts", "oom_kills", "throttled_periods", "periods", "throttled_s", "respawns",
+    "phase", "ready", "stage",
+)
+
+CSV_FILES = {
+    REQUESTS_CSV: REQUEST_COLUMNS,
+    IMPORTS_CSV: IMPORT_COLUMNS,
+    STREAMS_CSV: STREAM_COLUMNS,
+    RESOURCES_CSV: RESOURCE_COLUMNS,
+}
+
+REQUEST_GROUPS = (
+    "instance",   # nodeinfo, instance settings, rate-limit
+    "auth",       # registration, app token creation, session login, users/me
+    "library",    # library create / list
+    "upload",     # upload POST
+    "import_poll",  # polling the upload list while waiting for an import
+    "browse",     # tracks / albums / artists lists and details
+    "search",
+    "listen",     # audio through listen_url
+    "favorites",
+    "playlists",
+    "history",    # listening history
+    "subsonic",
+)
+
+ERROR_KINDS = (
+    "http",        # an HTTP error status not covered below (4xx/5xx)
+    "timeout",     # no (complete) answer within the client timeout
+    "connection",  # refused, reset, DNS, TLS: no HTTP answer at all
+    "throttled",   # 429, or Funkwhale's throttled login (500 + X-RateLimit-Remaining: 0)
+    "proxy",       # 502 / 503 / 504 from the reverse proxy
+    "unexpected",  # an answer with an expected status but a body the user could not use
+)
+
+IMPORT_OUTCOMES = ("finished", "skipped", "errored", "timeout", "failed")
+"""``timeout``: still pending at the user's deadline; ``failed``: the upload or a poll
+failed, so the import could not be followed."""
+
+EVENT_TYPES = (
+    "run_start",         # {scenario, host, users, workers}
+    "readiness",         # {ready: bool, seconds, detail, components: {...}}
+    "startup_failure",   # {component, detail}: dead or never ready before the load
+    "stage",             # {stage, users, spawn_rate}: the load shape moved to a new stage
+    "restart",           # {component, pod, container, restarts, reason}
+    "oom_kill",          # {component, pod, container, count, source}
+    "respawn",           # {component, count, detail}: worker process replaced
+    "throttled",         # {group, count, retry_after_s, scope}: 429s in the last second
+    "abort",             # {rule, observed, detail}: an abort rule stopped the run
+    "gap",               # {source, detail}: the collector could not sample
+    "collector_notice",  # {source, detail}: something the collector cannot see, once
+    "stats_reset",       # the stats were reset from the web UI
+    "worker_missing",    # {worker, detail}: a worker never delivered its final rows
+    "run_end",           # {status, counts}
+)
+
+RUN_JSON_KEYS = (
+    "format", "run_id", "status", "started_at", "ended_at", "host", "target",
+    "scenario", "locust", "fwload_version", "collector", "machine", "readiness",
+    "counts", "exit_code",
+)
+"""``status``: ``running`` | ``complete`` | ``aborted`` | ``not_ready``.
+``counts``: rows written per CSV file, set when the run ends (a mismatch with the files
+means the run directory was cut short)."""

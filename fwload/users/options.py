@@ -1,0 +1,79 @@
+"""Per-class options of the Locust user classes, as pydantic models.
+
+Kept apart from the user classes so that validating a scenario never imports Locust
+(importing Locust monkey-patches the standard library with gevent).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from fwload.units import Duration
+
+AudioFormat = Literal["mp3", "ogg", "flac"]
+
+
+class _Options(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    wait: tuple[Duration, Duration] = Field(
+        (1.0, 3.0), description="Think time between two tasks: [min, max] seconds, drawn uniformly."
+    )
+
+    @model_validator(mode="after")
+    def _wait_ordered(self) -> _Options:
+        if self.wait[0] > self.wait[1]:
+            raise ValueError(f"wait: min {self.wait[0]} s is above max {self.wait[1]} s")
+        return self
+
+
+class ListenerOptions(_Options):
+    """A person browsing the library and playing tracks."""
+
+    range_bytes: Annotated[int, Field(gt=0)] = Field(
+        262_144, description="Bytes asked for in each Range request while streaming a track."
+    )
+    max_stream_bytes: Annotated[int, Field(gt=0)] | None = Field(
+        None, description="Stop reading a track after this many bytes (default: play it whole)."
+    )
+    listen_token: bool = Field(
+        False,
+        description="Authenticate audio with ?token=<tokens.listen> as the web player's <audio> does, "
+        "instead of the Authorization header.",
+    )
+    favorite_ratio: Annotated[float, Field(ge=0, le=1)] = Field(
+        0.2, description="Share of played tracks the listener also favorites."
+    )
+    search_ratio: Annotated[float, Field(ge=0, le=1)] = Field(
+        0.3, description="Share of iterations that start with a search instead of browsing."
+    )
+
+
+class UploaderOptions(_Options):
+    """A person adding tracks to their library and playing them once imported."""
+
+    import_timeout: Duration = Field(
+        60.0, gt=0, description="Give up waiting for an import after this long (real 1.4 leaves "
+        "untagged files pending forever)."
+    )
+    poll_interval: Duration = Field(1.0, gt=0, description="Seconds between two polls of the upload list.")
+    bad_files: Annotated[float, Field(ge=0, le=1)] = Field(
+        0.0, description="Share of uploads that use a deliberately bad fixture (untagged, no artist, "
+        "corrupt, duplicate)."
+    )
+    formats: tuple[AudioFormat, ...] = Field(
+        ("mp3", "ogg", "flac"), min_length=1, description="Audio formats to upload."
+    )
+    stream_after_import: bool = Field(True, description="Play each finished upload once.")
+    range_bytes: Annotated[int, Field(gt=0)] = Field(
+        262_144, description="Bytes asked for in each Range request when playing an upload."
+    )
+
+
+USER_CLASS_OPTIONS: dict[str, type[_Options]] = {
+    "Listener": ListenerOptions,
+    "Uploader": UploaderOptions,
+}
+"""Every user class a scenario may name, with the model of its options."""
