@@ -24,9 +24,10 @@ def parse_duration(value: object) -> float:
         raise ValueError("a duration must be a number of seconds or a string like '30s', '2m', '500ms'")
     if isinstance(value, int | float):
         seconds = float(value)
-    elif isinstance(value, str) and _DURATION.match(value.strip().replace(" ", "")):
+    elif isinstance(value, str) and _DURATION.match(value.strip().replace(" ", "").removeprefix("-")):
         text = value.strip().replace(" ", "")
-        seconds = sum(float(n) * _SECONDS[u] for n, u in _DURATION_PART.findall(text))
+        sign = -1.0 if text.startswith("-") else 1.0
+        seconds = sign * sum(float(n) * _SECONDS[u] for n, u in _DURATION_PART.findall(text))
     elif isinstance(value, str) and re.fullmatch(r"-?\d+(\.\d+)?", value.strip()):
         seconds = float(value)
     else:

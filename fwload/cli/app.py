@@ -21,6 +21,13 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
+
+
+@app.callback()
+def fwload_main() -> None:
+    """Load tests and capacity reports for Funkwhale on Kubernetes (built on Locust)."""
+
+
 console = Console(stderr=True)
 """Progress and messages go to stderr; stdout keeps what scripts read (a run directory)."""
 

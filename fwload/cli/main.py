@@ -7,7 +7,12 @@ import importlib
 from fwload.cli.app import app
 
 SUBCOMMAND_MODULES = (
+    "fwload.cli.demo",
+    "fwload.cli.run",
     "fwload.cli.fixtures",
+    "fwload.cli.standin",
+    "fwload.cli.k8s",
+    "fwload.cli.users",
 )
 
 

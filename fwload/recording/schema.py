@@ -69,6 +69,8 @@ Times are Unix epoch seconds (float, UTC). Latencies are **milliseconds** as mea
     One JSON object per line: ``{"ts": ..., "type": ..., ...}``; types in `EVENT_TYPES`.
 ``locust/``
     Locust's own CSV, HTML and JSON outputs.
+``progress.json``
+    Live figures rewritten every second while the run goes (for progress lines); not data.
 ``verdict.json``, ``junit.xml``, ``summary.md``, ``report.html``
     Written by the analysis (``fwload report``).
 """
@@ -85,6 +87,7 @@ STREAMS_CSV = "streams.csv"
 RESOURCES_CSV = "resources.csv"
 EVENTS_JSONL = "events.jsonl"
 LOCUST_DIR = "locust"
+PROGRESS_JSON = "progress.json"
 
 REQUEST_COLUMNS = (
     "ts", "group", "name", "method", "status", "response_ms", "bytes",
@@ -137,9 +140,10 @@ ERROR_KINDS = (
     "unexpected",  # an answer with an expected status but a body the user could not use
 )
 
-IMPORT_OUTCOMES = ("finished", "skipped", "errored", "timeout", "failed")
+IMPORT_OUTCOMES = ("finished", "skipped", "errored", "timeout", "failed", "unfinished")
 """``timeout``: still pending at the user's deadline; ``failed``: the upload or a poll
-failed, so the import could not be followed."""
+failed, so the import could not be followed; ``unfinished``: the run ended while the user
+was still waiting (before its deadline)."""
 
 EVENT_TYPES = (
     "run_start",         # {scenario, host, users, workers}
@@ -151,6 +155,7 @@ EVENT_TYPES = (
     "respawn",           # {component, count, detail}: worker process replaced
     "throttled",         # {group, count, retry_after_s, scope}: 429s in the last second
     "abort",             # {rule, observed, detail}: an abort rule stopped the run
+    "pacing_shortfall",  # {target, achieved, detail}: the users could not keep the offered rate
     "gap",               # {source, detail}: the collector could not sample
     "collector_notice",  # {source, detail}: something the collector cannot see, once
     "stats_reset",       # the stats were reset from the web UI

@@ -67,6 +67,10 @@ class UploaderOptions(_Options):
         ("mp3", "ogg", "flac"), min_length=1, description="Audio formats to upload."
     )
     stream_after_import: bool = Field(True, description="Play each finished upload once.")
+    library_privacy: Literal["me", "instance", "everyone"] = Field(
+        "instance", description="Privacy of the uploader's library; 'instance' lets listeners of the "
+        "same pod play what uploaders add."
+    )
     range_bytes: Annotated[int, Field(gt=0)] = Field(
         262_144, description="Bytes asked for in each Range request when playing an upload."
     )

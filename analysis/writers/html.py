@@ -1,0 +1,66 @@
+"""``report.html``: one self-contained page (inline CSS and SVG charts, no network) for people.
+
+Verdict first, then start-up, the load over time, latency per group, the import pipeline,
+streaming, every component against its limits, capacity and the run's metadata. A partial
+run says so at the top.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup
+
+from analysis.percentiles import DEFINITION
+from analysis.writers import charts, views
+from analysis.writers import formatting as fmt
+from analysis.writers.registry import register
+
+if TYPE_CHECKING:
+    from analysis.analyse import RunAnalysis
+
+_ENVIRONMENT = Environment(loader=PackageLoader("analysis.writers", "templates"),
+                           autoescape=select_autoescape(["html", "j2"]), trim_blocks=True, lstrip_blocks=True)
+_ENVIRONMENT.globals["badges"] = {word: css for word, css in
+                                  (("pass", "ok"), ("FAIL", "bad"), ("n/a", "na"), (fmt.WARNING, "warn"))}
+
+
+@register("html", "report.html", "self-contained HTML report with charts")
+def render_html(analysis: RunAnalysis) -> str:
+    has_requests = bool(len(analysis.requests.overall))
+    context = {
+        "a": analysis,
+        "headline": views.headline(analysis),
+        "overview": views.overview(analysis),
+        "partial": [notice for notice in analysis.notices if notice.kind == "partial"],
+        "notices": [notice for notice in analysis.notices if notice.kind != "partial"],
+        "definition": DEFINITION,
+        "precedence": views.PRECEDENCE_TEXT,
+        "startup": views.startup_table(analysis),
+        "checks": views.checks_table(analysis, ("slo", "resource")),
+        "groups": views.group_table(analysis),
+        "endpoints": views.endpoint_table(analysis),
+        "error_kinds": views.error_kind_table(analysis),
+        "top_errors": views.top_errors_table(analysis),
+        "imports": views.imports_table(analysis),
+        "streams": views.streams_table(analysis),
+        "components": views.components_table(analysis),
+        "incidents": views.incidents_table(analysis),
+        "levels": views.levels_table(analysis),
+        "saturation": views.saturation_table(analysis),
+        "projections": views.projections_table(analysis),
+        "flat": views.flat_projections(analysis),
+        "recommendations": views.recommendations_table(analysis),
+        "metadata": views.metadata_table(analysis),
+        "charts": {
+            "overview": Markup(charts.overview_chart(analysis)) if has_requests else None,
+            "groups": Markup(charts.group_latency_chart(analysis)) if has_requests else None,
+            "imports": Markup(charts.imports_chart(analysis)) if not analysis.imports.empty else None,
+            "streams": Markup(charts.streams_chart(analysis)) if analysis.streams.streams else None,
+            "components": {component: Markup(charts.component_chart(analysis, component))
+                           for component in analysis.resources.components},
+            "capacity": Markup(charts.capacity_chart(analysis)) if analysis.capacity.applicable else None,
+        },
+    }
+    return _ENVIRONMENT.get_template("report.html.j2").render(**context)

@@ -1,0 +1,64 @@
+"""``summary.md``: the verdict for a CI job summary (GitHub ``$GITHUB_STEP_SUMMARY``, GitLab).
+
+Start-up failures come first and apart, then every check, then what a reader needs to trust
+them (partial run, throttling), latency per group, resources and capacity in brief.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from analysis.percentiles import DEFINITION
+from fwload.status import ExitStatus
+
+from analysis.writers import formatting as fmt
+from analysis.writers import views
+from analysis.writers.registry import register
+
+if TYPE_CHECKING:
+    from analysis.analyse import RunAnalysis
+
+
+@register("markdown", "summary.md", "the verdict as Markdown, for CI job summaries")
+def render_markdown(analysis: RunAnalysis) -> str:
+    icon = fmt.ICONS[fmt.verdict_word(analysis.status == ExitStatus.SUCCESS)]
+    lines = [f"## {icon} fwload: {views.headline(analysis)}", ""]
+    lines.append(" · ".join(f"**{label}** {value}" for label, value in views.overview(analysis)))
+    lines.append("")
+    for notice in analysis.notices:
+        if notice.kind == "partial":
+            lines += [f"> ⚠️ **Partial run.** {notice.message}", ""]
+    if analysis.startup.failed or analysis.startup.incidents_before_load.shape[0]:
+        lines += ["### Start-up (before the load)", "", *table(views.startup_table(analysis)), ""]
+    lines += ["### Checks", ""]
+    lines += table(views.checks_table(analysis, ("slo", "resource"))) if any(
+        check.kind != "startup" for check in analysis.checks) else ["No SLO or resource check ran."]
+    lines.append("")
+    others = [notice for notice in analysis.notices if notice.kind != "partial"]
+    if others:
+        lines += ["### Notices", ""]
+        lines += [f"- **{notice.kind}**: {notice.message}" + (f" {notice.advice}" if notice.advice else "")
+                  for notice in others]
+        lines.append("")
+    if len(analysis.requests.by_group):
+        lines += ["### Latency per request group", "", *table(views.group_table(analysis)), ""]
+    if len(analysis.resources.summary):
+        lines += ["### Resources", "", *table(views.components_table(analysis)), ""]
+    lines += ["### Capacity", "", analysis.capacity.verdict, ""]
+    first = analysis.capacity.first_saturated
+    for _, row in first.iterrows():
+        lines.append(f"- First to saturate: **{row['component']}** at {row['users']:.0f} users: "
+                     + "; ".join(row["evidence"]))
+    lines += ["", f"<sub>Percentiles: {DEFINITION}. Exit codes: {views.PRECEDENCE_TEXT}. "
+              "Charts and details: report.html in the run directory.</sub>", ""]
+    return "\n".join(lines)
+
+
+def table(content: views.Table) -> list[str]:
+    columns, rows = content
+    return ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns),
+            *("| " + " | ".join(_cell(cell) for cell in row) + " |" for row in rows)]
+
+
+def _cell(text: str) -> str:
+    return fmt.ICONS.get(text, text.replace("|", "\\|").replace("\n", " "))

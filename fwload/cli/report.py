@@ -1,0 +1,91 @@
+"""``fwload report`` and ``fwload compare``: verdicts and reports from run directories alone."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from fwload.cli.app import app, console, handles_errors, stdout_line
+
+
+def _results() -> Console:
+    """Comparison tables are the command's result, so they go to stdout; piped, they keep their width."""
+    return Console() if sys.stdout.isatty() else Console(width=140)
+
+
+def _format_help() -> str:
+    from analysis.writers import available
+
+    return f"Write only this report (repeatable): {', '.join(available())}. Default: all."
+
+
+@app.command()
+@handles_errors
+def report(
+    run_dir: Path = typer.Argument(..., help="A run directory written by `fwload run` (reports/<run-id>/)."),
+    formats: list[str] | None = typer.Option(None, "--format", "-f", help=_format_help()),
+    window: float | None = typer.Option(None, "--window", min=1, help="Width of the time windows in seconds "
+                                 "(default: chosen for about 100 windows)."),
+) -> None:
+    """(Re)build verdict.json, junit.xml, summary.md, report.html and recommendations/ of a run.
+
+    Exits with the verdict: 0 all checks passed, 1 SLO broken, 3 resource check broken,
+    4 target not ready or a component dead before the load (that precedence).
+    """
+    from analysis.outputs import build_outputs
+    from analysis.writers.views import headline
+
+    outputs = build_outputs(run_dir, formats or None, window_s=window)
+    console.print(f"fwload: {headline(outputs.analysis)}", highlight=False)
+    for check in outputs.analysis.checks:
+        if check.passed is False:
+            console.print(f"  [red]failed[/] {check.name}: {check.detail or check.observed}", highlight=False)
+    for path in outputs.files:
+        console.print(f"  wrote {path}", highlight=False)
+    stdout_line(str(run_dir))
+    raise typer.Exit(code=int(outputs.status))
+
+
+@app.command()
+@handles_errors
+def compare(
+    base_run: Path = typer.Argument(..., help="The reference run directory."),
+    new_run: Path = typer.Argument(..., help="The run directory to judge against it."),
+    threshold: str = typer.Option("10%", "--threshold", "-t", help="Relative change that counts as a "
+                                  "regression, e.g. 10% (or 0.1)."),
+) -> None:
+    """Per-group latency and per-component resource deltas between two runs; flags regressions.
+
+    Exits 1 when latency, errors or throughput regressed beyond the threshold, 3 when only
+    resources did, 0 otherwise.
+    """
+    from analysis.analyse import analyse_run
+    from analysis.compare import compare_runs, parse_threshold
+
+    limit = parse_threshold(threshold)
+    comparison = compare_runs(analyse_run(base_run), analyse_run(new_run), limit)
+    table = Table(title=f"{base_run.name} → {new_run.name} (regression: worse by more than {limit:.0%})")
+    for column in ("area", "subject", "metric", "base", "new", "change", ""):
+        table.add_column(column, justify="right" if column in ("base", "new", "change") else "left")
+    for _, row in comparison.deltas.iterrows():
+        mark = "[red]REGRESSION[/]" if row["regression"] else f"[dim]{row['note']}[/]"
+        table.add_row(row["area"], row["subject"], f"{row['metric']} ({row['unit']})", _number(row["base"]),
+                      _number(row["new"]), _change(row["change"]), mark)
+    _results().print(table)
+    count = int(comparison.deltas["regression"].sum()) if len(comparison.deltas) else 0
+    console.print(f"fwload: {count} regression(s) beyond {limit:.0%}", highlight=False)
+    raise typer.Exit(code=int(comparison.status))
+
+
+def _number(value: float) -> str:
+    return "–" if value != value else f"{value:.4g}"
+
+
+def _change(value: float) -> str:
+    if value != value:
+        return "–"
+    return "new" if value == float("inf") else f"{value:+.1%}"

@@ -1,0 +1,33 @@
+"""``fwload run``: a scenario against a target, from checks to verdict (the CI path)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from fwload.cli.app import app, console, handles_errors, stdout_line
+from fwload.launch.run import RunRequest, run
+
+
+@app.command("run")
+@handles_errors
+def run_command(
+    scenario: Path = typer.Argument(..., help="Scenario file, e.g. scenarios/smoke.yaml"),
+    host: str = typer.Option(None, "--host", help="Funkwhale base URL; default: the scenario's, else the local stand-in"),
+    users_file: str = typer.Option(None, "--users-file", help="Accounts file (YAML or CSV); default: register accounts"),
+    namespace: str = typer.Option(None, "--namespace", help="Kubernetes namespace of the target (collector)"),
+    context: str = typer.Option(None, "--context", help="kubeconfig context (collector)"),
+    kubeconfig: str = typer.Option(None, "--kubeconfig", help="kubeconfig file (collector)"),
+    collector: str = typer.Option(None, "--collector", help="auto | kubernetes | processes | none"),
+    processes: int = typer.Option(0, "--processes", min=0, help="Locust worker processes on this machine (0: one process)"),
+    out: Path = typer.Option(Path("reports"), "--out", help="Folder for the run directory"),
+) -> None:
+    """Run a scenario headless, then write the verdict and reports; the exit code is the verdict."""
+    result = run(RunRequest(scenario=scenario, host=host, users_file=users_file, namespace=namespace,
+                            context=context, kubeconfig=kubeconfig, collector=collector, processes=processes,
+                            out=out), console)
+    if result.summary:
+        console.print(result.summary, highlight=False)
+    stdout_line(str(result.run_dir))
+    raise typer.Exit(code=int(result.status))

@@ -1,0 +1,1 @@
+"""Everything fwload knows about Funkwhale's HTTP API: paths, bodies, answers, accounts."""

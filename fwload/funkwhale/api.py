@@ -1,0 +1,243 @@
+"""What Funkwhale 1.4 expects and answers, independent of the HTTP client sending it.
+
+User classes (Locust's FastHttpSession), pre-flight checks and provisioning (requests) all
+build their bodies and read the answers through these functions, so the knowledge of
+fields, statuses and quirks (funkwhale-api.md §11–12) sits in one module.
+"""
+
+from __future__ import annotations
+
+import random
+import secrets
+import string
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+FINAL_IMPORT_STATUSES = frozenset({"finished", "skipped", "errored"})
+"""Real 1.4 leaves untagged or non-audio files ``pending`` forever: always wait with a deadline."""
+
+PLAYABLE_IMPORT_STATUSES = frozenset({"finished", "skipped"})
+
+APP_SCOPES = "read write"
+MAX_PAGE_SIZE = 50
+
+
+class UnexpectedAnswer(Exception):
+    """The server answered with the expected status but a body the user cannot use."""
+
+
+@dataclass(frozen=True, slots=True)
+class TrackRef:
+    """What a listener keeps from a track list item: the API has no track uuid field."""
+
+    id: int
+    listen_url: str
+    title: str = ""
+    artist: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Throttle:
+    retry_after_s: float
+    scope: str
+
+
+# -- accounts and authentication ------------------------------------------------------
+
+_USERNAME_ALPHABET = string.ascii_lowercase + string.digits
+
+
+def new_username(prefix: str = "fwl") -> str:
+    """A username real Funkwhale accepts: ASCII word characters, not a reserved name."""
+    return prefix + "".join(random.choices(_USERNAME_ALPHABET, k=10))
+
+
+def new_password() -> str:
+    """Long, random, not numeric-only and unlike the username (Django's validators)."""
+    return secrets.token_urlsafe(18)
+
+
+def registration_body(username: str, password: str) -> dict[str, str]:
+    return {
+        "username": username,
+        "email": f"{username}@fwload.invalid",
+        "password1": password,
+        "password2": password,
+    }
+
+
+def app_body(name: str = "fwload") -> dict[str, str]:
+    """An application whose ``token`` is the per-account Bearer token (§1.4)."""
+    return {"name": name, "scopes": APP_SCOPES, "redirect_uris": ""}
+
+
+def parse_app_token(body: Any) -> str:
+    token = body.get("token") if isinstance(body, Mapping) else None
+    if not token:
+        raise UnexpectedAnswer("the app creation answer has no 'token' (was the request authenticated?)")
+    return str(token)
+
+
+def parse_listen_token(me: Any) -> str | None:
+    tokens = me.get("tokens") if isinstance(me, Mapping) else None
+    return tokens.get("listen") if isinstance(tokens, Mapping) else None
+
+
+def login_form(username: str, password: str) -> dict[str, str]:
+    """Session login reads ``request.POST``: form-encoded, never JSON (§1.2)."""
+    return {"username": username, "password": password}
+
+
+CSRF_COOKIE = "csrftoken"
+CSRF_HEADER = "X-CSRFToken"
+
+
+# -- libraries and uploads ----------------------------------------------------------
+
+def library_body(name: str, privacy_level: str) -> dict[str, str]:
+    return {"name": name, "description": "fwload load test library", "privacy_level": privacy_level}
+
+
+def upload_fields(library_uuid: str, import_reference: str, filename: str) -> dict[str, str]:
+    """The multipart fields besides ``audio_file``, as the web UI sends them (§2.2)."""
+    return {"library": library_uuid, "import_reference": import_reference, "source": f"upload://{filename}"}
+
+
+def import_poll_params(import_reference: str) -> dict[str, str]:
+    """A pending upload's detail GET is 404 (§2.2): poll the list by import reference."""
+    return {"import_reference": import_reference, "page_size": "1"}
+
+
+def parse_import_state(page: Any) -> tuple[str, Mapping[str, Any] | None]:
+    """``(import_status, upload)`` of the first upload in a poll answer."""
+    results = page.get("results") if isinstance(page, Mapping) else None
+    if not isinstance(results, list):
+        raise UnexpectedAnswer("the upload list answer has no 'results' list")
+    if not results:
+        raise UnexpectedAnswer("the upload list has no upload with this import_reference")
+    upload = results[0]
+    return str(upload.get("import_status", "")), upload
+
+
+def track_of_upload(upload: Mapping[str, Any]) -> TrackRef | None:
+    track = upload.get("track")
+    if not isinstance(track, Mapping) or not track.get("listen_url"):
+        return None
+    return _track_ref(track)
+
+
+# -- browsing ------------------------------------------------------------------------
+
+def tracks_params(page: int, page_size: int = 25) -> dict[str, str]:
+    """User-centric listing: ``playable=true`` hides what the user cannot play (§3.2)."""
+    return {"playable": "true", "page": str(page), "page_size": str(min(page_size, MAX_PAGE_SIZE))}
+
+
+def playable_tracks(page: Any) -> list[TrackRef]:
+    results = page.get("results") if isinstance(page, Mapping) else None
+    if not isinstance(results, list):
+        raise UnexpectedAnswer("the track list answer has no 'results' list")
+    return [_track_ref(t) for t in results if isinstance(t, Mapping) and t.get("listen_url")]
+
+
+def page_count(page: Any, page_size: int) -> int:
+    count = page.get("count", 0) if isinstance(page, Mapping) else 0
+    return max(1, -(-int(count) // page_size))
+
+
+def _track_ref(track: Mapping[str, Any]) -> TrackRef:
+    artist = track.get("artist")
+    return TrackRef(
+        id=int(track["id"]),
+        listen_url=str(track["listen_url"]),
+        title=str(track.get("title") or ""),
+        artist=str(artist.get("name") or "") if isinstance(artist, Mapping) else "",
+    )
+
+
+def search_params(query: str) -> dict[str, str]:
+    return {"q": query}
+
+
+def search_tracks(body: Any) -> list[TrackRef]:
+    tracks = body.get("tracks") if isinstance(body, Mapping) else None
+    if not isinstance(tracks, list):
+        raise UnexpectedAnswer("the search answer has no 'tracks' list")
+    return [_track_ref(t) for t in tracks if isinstance(t, Mapping) and t.get("listen_url")]
+
+
+def track_body(track_id: int) -> dict[str, int]:
+    """Favorites and listenings take the integer track id."""
+    return {"track": track_id}
+
+
+# -- streaming -------------------------------------------------------------------------
+
+def listen_path(listen_url: str, listen_token: str | None = None) -> str:
+    """The audio URL; with ``tokens.listen`` it authenticates like the web player's <audio>."""
+    if not listen_token:
+        return listen_url
+    separator = "&" if "?" in listen_url else "?"
+    return f"{listen_url}{separator}token={listen_token}"
+
+
+def range_header(start: int, length: int) -> str:
+    return f"bytes={start}-{start + length - 1}"
+
+
+def content_range_total(value: str | None) -> int | None:
+    """Total size from ``Content-Range: bytes 0-1023/81223`` (``*`` when unknown)."""
+    if not value or "/" not in value:
+        return None
+    total = value.rsplit("/", 1)[1].strip()
+    return int(total) if total.isdigit() else None
+
+
+AUDIO_ACCEPT = "*/*"
+"""The listen view only renders ``audio/*``: ``Accept: application/json`` gets 406 (§4.1)."""
+
+
+# -- throttling ----------------------------------------------------------------------
+
+def throttle_of(status: int, headers: Mapping[str, str] | None) -> Throttle | None:
+    """Is this answer Funkwhale throttling the client?
+
+    A 429 always is. Real 1.4 answers a throttled *login* with HTTP 500 while still sending
+    ``X-RateLimit-Remaining: 0`` and ``Retry-After`` (§12), so that counts too.
+    """
+    if status != 429 and status != 500:
+        return None
+    get = headers.get if headers is not None else (lambda _k, _d=None: None)
+    retry_after = get("Retry-After") or get("retry-after")
+    remaining = get("X-RateLimit-Remaining") or get("x-ratelimit-remaining")
+    if status == 500 and not (remaining == "0" and retry_after):
+        return None
+    scope = get("X-RateLimit-Scope") or get("x-ratelimit-scope") or ""
+    try:
+        seconds = float(retry_after) if retry_after else 1.0
+    except ValueError:
+        seconds = 1.0
+    return Throttle(retry_after_s=max(seconds, 0.0), scope=str(scope))
+
+
+def rate_limit_summary(body: Any) -> tuple[bool, list[dict[str, Any]]]:
+    """``(enabled, scopes)`` from ``GET /api/v1/rate-limit/``."""
+    if not isinstance(body, Mapping):
+        raise UnexpectedAnswer("the rate-limit answer is not a JSON object")
+    scopes = body.get("scopes") or []
+    return bool(body.get("enabled")), [s for s in scopes if isinstance(s, Mapping)]
+
+
+def nodeinfo_summary(body: Any) -> dict[str, Any]:
+    """Version, open registrations and upload extensions from nodeinfo 2.0."""
+    if not isinstance(body, Mapping) or "software" not in body:
+        raise UnexpectedAnswer("the nodeinfo answer has no 'software' field: is this a Funkwhale server?")
+    metadata = body.get("metadata") or {}
+    return {
+        "software": str(body["software"].get("name", "")),
+        "version": str(body["software"].get("version", "")),
+        "open_registrations": bool(body.get("openRegistrations")),
+        "upload_extensions": list(metadata.get("supportedUploadExtensions") or []),
+    }
+

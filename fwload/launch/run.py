@@ -1,0 +1,160 @@
+"""``fwload run``: one command from a scenario to a verdict, for CI and for people.
+
+Validate the scenario, start the local stand-in when no host is given, check the target
+(readiness with a deadline, credentials, throttling, the metrics API), run Locust headless
+with the fwload plugin and the collector, then analyse the run directory and exit with the
+verdict's code.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import platform
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from rich.console import Console
+
+import fwload
+from fwload import preflight
+from fwload.errors import FwloadError, NotReadyError
+from fwload.funkwhale.accounts import load_users_file
+from fwload.launch.locust_process import locust_command, run_locust
+from fwload.recording import schema
+from fwload.recording.rundir import RunDirectory
+from fwload.scenario.loader import load_scenario, with_changes, with_overrides
+from fwload.scenario.model import Scenario
+from fwload.status import ExitStatus
+
+
+@dataclass
+class RunRequest:
+    scenario: Path
+    host: str | None = None
+    users_file: str | None = None
+    namespace: str | None = None
+    context: str | None = None
+    kubeconfig: str | None = None
+    collector: str | None = None
+    processes: int = 0
+    out: Path = Path("reports")
+    overrides: dict[str, Any] = field(default_factory=dict)
+    """Scenario fields to change for this run only, e.g. ``{"load": {"duration": 60}}`` (the demo)."""
+    standin_options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class RunResult:
+    status: ExitStatus
+    run_dir: Path
+    summary: str = ""
+
+
+def run(request: RunRequest, console: Console) -> RunResult:
+    scenario = load_scenario(request.scenario)
+    overrides = {k: v for k, v in {"host": request.host, "users_file": request.users_file}.items() if v}
+    if overrides:
+        scenario = with_overrides(scenario, **overrides)
+    if request.overrides:
+        scenario = with_changes(scenario, request.overrides)
+    with contextlib.ExitStack() as stack:
+        host, local_pids = _target(scenario, request, stack, console)
+        run_dir = RunDirectory.create(request.out, scenario.name, _meta(scenario, host, request))
+        run_dir.write_text(schema.SCENARIO_YAML, scenario.dump_resolved())
+        console.print(f"run directory: [bold]{run_dir.path}[/]")
+        try:
+            _preflight(scenario, host, run_dir, console)
+        except NotReadyError as error:
+            run_dir.event("startup_failure", component="target", detail=error.problem)
+            run_dir.finalize("not_ready", exit_code=int(error.status))
+            result = _analyse(run_dir.path, console)
+            console.print(f"[bold red]fwload: error:[/] {error.problem}\n  fix: {error.fix}", highlight=False)
+            return RunResult(ExitStatus.NOT_READY, run_dir.path, result.summary)
+        except FwloadError as error:
+            run_dir.event("startup_failure", component="target", detail=error.problem)
+            run_dir.finalize("refused", exit_code=int(error.status))
+            raise
+        scenario_file = stack.enter_context(_scenario_for_locust(scenario, request))
+        command = locust_command(
+            scenario=scenario_file, host=host, run_dir=run_dir.path, processes=request.processes,
+            users_file=str(scenario.target.users_file) if scenario.target.users_file else None,
+            collector=request.collector, namespace=request.namespace, kube_context=request.context,
+            kubeconfig=request.kubeconfig, local_pids=local_pids,
+        )
+        console.print(f"running {scenario.name!r} against {preflight.safe_url(host)} "
+                      f"for {scenario.load.duration:g} s ({scenario.load.profile}, up to {scenario.load.peak_users} users)")
+        outcome = run_locust(command, run_dir.path, console, expected_s=scenario.load.duration)
+    if outcome.exit_code == int(ExitStatus.USAGE_ERROR) or RunDirectory.open(run_dir.path).read_meta().get("status") == "running":
+        console.print("\n".join(outcome.tail[-20:]), highlight=False, markup=False)
+    result = _analyse(run_dir.path, console)
+    if outcome.exit_code == int(ExitStatus.USAGE_ERROR):
+        return RunResult(ExitStatus.USAGE_ERROR, run_dir.path, result.summary)
+    return result
+
+
+def _target(scenario: Scenario, request: RunRequest, stack: contextlib.ExitStack,
+            console: Console) -> tuple[str, dict[str, int] | None]:
+    if scenario.target.host:
+        return preflight.check_host(scenario.target.host), None
+    from fwload.standin.launcher import StandinProcess
+
+    console.print("no host given: starting the local stand-in of Funkwhale…")
+    standin = stack.enter_context(StandinProcess(**request.standin_options))
+    console.print(f"stand-in ready at {standin.url}")
+    return standin.url, {"standin": standin.pid}
+
+
+def _meta(scenario: Scenario, host: str, request: RunRequest) -> dict[str, Any]:
+    return {
+        "host": preflight.safe_url(host),
+        "target": {"kind": "standin" if not scenario.target.host else "remote"},
+        "scenario": {"name": scenario.name, "file": str(request.scenario.resolve())},
+        "fwload_version": fwload.__version__,
+        "collector": {"backend": request.collector or scenario.collector.backend,
+                      "namespace": request.namespace or scenario.collector.namespace},
+        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
+    }
+
+
+def _preflight(scenario: Scenario, host: str, run_dir: RunDirectory, console: Console) -> None:
+    deadline = scenario.target.ready_timeout
+    with console.status(f"waiting up to {deadline:g} s for {preflight.safe_url(host)} to be ready…"):
+        readiness = preflight.wait_until_ready(host, deadline)
+    run_dir.event("readiness", **readiness.as_event())
+    run_dir.update_meta(readiness=readiness.as_event(),
+                        target={**run_dir.read_meta().get("target", {}), "version": readiness.nodeinfo.get("version", "")})
+    preflight.require_ready(readiness, host, deadline)
+    console.print(f"target ready in {readiness.seconds:.1f} s (Funkwhale {readiness.nodeinfo.get('version', '?')})")
+    accounts = load_users_file(scenario.target.users_file) if scenario.target.users_file else None
+    for notice in preflight.check_credentials(host, readiness.nodeinfo, accounts) + preflight.throttling_notices(host):
+        console.print(f"[yellow]notice:[/] {notice}", highlight=False)
+        run_dir.event("collector_notice", source="preflight", detail=notice)
+
+
+@contextlib.contextmanager
+def _scenario_for_locust(scenario: Scenario, request: RunRequest) -> Iterator[Path]:
+    """The file Locust loads: the user's own, or, with overrides, a private resolved copy."""
+    if not request.overrides and request.host is None and request.users_file is None:
+        yield request.scenario.resolve()
+        return
+    with tempfile.TemporaryDirectory(prefix="fwload-scenario-") as folder:
+        path = Path(folder) / "scenario.yaml"
+        data = scenario.model_dump(mode="json", by_alias=True)
+        if scenario.target.password is not None:
+            data["target"]["password"] = scenario.target.password.get_secret_value()
+        path.touch(mode=0o600)
+        path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+        yield path
+
+
+def _analyse(run_dir: Path, console: Console) -> RunResult:
+    from analysis.outputs import build_outputs
+
+    with console.status("analysing the run…"):
+        outputs = build_outputs(run_dir)
+    return RunResult(outputs.status, run_dir, outputs.summary_text)

@@ -1,0 +1,259 @@
+"""fwload's life inside one Locust process: from the first tick to the exit code.
+
+On the master (or a local runner) a test begins when the load shape first ticks: the
+scenario is loaded and applied, the run directory opened, the target checked, the
+collector started. Workers only apply the scenario to their user classes. When the test
+stops, the master drains the workers, closes the run directory and decides the exit code.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import platform
+from pathlib import Path
+from typing import Any
+
+import gevent
+import locust
+from locust.env import Environment
+from locust.runners import MasterRunner, WorkerRunner
+
+import fwload
+from fwload import preflight
+from fwload.errors import FwloadError
+from fwload.plugin.collecting import start_collector
+from fwload.plugin.mix import apply_scenario, configure_auth, prepare_uploads
+from fwload.plugin.verdict import build_reports
+from fwload.plugin.watch import Watch
+from fwload.recording import schema
+from fwload.recording.live import LiveStats
+from fwload.recording.recorder import Recorder
+from fwload.recording.rundir import RunDirectory
+from fwload.scenario.loader import load_scenario
+from fwload.scenario.model import Scenario
+from fwload.status import ExitStatus
+
+logger = logging.getLogger("fwload")
+
+
+class FwloadSession:
+    """The plugin's state for one Locust environment (``environment.fwload``)."""
+
+    def __init__(self, environment: Environment):
+        self.environment = environment
+        self.live = LiveStats()
+        self.recorder = Recorder(environment, self.live).register()
+        self.scenario: Scenario | None = None
+        self.run: RunDirectory | None = None
+        self.collector: Any = None
+        self.watch: Watch | None = None
+        self.active = False
+        self.failed: FwloadError | None = None
+        self.exit_code: int | None = None
+        self.stage = ""
+        events = environment.events
+        events.test_start.add_listener(self.on_test_start)
+        events.test_stopping.add_listener(self.on_test_stopping)
+        events.test_stop.add_listener(self.on_test_stop)
+        events.quitting.add_listener(self.on_quitting)
+        events.reset_stats.add_listener(self.on_reset_stats)
+
+    @classmethod
+    def attach(cls, environment: Environment) -> FwloadSession:
+        session = cls(environment)
+        environment.fwload = session  # type: ignore[attr-defined]
+        return session
+
+    @property
+    def options(self) -> Any:
+        return self.environment.parsed_options
+
+    @property
+    def is_worker(self) -> bool:
+        return isinstance(self.environment.runner, WorkerRunner)
+
+    # -- beginning --------------------------------------------------------------------------
+
+    def begin(self) -> bool:
+        """Set the test up on the master/local runner; False means it must not start."""
+        if self.active:
+            return True
+        if self.failed is not None:
+            return False
+        self.live.reset()
+        try:
+            self._begin()
+        except FwloadError as error:
+            self._refuse(error)
+            return False
+        self.active = True
+        return True
+
+    def _begin(self) -> None:
+        opts = self.options
+        self.scenario = load_scenario(opts.scenario) if getattr(opts, "scenario", "") else None
+        host = preflight.check_host(self.environment.host or (self.scenario.target.host if self.scenario else None))
+        self.environment.host = host
+        if self.scenario is not None:
+            apply_scenario(self.environment, self.scenario)
+        users_file = self._users_file()
+        auth = configure_auth(self._auth_mode(), users_file)
+        prepare_uploads(self.environment, opts.fixtures_dir)
+        self.run = self._open_run_dir(host)
+        if self.scenario is not None:
+            self.run.write_text(schema.SCENARIO_YAML, self.scenario.dump_resolved())
+        if not opts.skip_preflight:
+            self._preflight(host, auth.accounts is not None and users_file)
+        self.collector = start_collector(self, host)
+        self.recorder.start(self.run)
+        self.watch = Watch(self)
+        self.watch.start()
+        self.run.event("run_start", scenario=self.scenario.name if self.scenario else "",
+                       host=preflight.safe_url(host), user_classes=[c.__name__ for c in self.environment.user_classes])
+
+    def _users_file(self) -> str | None:
+        if getattr(self.options, "users_file", ""):
+            return self.options.users_file
+        if self.scenario is not None and self.scenario.target.users_file is not None:
+            return str(self.scenario.target.users_file)
+        return None
+
+    def _auth_mode(self) -> str:
+        if getattr(self.options, "auth_mode", ""):
+            return self.options.auth_mode
+        return self.scenario.target.auth if self.scenario is not None else "token"
+
+    def _open_run_dir(self, host: str) -> RunDirectory:
+        opts = self.options
+        meta = {
+            "host": preflight.safe_url(host),
+            "scenario": {"name": self.scenario.name if self.scenario else "",
+                         "file": str(Path(opts.scenario).resolve()) if getattr(opts, "scenario", "") else ""},
+            "locust": {"version": locust.__version__, "headless": bool(opts.headless),
+                       "workers": self._worker_count(), "user_classes": [c.__name__ for c in self.environment.user_classes]},
+            "fwload_version": fwload.__version__,
+            "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
+        }
+        if getattr(opts, "run_dir", ""):
+            run = RunDirectory.open(opts.run_dir)
+            existing = run.read_meta()
+            run.update_meta(**{k: v for k, v in meta.items() if k not in existing or not existing[k]},
+                            locust=meta["locust"], status="running")
+            return run
+        label = self.scenario.name if self.scenario else "adhoc"
+        return RunDirectory.create(opts.reports_dir or "reports", label, meta)
+
+    def _worker_count(self) -> int:
+        runner = self.environment.runner
+        return len(runner.clients.ready + runner.clients.running + runner.clients.spawning) \
+            if isinstance(runner, MasterRunner) else 0
+
+    def _preflight(self, host: str, has_users_file: Any) -> None:
+        assert self.run is not None
+        deadline = self.scenario.target.ready_timeout if self.scenario else 60.0
+        readiness = preflight.wait_until_ready(host, deadline, sleep=gevent.sleep)
+        self.run.event("readiness", **readiness.as_event())
+        self.run.update_meta(readiness=readiness.as_event(), target={"version": readiness.nodeinfo.get("version", "")})
+        preflight.require_ready(readiness, host, deadline)
+        accounts = FwloadSession._accounts()
+        for notice in preflight.check_credentials(host, readiness.nodeinfo, accounts) + \
+                preflight.throttling_notices(host):
+            logger.warning("fwload: %s", notice)
+            self.run.event("collector_notice", source="preflight", detail=notice)
+
+    @staticmethod
+    def _accounts() -> list[Any] | None:
+        from fwload.users.base import FunkwhaleUser
+
+        pool = FunkwhaleUser.auth_settings.accounts
+        return pool.peek() if pool is not None else None
+
+    def _refuse(self, error: FwloadError) -> None:
+        """Report a test that cannot start: one message, the right exit code, no load."""
+        self.failed = error
+        logger.error("fwload: error: %s", error)
+        self.exit_code = int(error.status)
+        self.environment.process_exit_code = self.exit_code
+        if self.run is not None:
+            status = "not_ready" if error.status == ExitStatus.NOT_READY else "refused"
+            self.run.event("startup_failure", component="target", detail=error.problem)
+            self.run.finalize(status, exit_code=self.exit_code)
+
+    # -- stages --------------------------------------------------------------------------
+
+    def stage_changed(self, name: str, users: int, spawn_rate: float) -> None:
+        self.stage = name
+        if self.run is not None:
+            self.run.event("stage", stage=name, users=users, spawn_rate=spawn_rate)
+
+    # -- Locust events -----------------------------------------------------------------
+
+    def on_test_start(self, environment: Environment, **_kwargs: Any) -> None:
+        if self.is_worker:
+            self._prepare_worker()
+        elif not self.active and self.failed is None:
+            self.begin()
+
+    def _prepare_worker(self) -> None:
+        """Workers get the master's options with the spawn message: mirror its scenario."""
+        opts = self.options
+        try:
+            scenario = load_scenario(opts.scenario) if getattr(opts, "scenario", "") else None
+            if scenario is not None:
+                apply_scenario(self.environment, scenario)
+            self.scenario = scenario
+            configure_auth(self._auth_mode(), self._users_file(), self.environment.runner.worker_index)
+            prepare_uploads(self.environment, opts.fixtures_dir)
+        except FwloadError as error:
+            logger.error("fwload: error on worker: %s", error)
+
+    def on_test_stopping(self, environment: Environment, **_kwargs: Any) -> None:
+        if not self.is_worker and self.active:
+            self.recorder.drain_workers()
+
+    def on_test_stop(self, environment: Environment, **_kwargs: Any) -> None:
+        if self.is_worker or not self.active or self.run is None:
+            return
+        self.active = False
+        if self.watch is not None:
+            self.watch.stop()
+        if self.collector is not None:
+            self.collector.stop()
+        self.recorder.flush()
+        self._write_locust_stats()
+        status = "aborted" if self.watch is not None and self.watch.aborted else "complete"
+        self.run.finalize(status)
+        if not self.options.no_report:
+            self.exit_code = build_reports(self.run.path)
+            self.run.update_meta(exit_code=self.exit_code)
+        logger.info("fwload: run directory %s", self.run.path)
+
+    def _write_locust_stats(self) -> None:
+        import csv
+
+        from locust.stats import PERCENTILES_TO_REPORT, StatsCSV, save_stats_json
+
+        assert self.run is not None
+        folder = self.run.path / schema.LOCUST_DIR
+        folder.mkdir(exist_ok=True)
+        writer = StatsCSV(self.environment, PERCENTILES_TO_REPORT)
+        for name, method in (("requests.csv", writer.requests_csv), ("failures.csv", writer.failures_csv),
+                             ("exceptions.csv", writer.exceptions_csv)):
+            with open(folder / name, "w", newline="", encoding="utf-8") as file:
+                method(csv.writer(file))
+        save_stats_json(self.environment.runner.stats, str(folder / "stats.json"))
+
+    def on_quitting(self, environment: Environment, **_kwargs: Any) -> None:
+        if self.is_worker:
+            return
+        if self.active:
+            self.on_test_stop(environment)
+        if self.exit_code is not None and environment.process_exit_code is None:
+            environment.process_exit_code = self.exit_code
+
+    def on_reset_stats(self, **_kwargs: Any) -> None:
+        self.live.reset()
+        if self.run is not None and self.active:
+            self.run.event("stats_reset")
+

@@ -1,0 +1,134 @@
+"""A greenlet on the master that watches the run once a second.
+
+It stops a hopeless run early (the scenario's abort rules, to protect a staging cluster),
+notices when the offered load falls short of a pacing target (a slow target must not
+silently lower the load it is tested with), and keeps ``progress.json`` up to date for
+``fwload run``'s progress line.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from typing import TYPE_CHECKING, Any
+
+import gevent
+
+from fwload.recording.rundir import write_atomic
+from fwload.recording.schema import PROGRESS_JSON
+
+if TYPE_CHECKING:
+    from fwload.plugin.session import FwloadSession
+
+logger = logging.getLogger("fwload")
+
+MIN_SAMPLES = 10
+
+
+class Watch:
+    def __init__(self, session: FwloadSession, interval_s: float = 1.0):
+        self.session = session
+        self.interval_s = interval_s
+        self.started = time.time()
+        self.aborted = False
+        self.shortfall_reported = False
+        self._greenlet: gevent.Greenlet | None = None
+
+    def start(self) -> None:
+        self.started = time.time()
+        self._greenlet = gevent.spawn(self._loop)
+
+    def stop(self) -> None:
+        if self._greenlet is not None and self._greenlet is not gevent.getcurrent():
+            self._greenlet.kill(block=False)
+        self._greenlet = None
+
+    def _loop(self) -> None:
+        while True:
+            gevent.sleep(self.interval_s)
+            try:
+                self.tick(time.time())
+            except Exception:  # noqa: BLE001 - watching must never break the load
+                logger.exception("fwload: watch failed")
+
+    def tick(self, now: float) -> None:
+        self.session.live.trim(now)
+        self.write_progress(now)
+        scenario = self.session.scenario
+        if scenario is None or self.aborted:
+            return
+        for rule in scenario.abort:
+            broken = self.broken(rule, now)
+            if broken is not None:
+                self.abort(rule, broken)
+                return
+        if scenario.load.pacing is not None:
+            self.check_pacing(now)
+
+    def broken(self, rule: Any, now: float) -> float | None:
+        """The observed value if ``rule`` held over its whole window, else None."""
+        window = max(rule.for_, 1.0)
+        if now - self.started < window:
+            return None
+        live = self.session.live
+        if rule.metric == "p95_ms":
+            value, samples = live.percentile(95, seconds=window, now=now, group=rule.group)
+        elif rule.metric == "throttled_ratio":
+            value, samples = live.throttled_ratio(window, now=now, group=rule.group)
+        else:
+            value, samples = live.error_ratio(window, now=now, group=rule.group)
+        if value is None or samples < MIN_SAMPLES or value <= rule.above:
+            return None
+        return value
+
+    def abort(self, rule: Any, observed: float) -> None:
+        self.aborted = True
+        where = f" ({rule.group})" if rule.group else ""
+        detail = (f"{rule.metric}{where} = {observed:.3g} stayed above {rule.above:g} for {rule.for_:g} s: "
+                  "stopping the run early to protect the target")
+        logger.error("fwload: ABORT: %s", detail)
+        run = self.session.run
+        if run is not None:
+            run.event("abort", rule=rule.model_dump(mode="json", by_alias=True), observed=observed, detail=detail)
+        runner = self.session.environment.runner
+        if self.session.environment.parsed_options.headless:
+            gevent.spawn(runner.quit)
+        else:
+            gevent.spawn(runner.stop)
+
+    def check_pacing(self, now: float) -> None:
+        from fwload.scenario.pacing import offered_load_shortfall
+
+        pacing = self.session.scenario.load.pacing  # type: ignore[union-attr]
+        if now - self.started < pacing.window or self.shortfall_reported:
+            return
+        achieved = self.session.live.iteration_rate(pacing.window, now)
+        shortfall = offered_load_shortfall(pacing.iterations_per_s, achieved, pacing.tolerance)
+        if shortfall:
+            self.shortfall_reported = True
+            detail = (f"offered load fell short: {achieved:.2f} iterations/s achieved against a target of "
+                      f"{pacing.iterations_per_s:g}/s; the target is too slow for the users to keep their "
+                      "pace (raise users or caps.max_users)")
+            logger.warning("fwload: %s", detail)
+            if self.session.run is not None:
+                self.session.run.event("pacing_shortfall", target=pacing.iterations_per_s, achieved=achieved,
+                                       detail=detail)
+
+    def write_progress(self, now: float) -> None:
+        session = self.session
+        if session.run is None:
+            return
+        live = session.live
+        runner = session.environment.runner
+        error_ratio, recent = live.error_ratio(10, now=now)
+        p95, _ = live.percentile(95, seconds=30, now=now)
+        progress = {
+            "ts": now, "elapsed_s": round(now - self.started, 1), "stage": session.stage,
+            "users": runner.user_count if runner is not None else 0,
+            "requests": sum(live.requests.values()), "failures": sum(live.failures.values()),
+            "throttled": sum(live.throttled.values()), "rps_10s": round(recent / 10, 2),
+            "error_ratio_10s": round(error_ratio, 4), "p95_ms_30s": round(p95, 1) if p95 is not None else None,
+            "imports": dict(live.imports), "streams": live.ttfb.count,
+        }
+        write_atomic(session.run.path / PROGRESS_JSON, json.dumps(progress) + "\n")

@@ -1,0 +1,148 @@
+"""Checks before the load: is the target ready, do the credentials work, will it throttle?
+
+A server that accepts connections and then hangs (the API's OOM respawn loop at the
+documented limits, funkwhale-under-seed-limits.md §3) is *not ready*: readiness waits for
+nodeinfo to answer 200 within a deadline, and says what it saw otherwise. Locust-free
+(requests), so the CLI and the Locust plugin share it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import requests
+
+from fwload.errors import NotReadyError, TargetError, UsageError
+from fwload.funkwhale import api, paths
+from fwload.funkwhale.accounts import Account
+
+PROBE_TIMEOUT_S = 5.0
+
+
+@dataclass
+class Readiness:
+    ready: bool
+    seconds: float
+    attempts: int
+    detail: str
+    nodeinfo: dict[str, Any] = field(default_factory=dict)
+
+    def as_event(self) -> dict[str, Any]:
+        return {"ready": self.ready, "seconds": round(self.seconds, 3), "attempts": self.attempts,
+                "detail": self.detail, "version": self.nodeinfo.get("version", "")}
+
+
+def safe_url(url: str) -> str:
+    """The URL without user:password, fit for run.json and logs."""
+    parts = urlsplit(url)
+    netloc = parts.hostname or ""
+    if parts.port:
+        netloc += f":{parts.port}"
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+
+
+def check_host(host: str | None) -> str:
+    if not host:
+        raise UsageError("no target host", "pass --host https://funkwhale.example (or set target.host in the scenario)")
+    parts = urlsplit(host)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise UsageError(f"{host!r} is not an http(s) URL", "pass a URL such as https://funkwhale.staging.example")
+    return host.rstrip("/")
+
+
+def wait_until_ready(host: str, deadline_s: float, *, session: requests.Session | None = None,
+                     sleep: Callable[[float], None] = time.sleep) -> Readiness:
+    """Poll nodeinfo until it answers 200 with a Funkwhale document, or the deadline passes."""
+    http = session or requests.Session()
+    start = time.monotonic()
+    attempts = 0
+    detail = "no answer yet"
+    while True:
+        attempts += 1
+        remaining = deadline_s - (time.monotonic() - start)
+        try:
+            response = http.get(host + paths.NODEINFO, timeout=max(min(PROBE_TIMEOUT_S, remaining), 0.5))
+            if response.status_code == 200:
+                try:
+                    summary = api.nodeinfo_summary(response.json())
+                except (ValueError, api.UnexpectedAnswer) as error:
+                    detail = f"nodeinfo answered 200 but {error}"
+                else:
+                    return Readiness(True, time.monotonic() - start, attempts, "nodeinfo answered 200", summary)
+            else:
+                detail = f"nodeinfo answered HTTP {response.status_code}"
+        except requests.Timeout:
+            detail = (f"connections are accepted but nodeinfo did not answer within {PROBE_TIMEOUT_S:g} s "
+                      "(a server that hangs: e.g. every API worker OOM-killed under a surviving master)")
+        except requests.ConnectionError as error:
+            detail = f"cannot connect: {_reason(error)}"
+        elapsed = time.monotonic() - start
+        if elapsed >= deadline_s:
+            return Readiness(False, elapsed, attempts, detail)
+        sleep(min(1.0, max(deadline_s - elapsed, 0)))
+
+
+def require_ready(readiness: Readiness, host: str, deadline_s: float) -> None:
+    if not readiness.ready:
+        raise NotReadyError(
+            f"{safe_url(host)} never became ready within {deadline_s:g} s: {readiness.detail}",
+            "check that every component is up (fwload k8s check), or raise target.ready_timeout",
+        )
+
+
+def check_credentials(host: str, nodeinfo: dict[str, Any], accounts: list[Account] | None,
+                      *, session: requests.Session | None = None) -> list[str]:
+    """Raise if the load cannot authenticate; return notices worth showing."""
+    http = session or requests.Session()
+    if accounts:
+        first = accounts[0]
+        try:
+            response = http.get(host + paths.USERS_ME, timeout=30,
+                                auth=(first.username, first.password.get_secret_value()))
+        except requests.RequestException as error:
+            raise TargetError(f"cannot check the credentials on {safe_url(host)}: {_reason(error)}",
+                              "check that the target is reachable") from None
+        if response.status_code in (401, 403):
+            raise TargetError(f"wrong credentials: {safe_url(host)} refused account {first.username!r} "
+                              f"(HTTP {response.status_code})", "fix the users file, or recreate the accounts "
+                              "with `fwload users provision`")
+        if response.status_code != 200:
+            raise TargetError(f"checking account {first.username!r} got HTTP {response.status_code}",
+                              "check the target's logs")
+        return []
+    if not nodeinfo.get("open_registrations"):
+        raise TargetError(
+            f"registration is closed on {safe_url(host)} and no users file was given",
+            "create accounts with `fwload users provision` and pass --users-file, or open registration "
+            "(users__registration_enabled) on the staging instance",
+        )
+    return ["accounts will be registered through open registration (real Funkwhale throttles signup at "
+            "10/day per IP unless THROTTLING_ENABLED=false)"]
+
+
+def throttling_notices(host: str, *, session: requests.Session | None = None) -> list[str]:
+    """Advice when the target throttles: a load test then measures the throttle, not the server."""
+    http = session or requests.Session()
+    try:
+        response = http.get(host + paths.RATE_LIMIT, timeout=10)
+        enabled, scopes = api.rate_limit_summary(response.json())
+    except (requests.RequestException, ValueError, api.UnexpectedAnswer):
+        return ["could not read /api/v1/rate-limit/: throttling state unknown"]
+    if not enabled:
+        return []
+    limits = ", ".join(f"{s.get('id')} {s.get('rate')}" for s in scopes if s.get("id") in
+                       ("login", "signup", "anonymous-oauth-app", "authenticated-create", "subsonic"))
+    return [f"throttling is ON on {safe_url(host)} ({limits}): 429s will be reported as throttling, not as "
+            "slowness; on staging set THROTTLING_ENABLED=false or generous THROTTLING_RATES"]
+
+
+def _reason(error: Exception) -> str:
+    text = str(error)
+    for marker in ("Connection refused", "Name or service not known", "timed out", "Connection reset"):
+        if marker in text:
+            return marker.lower()
+    return type(error).__name__

@@ -1,0 +1,180 @@
+"""Bounded live statistics on the master: abort rules, the progress line, the web UI tabs.
+
+Reports use the exact values from the run directory; these live figures only steer the
+run while it goes. Memory stays bounded whatever the run length: recent rows live in time
+windows, whole-run latencies in log-spaced histograms (1 % relative resolution).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import Counter, defaultdict, deque
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+_LOG_STEP = math.log(1.01)
+
+
+class LogHistogram:
+    """Counts of values in buckets 1 % wide; percentiles within 1 % of the exact value."""
+
+    __slots__ = ("buckets", "count")
+
+    def __init__(self) -> None:
+        self.buckets: Counter[int] = Counter()
+        self.count = 0
+
+    def add(self, value: float) -> None:
+        self.buckets[int(math.log(value) / _LOG_STEP) if value > 0.001 else -1000] += 1
+        self.count += 1
+
+    def percentile(self, q: float) -> float | None:
+        if not self.count:
+            return None
+        rank = max(1, math.ceil(q / 100 * self.count))
+        seen = 0
+        for bucket in sorted(self.buckets):
+            seen += self.buckets[bucket]
+            if seen >= rank:
+                return 0.0 if bucket == -1000 else math.exp((bucket + 0.5) * _LOG_STEP)
+        return None
+
+
+def nearest_rank(values: Sequence[float], q: float) -> float | None:
+    """The nearest-rank percentile: the smallest value with at least q % of values at or below it."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[max(1, math.ceil(q / 100 * len(ordered))) - 1]
+
+
+@dataclass
+class _Window:
+    """Rows of the last ``seconds``: (ts, value, failed, throttled)."""
+
+    seconds: float
+    rows: deque[tuple[float, float, bool, bool]] = field(default_factory=deque)
+
+    def add(self, ts: float, value: float, failed: bool, throttled: bool) -> None:
+        self.rows.append((ts, value, failed, throttled))
+
+    def trim(self, now: float) -> None:
+        cutoff = now - self.seconds
+        while self.rows and self.rows[0][0] < cutoff:
+            self.rows.popleft()
+
+    def since(self, now: float, seconds: float) -> list[tuple[float, float, bool, bool]]:
+        cutoff = now - seconds
+        return [r for r in self.rows if r[0] >= cutoff]
+
+
+class LiveStats:
+    """Fed with recorded rows (see `fwload.recording.schema`) as they reach the master."""
+
+    def __init__(self, window_s: float = 120.0):
+        self.window_s = window_s
+        self.reset()
+
+    def reset(self) -> None:
+        self.started = time.time()
+        self.windows: dict[str, _Window] = defaultdict(lambda: _Window(self.window_s))
+        self.whole: dict[str, LogHistogram] = defaultdict(LogHistogram)
+        self.requests = Counter[str]()
+        self.failures = Counter[str]()
+        self.throttled = Counter[str]()
+        self.imports = Counter[str]()
+        self.import_wait = LogHistogram()
+        self.import_window = _Window(self.window_s)
+        self.ttfb = LogHistogram()
+        self.stream_window = _Window(self.window_s)
+        self.stream_bytes = 0
+        self.stream_ms = 0.0
+        self.iterations: deque[tuple[float, int]] = deque()
+
+    # -- feeding -----------------------------------------------------------------------
+
+    def add_requests(self, rows: Iterable[Sequence[Any]]) -> None:
+        for ts, group, _name, _method, _status, ms, _bytes, kind, *_ in rows:
+            failed = bool(kind) and kind != "throttled"
+            throttled = kind == "throttled"
+            self.requests[group] += 1
+            if failed:
+                self.failures[group] += 1
+            if throttled:
+                self.throttled[group] += 1
+            self.windows[group].add(float(ts), float(ms), failed, throttled)
+            if not kind:
+                self.whole[group].add(float(ms))
+
+    def add_imports(self, rows: Iterable[Sequence[Any]]) -> None:
+        for ts, _upload, outcome, wait_ms, *_ in rows:
+            self.imports[outcome] += 1
+            if outcome in ("finished", "skipped", "errored") and wait_ms != "":
+                self.import_wait.add(float(wait_ms))
+                self.import_window.add(float(ts), float(wait_ms), outcome == "errored", False)
+
+    def add_streams(self, rows: Iterable[Sequence[Any]]) -> None:
+        for ts, _track, _status, ttfb_ms, total_ms, nbytes, _range, kind, *_ in rows:
+            if ttfb_ms != "" and not kind:
+                self.ttfb.add(float(ttfb_ms))
+            self.stream_window.add(float(ts), float(ttfb_ms or 0), bool(kind), False)
+            self.stream_bytes += int(nbytes or 0)
+            self.stream_ms += float(total_ms or 0)
+
+    def add_iterations(self, ts: float, count: int) -> None:
+        if count:
+            self.iterations.append((ts, count))
+
+    # -- reading -------------------------------------------------------------------------
+
+    def trim(self, now: float | None = None) -> None:
+        now = now or time.time()
+        for window in (*self.windows.values(), self.import_window, self.stream_window):
+            window.trim(now)
+        while self.iterations and self.iterations[0][0] < now - self.window_s:
+            self.iterations.popleft()
+
+    def iteration_rate(self, seconds: float, now: float | None = None) -> float:
+        """Task iterations per second over the last ``seconds``."""
+        now = now or time.time()
+        return sum(count for ts, count in self.iterations if ts >= now - seconds) / seconds
+
+    def error_ratio(self, seconds: float, now: float | None = None, group: str | None = None) -> tuple[float, int]:
+        """(failed / all, all) over the last ``seconds``; throttled requests count apart."""
+        rows = self._recent(seconds, now, group)
+        if not rows:
+            return 0.0, 0
+        return sum(1 for r in rows if r[2]) / len(rows), len(rows)
+
+    def throttled_ratio(self, seconds: float, now: float | None = None, group: str | None = None) -> tuple[float, int]:
+        rows = self._recent(seconds, now, group)
+        if not rows:
+            return 0.0, 0
+        return sum(1 for r in rows if r[3]) / len(rows), len(rows)
+
+    def percentile(self, q: float, seconds: float | None = None, now: float | None = None,
+                   group: str | None = None) -> tuple[float | None, int]:
+        """(percentile ms, samples): exact over a recent window, or whole-run (1 %) if no window."""
+        if seconds is None:
+            hist = self.whole[group] if group else _merged(self.whole.values())
+            return hist.percentile(q), hist.count
+        values = [r[1] for r in self._recent(seconds, now, group) if not r[2] and not r[3]]
+        return nearest_rank(values, q), len(values)
+
+    def _recent(self, seconds: float, now: float | None, group: str | None) -> list[tuple[float, float, bool, bool]]:
+        now = now or time.time()
+        windows = [self.windows[group]] if group else list(self.windows.values())
+        return [row for window in windows for row in window.since(now, seconds)]
+
+    def groups(self) -> list[str]:
+        return sorted(self.requests)
+
+
+def _merged(histograms: Iterable[LogHistogram]) -> LogHistogram:
+    merged = LogHistogram()
+    for hist in histograms:
+        merged.buckets.update(hist.buckets)
+        merged.count += hist.count
+    return merged

@@ -1,0 +1,34 @@
+"""``collector:`` — where resource samples come from while the load runs."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from fwload.scenario.section import Section
+from fwload.units import Duration
+
+CollectorBackend = Literal["auto", "kubernetes", "processes", "none"]
+
+
+class CollectorSettings(Section):
+    """Sampling backend and cadence; metrics-server refreshes about every 15 s, so faster adds nothing."""
+
+    backend: CollectorBackend = Field(
+        "auto",
+        description="auto (kubernetes for a cluster target, processes for the local stand-in) | "
+        "kubernetes (metrics.k8s.io + pod status) | processes (local psutil) | none.",
+    )
+    interval: Duration = Field(15.0, ge=1, description="Seconds between two samples.")
+    namespace: str = Field(
+        "funkwhale",
+        pattern=r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$",
+        description="Kubernetes namespace of the Funkwhale components.",
+    )
+    context: str | None = Field(
+        None,
+        min_length=1,
+        description="kubeconfig context to use; null = the current context "
+        "(or the in-cluster service account).",
+    )

@@ -1,0 +1,118 @@
+"""What mutagen says about an uploaded file, at upload time and at import time.
+
+At upload, Funkwhale fills mimetype (libmagic, else the extension), duration and bitrate
+(mutagen) and never refuses a file. At import, it reads tags; a file mutagen cannot parse,
+or that carries no tag at all, makes the task crash before its error handler, so the
+upload stays ``pending`` forever (funkwhale-api.md §12). `read_tags` returns None then.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import mutagen
+from mutagen import MutagenError
+
+_MIMETYPES = {
+    "MP3": "audio/mpeg",
+    "EasyMP3": "audio/mpeg",
+    "OggVorbis": "audio/ogg",
+    "OggOpus": "audio/opus",
+    "OggFLAC": "audio/ogg",
+    "FLAC": "audio/flac",
+    "MP4": "audio/x-m4a",
+    "EasyMP4": "audio/x-m4a",
+    "AIFF": "audio/x-aiff",
+}
+
+MIMETYPE_EXTENSIONS = {
+    "audio/mpeg": "mp3",
+    "audio/mp3": "mp3",
+    "audio/ogg": "ogg",
+    "audio/opus": "opus",
+    "audio/x-m4a": "m4a",
+    "audio/flac": "flac",
+    "audio/x-flac": "flac",
+    "audio/aiff": "aiff",
+    "audio/x-aiff": "aiff",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class FileInfo:
+    mimetype: str
+    duration: int | None
+    bitrate: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class FileTags:
+    title: str | None
+    artist: str | None
+    album: str | None
+    position: int | None
+    disc_number: int | None
+
+    def as_metadata(self) -> dict[str, Any]:
+        """The tags present, as Funkwhale reports them in ``file_metadata``."""
+        names = ("title", "artist", "album", "position", "disc_number")
+        return {name: getattr(self, name) for name in names if getattr(self, name) is not None}
+
+
+def _open(path: Path) -> Any | None:
+    try:
+        return mutagen.File(path, easy=True)
+    except (MutagenError, OSError, ValueError):
+        return None
+
+
+def probe(path: Path, original_name: str | None) -> FileInfo:
+    """Mimetype, whole seconds and bits per second; None where mutagen cannot tell."""
+    audio = _open(path)
+    if audio is None:
+        guessed = mimetypes.guess_type(original_name or path.name)[0]
+        return FileInfo(mimetype=guessed or "application/octet-stream", duration=None, bitrate=None)
+    mimetype = _MIMETYPES.get(type(audio).__name__) or (
+        audio.mime[0] if audio.mime else "application/octet-stream"
+    )
+    length = getattr(audio.info, "length", None)
+    bitrate = getattr(audio.info, "bitrate", None)
+    return FileInfo(
+        mimetype=mimetype,
+        duration=int(length) if length is not None else None,
+        bitrate=int(bitrate) if bitrate else None,
+    )
+
+
+def read_tags(path: Path) -> FileTags | None:
+    """The tags Funkwhale imports from, or None when the import would crash (no tags at all)."""
+    audio = _open(path)
+    if audio is None or not audio.tags:
+        return None
+
+    def first(key: str) -> str | None:
+        values = audio.tags.get(key) if hasattr(audio.tags, "get") else None
+        if not values:
+            return None
+        value = str(values[0]).strip()
+        return value or None
+
+    return FileTags(
+        title=first("title"),
+        artist=first("artist"),
+        album=first("album"),
+        position=_number(first("tracknumber")),
+        disc_number=_number(first("discnumber")),
+    )
+
+
+def _number(value: str | None) -> int | None:
+    """'3' or '3/12' -> 3, as Funkwhale reads track and disc numbers."""
+    if value is None:
+        return None
+    match = re.match(r"\s*(\d+)", value)
+    return int(match.group(1)) if match else None

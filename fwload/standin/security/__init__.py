@@ -1,0 +1,1 @@
+"""Credentials: password hashing and rules, tokens (app, session, CSRF, listen)."""

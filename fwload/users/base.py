@@ -1,0 +1,315 @@
+"""The Funkwhale virtual user every user class builds on: authentication, calls, streaming.
+
+Built from funkwhale-api.md only. Defaults follow §1.9: one app token per account (Bearer,
+cheap for the server) obtained once with HTTP Basic; session login (form + CSRF, as the web
+UI) and plain Basic on every request are options of the scenario's target.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import gevent
+from gevent.lock import Semaphore
+from locust import FastHttpUser, constant_pacing
+from locust.exception import StopUser
+
+from fwload.funkwhale import api, paths
+from fwload.funkwhale.accounts import Account, AccountPool
+from fwload.recording import measurements
+from fwload.recording.classify import error_kind
+from fwload.scenario.pacing import pacing_interval
+from fwload.users.options import _Options
+
+MAX_THROTTLE_RETRIES = 3
+MAX_RETRY_AFTER_S = 60.0
+
+
+@dataclass(slots=True)
+class Reply:
+    status: int
+    body: Any = None
+    headers: Mapping[str, str] | None = None
+    ok: bool = False
+
+
+class PacingPlan:
+    """Arrival-rate mode: each user's iteration interval follows the whole run's user count.
+
+    Every user iterates every ``users / iterations_per_s`` seconds, where ``users`` is what
+    the schedule runs at this moment (all workers together), so steps and ramps keep the rate.
+    """
+
+    def __init__(self, schedule: Any, scenario: Any):
+        self.schedule = schedule
+        self.scenario = scenario
+        self.started = time.monotonic()
+
+    def interval(self) -> float | None:
+        tick = self.schedule.at(time.monotonic() - self.started)
+        return pacing_interval(self.scenario, tick.users) if tick is not None else None
+
+
+@dataclass(slots=True)
+class AuthSettings:
+    """How virtual users authenticate; set once per process by the plugin."""
+
+    mode: str = "token"
+    accounts: AccountPool | None = None
+    register: bool = True
+    tokens: dict[str, str] = field(default_factory=dict)
+    locks: dict[str, Semaphore] = field(default_factory=dict)
+
+
+class FunkwhaleUser(FastHttpUser):
+    """Base class: not run by itself (``abstract``)."""
+
+    abstract = True
+    network_timeout = 30.0
+    connection_timeout = 30.0
+    options: ClassVar[_Options] = _Options()
+    pacing: ClassVar[PacingPlan | None] = None
+    auth_settings: ClassVar[AuthSettings] = AuthSettings()
+
+    def __init__(self, environment: Any) -> None:
+        super().__init__(environment)
+        self.account: Account | None = None
+        self.listen_token: str | None = None
+        self._auth_header: dict[str, str] = {}
+
+    # -- Locust hooks ---------------------------------------------------------------------
+
+    def context(self) -> dict[str, Any]:
+        return {"user_class": type(self).__name__}
+
+    def wait_time(self) -> float:
+        measurements.iteration_done.fire()
+        interval = self.pacing.interval() if self.pacing is not None else None
+        if interval:
+            return constant_pacing(interval)(self)
+        low, high = self.options.wait
+        return random.uniform(low, high)
+
+    def on_start(self) -> None:
+        self.authenticate()
+
+    # -- authentication ----------------------------------------------------------------
+
+    def authenticate(self) -> None:
+        """Get credentials for this virtual user; a user that cannot is stopped, not looped."""
+        settings = self.auth_settings
+        if settings.accounts is not None:
+            self.account = settings.accounts.next()
+        elif settings.register:
+            self.account = self._register()
+        else:
+            raise StopUser()
+        if self.account is None:
+            raise StopUser()
+        if settings.mode == "session":
+            if not self._session_login(self.account):
+                raise StopUser()
+        elif settings.mode == "basic":
+            self._auth_header = {}
+        else:
+            token = self._app_token(self.account)
+            if token is None:
+                raise StopUser()
+            self._auth_header = {"Authorization": f"Bearer {token}"}
+        me = self.call("GET", paths.USERS_ME, group="auth")
+        if not me.ok:
+            raise StopUser()
+        self.listen_token = api.parse_listen_token(me.body)
+
+    def _register(self) -> Account | None:
+        from pydantic import SecretStr
+
+        username, password = api.new_username(), api.new_password()
+        reply = self.call("POST", paths.REGISTRATION, group="auth", expect=(201,),
+                          json=api.registration_body(username, password), authenticated=False)
+        self.client.cookiejar.clear()
+        return Account(username, SecretStr(password)) if reply.ok else None
+
+    def _app_token(self, account: Account) -> str | None:
+        settings = self.auth_settings
+        lock = settings.locks.setdefault(account.username, Semaphore())
+        with lock:
+            token = settings.tokens.get(account.username)
+            if token is None:
+                reply = self.call("POST", paths.OAUTH_APPS, group="auth", expect=(201,), json=api.app_body(),
+                                  parse=api.parse_app_token, basic=account, authenticated=False)
+                if not reply.ok:
+                    return None
+                token = settings.tokens[account.username] = reply.body
+            return token
+
+    def _session_login(self, account: Account) -> bool:
+        self.client.cookiejar.clear()
+        self.call("GET", paths.NODEINFO, group="instance", authenticated=False)
+        csrf = self._csrf_token()
+        if csrf is None:
+            return False
+        reply = self.call("POST", paths.LOGIN, group="auth", parse_json=False, authenticated=False,
+                          headers={api.CSRF_HEADER: csrf, "Referer": f"{self.host.rstrip('/')}/"},
+                          data=api.login_form(account.username, account.password.get_secret_value()))
+        return reply.ok
+
+    def _csrf_token(self) -> str | None:
+        for cookie in self.client.cookiejar:
+            if cookie.name == api.CSRF_COOKIE:
+                return cookie.value
+        return None
+
+    def _auth_headers(self, method: str) -> dict[str, str]:
+        if self.auth_settings.mode == "session":
+            if method in ("GET", "HEAD"):
+                return {}
+            csrf = self._csrf_token()
+            return {api.CSRF_HEADER: csrf} if csrf else {}
+        return self._auth_header
+
+    # -- calls ---------------------------------------------------------------------------
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        group: str,
+        name: str | None = None,
+        expect: tuple[int, ...] = (200,),
+        params: Mapping[str, str] | None = None,
+        json: Any = None,
+        data: Any = None,
+        files: Any = None,
+        headers: Mapping[str, str] | None = None,
+        parse_json: bool = True,
+        parse: Callable[[Any], Any] | None = None,
+        authenticated: bool = True,
+        basic: Account | None = None,
+    ) -> Reply:
+        """One API call, recorded by Locust; a 429 waits ``Retry-After`` and tries again.
+
+        ``parse`` turns the JSON body into what the caller needs (an `api` function); when it
+        raises `api.UnexpectedAnswer`, the request is a failure of kind ``unexpected``.
+
+        A throttled answer is recorded as a failure of kind ``throttled`` (see
+        `fwload.recording.classify`), never as slowness, and the wait is not measured.
+        """
+        all_headers = dict(self._auth_headers(method)) if authenticated else {}
+        if headers:
+            all_headers.update(headers)
+        auth = (basic.username, basic.password.get_secret_value()) if basic else None
+        if authenticated and self.auth_settings.mode == "basic" and self.account is not None:
+            auth = (self.account.username, self.account.password.get_secret_value())
+        for attempt in range(MAX_THROTTLE_RETRIES + 1):
+            with self.client.request(
+                method, path, name=name or path, params=params, json=json, data=data, files=files,
+                headers=all_headers, auth=auth, catch_response=True, context={"group": group},
+            ) as response:
+                reply = self._judge(response, expect, parse_json, parse)
+            if reply.ok or attempt == MAX_THROTTLE_RETRIES:
+                return reply
+            throttle = api.throttle_of(reply.status, reply.headers)
+            if throttle is None:
+                return reply
+            measurements.throttled.fire(group=group, retry_after_s=throttle.retry_after_s, scope=throttle.scope)
+            gevent.sleep(min(max(throttle.retry_after_s, 0.5), MAX_RETRY_AFTER_S))
+        return reply
+
+    @staticmethod
+    def _judge(response: Any, expect: tuple[int, ...], parse_json: bool, parse: Callable[[Any], Any] | None) -> Reply:
+        status = response.status_code or 0
+        reply = Reply(status=status, headers=response.headers)
+        if status not in expect:
+            if status and status < 400:
+                response.failure(f"expected HTTP {'/'.join(map(str, expect))}, got {status}")
+            elif status:
+                response.failure(f"HTTP {status}")
+            return reply
+        if parse_json and status != 204:
+            try:
+                reply.body = json.loads(response.content or b"null")
+            except ValueError:
+                response.failure("answer is not JSON")
+                return reply
+            if parse is not None:
+                try:
+                    reply.body = parse(reply.body)
+                except (api.UnexpectedAnswer, KeyError, TypeError, ValueError) as error:
+                    response.failure(f"unusable answer: {error}")
+                    return reply
+        reply.ok = True
+        response.success()
+        return reply
+
+    # -- streaming -------------------------------------------------------------------------
+
+    def play(self, track: api.TrackRef, range_bytes: int, max_bytes: int | None = None) -> bool:
+        """Fetch a track through its ``listen_url`` in Range requests, reading every byte.
+
+        Records each request (group ``listen``) and one stream measurement for the whole
+        play: time to first byte, time to last byte, bytes.
+        """
+        options_token = getattr(self.options, "listen_token", False)
+        path = api.listen_path(track.listen_url, self.listen_token if options_token else None)
+        started, ttfb_ms, first_status, first_range, kind = time.time(), None, 0, "", ""
+        start_perf = time.perf_counter()
+        offset, total, received = 0, None, 0
+        while True:
+            want = range_bytes if max_bytes is None else min(range_bytes, max_bytes - received)
+            if want <= 0:
+                break
+            header = api.range_header(offset, want)
+            first_range = first_range or header
+            got, status, size, request_ttfb, failure = self._fetch_range(path, header, authenticated=not options_token)
+            if not first_status:
+                first_status = status
+                ttfb_ms = request_ttfb
+            if failure:
+                kind = kind or failure
+                break
+            received += got
+            offset += got
+            total = size if size is not None else total
+            if status == 200 or got == 0 or (total is not None and offset >= total):
+                break
+        measurements.stream_done.fire(
+            ts=started, track=track.id, status=first_status,
+            ttfb_ms=ttfb_ms if ttfb_ms is not None else "", total_ms=(time.perf_counter() - start_perf) * 1000,
+            bytes=received, range=first_range, error_kind=kind, user_class=type(self).__name__,
+        )
+        return not kind
+
+    def _fetch_range(self, path: str, range_value: str, authenticated: bool) -> tuple[int, int, int | None, float | None, str]:
+        """Returns (bytes read, status, total size, ttfb ms, error kind)."""
+        headers = {"Range": range_value, "Accept": api.AUDIO_ACCEPT}
+        if authenticated:
+            headers.update(self._auth_headers("GET"))
+        start = time.perf_counter()
+        with self.client.request("GET", path, name=paths.LISTEN_TEMPLATE, headers=headers, stream=True,
+                                 catch_response=True, context={"group": "listen"}) as response:
+            status = response.status_code or 0
+            ttfb = None
+            got = 0
+            if status in (200, 206):
+                try:
+                    while chunk := response.read(65536):
+                        if ttfb is None:
+                            ttfb = (time.perf_counter() - start) * 1000
+                        got += len(chunk)
+                except Exception as error:  # noqa: BLE001 - a broken stream is a measured failure
+                    response.failure(error)
+                    return got, status, None, ttfb, error_kind(status, error)
+                response.request_meta["response_time"] = (time.perf_counter() - start) * 1000
+                response.request_meta["response_length"] = got
+                response.success()
+                size = api.content_range_total(response.headers.get("Content-Range")) if status == 206 else got
+                return got, status, size, ttfb, ""
+            response.failure(f"HTTP {status}" if status else (getattr(response, "error", None) or "no answer"))
+            return 0, status, None, ttfb, error_kind(status, getattr(response, "error", None), response.headers)

@@ -1,0 +1,65 @@
+"""A person browsing the library and playing tracks."""
+
+from __future__ import annotations
+
+import random
+from typing import Any, ClassVar
+
+from locust import task
+
+from fwload.funkwhale import api, paths
+from fwload.users.base import FunkwhaleUser
+from fwload.users.options import ListenerOptions
+
+PAGE_SIZE = 25
+
+
+class Listener(FunkwhaleUser):
+    """Browses playable tracks (or searches), streams one through ``listen_url`` with Range
+    requests while reading the body, records the listening, sometimes favorites it."""
+
+    weight = 3
+    options: ClassVar[ListenerOptions] = ListenerOptions()
+
+    def __init__(self, environment: Any) -> None:
+        super().__init__(environment)
+        self.pages = 1
+        self.seen: list[api.TrackRef] = []
+
+    @task
+    def listen_session(self) -> None:
+        tracks = self.search() if self.seen and random.random() < self.options.search_ratio else []
+        if not tracks:
+            tracks = self.browse()
+        if not tracks:
+            return
+        track = random.choice(tracks)
+        if not self.play(track, self.options.range_bytes, self.options.max_stream_bytes):
+            return
+        self.call("POST", paths.LISTENINGS, group="history", expect=(201,), json=api.track_body(track.id))
+        if random.random() < self.options.favorite_ratio:
+            self.call("POST", paths.FAVORITES, group="favorites", expect=(201,), json=api.track_body(track.id))
+
+    def browse(self) -> list[api.TrackRef]:
+        page = random.randint(1, self.pages)
+        reply = self.call("GET", paths.TRACKS, group="browse", params=api.tracks_params(page, PAGE_SIZE),
+                          parse=lambda body: (api.page_count(body, PAGE_SIZE), api.playable_tracks(body)))
+        if not reply.ok:
+            return []
+        self.pages, tracks = reply.body
+        if tracks:
+            self.seen = (self.seen + tracks)[-200:]
+        return tracks
+
+    def search(self) -> list[api.TrackRef]:
+        """Search a word of a known title; play only hits known to be playable, because
+        search results list every track, playable or not (§3.3)."""
+        words = [w for w in random.choice(self.seen).title.split() if len(w) > 2]
+        if not words:
+            return []
+        reply = self.call("GET", paths.SEARCH, group="search", params=api.search_params(random.choice(words)),
+                          parse=api.search_tracks)
+        if not reply.ok:
+            return []
+        playable = {t.id for t in self.seen}
+        return [t for t in reply.body if t.id in playable]

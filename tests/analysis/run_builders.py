@@ -1,0 +1,130 @@
+"""Write run directories with known contents, in the exact format of `fwload.recording.schema`.
+
+Tests compute the expected answers from the rows they wrote, so every figure in a report can
+be checked against data whose truth is known.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from fwload.recording import schema
+
+T0 = 1_700_000_000.0
+MI = 1024**2
+
+DEFAULT_SCENARIO: dict[str, Any] = {
+    "name": "known-answers",
+    "users": [{"class": "Listener", "weight": 3}, {"class": "Uploader", "weight": 1}],
+    "target": {"ready_timeout": "60s"},
+    "load": {"profile": "steps", "users": 30, "spawn_rate": 10, "duration": "3m",
+             "steps": {"count": 3, "duration": "1m"}},
+    "slos": {
+        "groups": {"browse": {"p50": "600ms", "p95": "1s", "p99": "2s"}, "listen": {"p95": "800ms"}},
+        "error_ratio": 0.01,
+        "import_wait_p95": "30s",
+        "stream_ttfb_p95": "1s",
+    },
+    "resources": {"limits": "documented", "memory_peak_pct": 100, "cpu_p95_pct": 90,
+                  "max_restarts": 0, "max_oom_kills": 0},
+}
+
+
+class RunDir:
+    """Collects rows, then writes them as a run directory."""
+
+    def __init__(self, path: Path, *, status: str = "complete", scenario: dict | None = DEFAULT_SCENARIO,
+                 run_id: str = "test-run"):
+        self.path = Path(path)
+        self.status = status
+        self.scenario = scenario
+        self.run_id = run_id
+        self.rows: dict[str, list[dict]] = {name: [] for name in schema.CSV_FILES}
+        self.events: list[dict] = []
+        self.meta: dict[str, Any] = {}
+
+    def request(self, ts: float, group: str, response_ms: float, *, status: int = 200, error_kind: str = "",
+                name: str | None = None, method: str = "GET", error: str = "", size: int = 1000) -> RunDir:
+        self.rows[schema.REQUESTS_CSV].append({
+            "ts": ts, "group": group, "name": name or f"/api/v1/{group}/", "method": method, "status": status,
+            "response_ms": response_ms, "bytes": size, "error_kind": error_kind, "error": error,
+            "user_class": "Listener", "worker": "local"})
+        return self
+
+    def import_(self, ts: float, outcome: str, wait_ms: float | None, *, upload: str = "u",
+                fixture: str = "valid") -> RunDir:
+        self.rows[schema.IMPORTS_CSV].append({
+            "ts": ts, "upload": upload, "outcome": outcome, "wait_ms": "" if wait_ms is None else wait_ms,
+            "polls": 3, "fixture": fixture, "format": "mp3", "bytes": 81000, "user_class": "Uploader",
+            "worker": "local"})
+        return self
+
+    def stream(self, ts: float, ttfb_ms: float, total_ms: float, size: int, *, status: int = 206,
+               error_kind: str = "") -> RunDir:
+        self.rows[schema.STREAMS_CSV].append({
+            "ts": ts, "track": 1, "status": status, "ttfb_ms": ttfb_ms, "total_ms": total_ms, "bytes": size,
+            "range": "bytes=0-262143", "error_kind": error_kind, "user_class": "Listener", "worker": "local"})
+        return self
+
+    def resource(self, ts: float, component: str, cpu_m: float | None, memory_bytes: float | None, *,
+                 pod: str | None = None, limits: tuple | None = None, **counters: Any) -> RunDir:
+        cpu_request, cpu_limit, memory_request, memory_limit = limits or ("", "", "", "")
+        row = {"ts": ts, "source": "kubernetes", "component": component, "pod": pod or f"{component}-0",
+               "container": component, "node": "node-1", "cpu_m": _blank(cpu_m),
+               "memory_bytes": _blank(memory_bytes), "memory_anon_bytes": "", "memory_peak_bytes": "",
+               "cpu_request_m": cpu_request, "cpu_limit_m": cpu_limit, "memory_request_bytes": memory_request,
+               "memory_limit_bytes": memory_limit, "restarts": 0, "oom_kills": 0, "throttled_periods": "",
+               "periods": "", "throttled_s": "", "respawns": 0, "phase": "Running", "ready": "true", "stage": ""}
+        row.update({key: _blank(value) for key, value in counters.items()})
+        self.rows[schema.RESOURCES_CSV].append(row)
+        return self
+
+    def event(self, ts: float, type: str, **data: Any) -> RunDir:
+        self.events.append({"ts": ts, "type": type, **data})
+        return self
+
+    def stages(self, *stages: tuple[float, int], spawn_rate: float = 10) -> RunDir:
+        """Stage events: ``(ts, users)`` pairs, named "step 1", "step 2", ..."""
+        for number, (ts, users) in enumerate(stages, start=1):
+            self.event(ts, "stage", stage=f"step {number}", users=users, spawn_rate=spawn_rate)
+        return self
+
+    def write(self, *, counts: bool = True, cut: str | None = None, ended_at: float | None = None) -> Path:
+        """Write the directory; ``cut`` names a CSV file whose last line is cut in half."""
+        self.path.mkdir(parents=True, exist_ok=True)
+        everything = [row["ts"] for rows in self.rows.values() for row in rows] + [e["ts"] for e in self.events]
+        meta = {
+            "format": schema.FORMAT, "run_id": self.run_id, "status": self.status,
+            "started_at": min(everything, default=T0), "ended_at": ended_at or max(everything, default=T0),
+            "host": "http://127.0.0.1:8000", "scenario": (self.scenario or {}).get("name"),
+            "fwload_version": "test",
+        }
+        if counts and self.status != "running":
+            meta["counts"] = {name: len(rows) for name, rows in self.rows.items()}
+        if self.status == "running":
+            meta.pop("ended_at")
+        meta.update(self.meta)
+        (self.path / schema.RUN_JSON).write_text(json.dumps(meta, indent=2))
+        if self.scenario is not None:
+            (self.path / schema.SCENARIO_YAML).write_text(yaml.safe_dump(self.scenario, sort_keys=False))
+        for name, columns in schema.CSV_FILES.items():
+            with (self.path / name).open("w", newline="") as handle:
+                writer = csv.DictWriter(handle, fieldnames=columns, lineterminator="\n")
+                writer.writeheader()
+                writer.writerows(self.rows[name])
+            if cut == name:
+                text = (self.path / name).read_bytes()
+                (self.path / name).write_bytes(text[: len(text) - len(text.splitlines()[-1]) // 2 - 1])
+        with (self.path / schema.EVENTS_JSONL).open("w") as handle:
+            for event in sorted(self.events, key=lambda e: e["ts"]):
+                handle.write(json.dumps(event) + "\n")
+        return self.path
+
+
+def _blank(value: Any) -> Any:
+    return "" if value is None else value

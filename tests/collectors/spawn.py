@@ -1,0 +1,63 @@
+"""Child processes for the processes-backend tests, driven over pipes with bounded waits."""
+
+from __future__ import annotations
+
+import os
+import select
+import subprocess
+import sys
+import textwrap
+
+import psutil
+
+
+class Child:
+    """A Python child process driven line by line over its stdin/stdout (bounded waits)."""
+
+    def __init__(self, code: str, **popen):
+        self.proc = subprocess.Popen([sys.executable, "-c", textwrap.dedent(code)], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, bufsize=0, **popen)
+        self.pid = self.proc.pid
+        self._buffer = b""
+
+    def send(self, line: str = "go") -> None:
+        self.proc.stdin.write(line.encode() + b"\n")
+
+    def line(self, timeout_s: float = 20.0) -> str:
+        while b"\n" not in self._buffer:
+            ready, _, _ = select.select([self.proc.stdout], [], [], timeout_s)
+            if not ready:
+                raise AssertionError(f"child {self.pid} said nothing for {timeout_s} s")
+            chunk = os.read(self.proc.stdout.fileno(), 4096)
+            if not chunk:
+                raise AssertionError(f"child {self.pid} exited: {self.proc.wait(5)}")
+            self._buffer += chunk
+        line, self._buffer = self._buffer.split(b"\n", 1)
+        return line.decode()
+
+    def stop(self) -> None:
+        try:
+            for process in psutil.Process(self.pid).children(recursive=True):
+                process.kill()
+        except psutil.Error:
+            pass
+        self.proc.kill()
+        self.proc.wait(10)
+        self.proc.stdin.close()
+        self.proc.stdout.close()
+
+
+def start(children: list[Child], code: str, **popen) -> Child:
+    child = Child(code, **popen)
+    children.append(child)
+    return child
+
+
+class StepClock:
+    """Sample times chosen by the test, so CPU seconds can be recovered exactly from millicores."""
+
+    def __init__(self, *times: float):
+        self.times = list(times)
+
+    def __call__(self) -> float:
+        return self.times.pop(0)
