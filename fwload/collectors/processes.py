@@ -218,7 +218,8 @@ class ProcessCollector(Collector):
             state.cgroup_cpu_s = reading.cpu_usage_s
         new = 0
         if reading.oom_kills is not None:
-            new = reading.oom_kills - (state.oom_kills or 0)
+            if state.oom_kills is not None:  # the first reading is the baseline: kills before it are history
+                new = reading.oom_kills - state.oom_kills
             state.oom_kills = reading.oom_kills
         return max(new, 0)
 

@@ -76,7 +76,9 @@ def start_collector(session: FwloadSession, host: str) -> CollectorLoop | None:
         for sample in samples:
             sample.stage = session.stage
         run.append_rows(schema.RESOURCES_CSV, [tuple(s.as_row().values()) for s in samples])
-        run.events(e.as_json() for e in events)
+        as_json = [e.as_json() for e in events]
+        run.events(as_json)
+        session.resources.update(samples, as_json)
 
     loop = CollectorLoop(collector, interval, sink, spawn=gevent.spawn, sleep=gevent.sleep)
     loop.start()

@@ -27,7 +27,7 @@ from fwload.plugin.mix import apply_scenario, configure_auth, prepare_uploads
 from fwload.plugin.verdict import build_reports
 from fwload.plugin.watch import Watch
 from fwload.recording import schema
-from fwload.recording.live import LiveStats
+from fwload.recording.live import LatestResources, LiveStats
 from fwload.recording.recorder import Recorder
 from fwload.recording.rundir import RunDirectory
 from fwload.scenario.loader import load_scenario
@@ -43,6 +43,7 @@ class FwloadSession:
     def __init__(self, environment: Environment):
         self.environment = environment
         self.live = LiveStats()
+        self.resources = LatestResources()
         self.recorder = Recorder(environment, self.live).register()
         self.scenario: Scenario | None = None
         self.run: RunDirectory | None = None

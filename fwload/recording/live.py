@@ -178,3 +178,19 @@ def _merged(histograms: Iterable[LogHistogram]) -> LogHistogram:
         merged.buckets.update(hist.buckets)
         merged.count += hist.count
     return merged
+
+
+class LatestResources:
+    """The newest resource sample per container, and the collector events seen, for live views."""
+
+    def __init__(self) -> None:
+        self.samples: dict[tuple[str, str, str], Any] = {}
+        self.events: deque[dict[str, Any]] = deque(maxlen=200)
+
+    def update(self, samples: Iterable[Any], events: Iterable[dict[str, Any]] = ()) -> None:
+        for sample in samples:
+            self.samples[(sample.component, sample.pod, sample.container)] = sample
+        self.events.extend(events)
+
+    def latest(self) -> list[Any]:
+        return [self.samples[key] for key in sorted(self.samples)]

@@ -5,8 +5,9 @@ namespace (never one per pod), plus one cAdvisor read per node running the names
 pods when RBAC allows ``nodes/proxy``. Restart-count increases and OOMKilled terminations
 become ``restart``/``oom_kill`` events once each; cAdvisor's ``container_oom_events_total``
 adds the OOM kills that never restart the container (a worker under a surviving master).
-Counters are kept cumulative across container restarts. A failed read mid-run becomes a
-``gap`` event; only `check_connection` raises.
+Counters are kept cumulative across container restarts; what a container had before its
+first sample is history (in the columns, as the run directory's baseline), not an event.
+A failed read mid-run becomes a ``gap`` event; only `check_connection` raises.
 """
 
 from __future__ import annotations
@@ -231,17 +232,20 @@ class KubernetesCollector(Collector):
 
     def _status_events(self, ts: float, pod: PodView, box: ContainerView,
                        state: _ContainerState) -> list[CollectorEvent]:
+        """Restarts and OOMKilled terminations since the last sample. What a container shows at
+        its first sample is its history: it sets the baseline (and the cumulative columns) only."""
         events = []
         where = {"component": pod.component, "pod": pod.name, "container": box.name}
-        increased = box.restarts > (state.restarts if state.restarts is not None else 0)
-        if increased:
+        first = state.restarts is None
+        if not first and box.restarts > (state.restarts or 0):
             events.append(CollectorEvent(ts, "restart", {**where, "restarts": box.restarts,
                                                          "reason": box.last_reason or box.waiting_reason}))
         state.restarts = box.restarts
         if box.last_reason == "OOMKilled" and box.last_termination not in state.terminations:
             state.terminations.add(box.last_termination)
             state.status_ooms += 1
-            events.append(CollectorEvent(ts, "oom_kill", {**where, "count": 1, "source": "pod_status"}))
+            if not first:
+                events.append(CollectorEvent(ts, "oom_kill", {**where, "count": 1, "source": "pod_status"}))
         return events
 
     def _apply_cadvisor(self, sample: ResourceSample, state: _ContainerState,
@@ -254,11 +258,12 @@ class KubernetesCollector(Collector):
                 sample.periods = int(state.counters["periods"].total)
                 sample.throttled_s = state.counters["throttled_seconds"].total
             return
+        first = not state.counters
         increases = {}
         for key in ("oom_events", "periods", "throttled_periods", "throttled_seconds"):
             counter = state.counters.setdefault(key, cadvisor.Accumulated())
             increases[key] = counter.update(found.instance, found.values.get(key, 0.0))
-        if increases["oom_events"] > 0:
+        if increases["oom_events"] > 0 and not first:
             result.events.append(CollectorEvent(sample.ts, "oom_kill", {
                 "component": sample.component, "pod": sample.pod, "container": sample.container,
                 "count": int(increases["oom_events"]), "source": "cadvisor"}))
