@@ -9,9 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from fwload.errors import FwloadError
-from fwload.status import ExitStatus
-
 from analysis.capacity.summary import Capacity, capacity_report
 from analysis.limits import Limits, documented_limits, live_limits
 from analysis.load import Run, load_run
@@ -24,6 +21,8 @@ from analysis.notices import Notice, run_notices
 from analysis.scenario import ScenarioSpec, read_scenario
 from analysis.timeline import Timeline, build_timeline
 from analysis.verdict import Check, exit_status, resource_checks, slo_checks, startup_checks
+from fwload.errors import FwloadError
+from fwload.status import ExitStatus
 
 
 @dataclass
@@ -62,17 +61,29 @@ def analyse_run(run: Run | str | Path, window_s: float | None = None) -> RunAnal
     resources = resource_metrics(run.resources, run.events, timeline, documented, live)
     startup = startup_report(run, resources.incidents)
     limits = live if scenario.resources.limits == "live" else documented
-    capacity = capacity_report(timeline, requests, imports, run.streams, resources, run.resources,
-                               scenario.slos, limits)
+    capacity = capacity_report(
+        timeline, requests, imports, run.streams, resources, run.resources, scenario.slos, limits
+    )
     checks = [
         *startup_checks(startup, scenario),
         *slo_checks(scenario.slos, requests, imports, streams, run.events_of("abort")),
         *resource_checks(scenario.resources, resources),
     ]
     return RunAnalysis(
-        run=run, scenario=scenario, timeline=timeline, startup=startup, requests=requests, imports=imports,
-        streams=streams, resources=resources, documented=documented, live=live, capacity=capacity,
-        checks=checks, notices=run_notices(run, requests, scenario.found), status=exit_status(checks),
+        run=run,
+        scenario=scenario,
+        timeline=timeline,
+        startup=startup,
+        requests=requests,
+        imports=imports,
+        streams=streams,
+        resources=resources,
+        documented=documented,
+        live=live,
+        capacity=capacity,
+        checks=checks,
+        notices=run_notices(run, requests, scenario.found),
+        status=exit_status(checks),
     )
 
 

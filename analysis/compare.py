@@ -15,10 +15,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from analysis.analyse import RunAnalysis
 from fwload.errors import UsageError
 from fwload.status import ExitStatus
-
-from analysis.analyse import RunAnalysis
 
 MIN_SAMPLES = 20
 MIN_RATIO_RISE = 0.001
@@ -58,44 +57,129 @@ def compare_runs(base: RunAnalysis, new: RunAnalysis, threshold: float = 0.10) -
         after = _row(new.requests.by_group, group)
         enough = min(before.get("samples", 0), after.get("samples", 0)) >= MIN_SAMPLES
         for metric in LATENCY_METRICS:
-            rows.append(_delta("latency", group, metric, "ms", before.get(metric), after.get(metric), threshold,
-                               judged=enough, note="" if enough else f"fewer than {MIN_SAMPLES} samples"))
-        rows.append(_delta("errors", group, "error_ratio", "ratio", before.get("error_ratio"),
-                           after.get("error_ratio"), threshold, judged=True, min_rise=MIN_RATIO_RISE))
-    rows.append(_delta("throughput", "all", "ok_rps", "/s", _ok_rps(base), _ok_rps(new), threshold,
-                       judged=True, higher_is_better=True))
+            rows.append(
+                _delta(
+                    "latency",
+                    group,
+                    metric,
+                    "ms",
+                    before.get(metric),
+                    after.get(metric),
+                    threshold,
+                    judged=enough,
+                    note="" if enough else f"fewer than {MIN_SAMPLES} samples",
+                )
+            )
+        rows.append(
+            _delta(
+                "errors",
+                group,
+                "error_ratio",
+                "ratio",
+                before.get("error_ratio"),
+                after.get("error_ratio"),
+                threshold,
+                judged=True,
+                min_rise=MIN_RATIO_RISE,
+            )
+        )
+    rows.append(
+        _delta(
+            "throughput",
+            "all",
+            "ok_rps",
+            "/s",
+            _ok_rps(base),
+            _ok_rps(new),
+            threshold,
+            judged=True,
+            higher_is_better=True,
+        )
+    )
     components = base.resources.summary.index.union(new.resources.summary.index)
     for component in components:
         before = _row(base.resources.summary, component)
         after = _row(new.resources.summary, component)
         for metric, unit, scale in RESOURCE_METRICS:
-            rows.append(_delta("resource", component, metric, unit, _scaled(before.get(metric), scale),
-                               _scaled(after.get(metric), scale), threshold, judged=True))
+            rows.append(
+                _delta(
+                    "resource",
+                    component,
+                    metric,
+                    unit,
+                    _scaled(before.get(metric), scale),
+                    _scaled(after.get(metric), scale),
+                    threshold,
+                    judged=True,
+                )
+            )
         for metric in COUNT_METRICS:
-            rows.append(_delta("resource", component, metric, "count", before.get(metric), after.get(metric),
-                               threshold, judged=True, min_rise=1))
+            rows.append(
+                _delta(
+                    "resource",
+                    component,
+                    metric,
+                    "count",
+                    before.get(metric),
+                    after.get(metric),
+                    threshold,
+                    judged=True,
+                    min_rise=1,
+                )
+            )
     deltas = pd.DataFrame(rows)
     flagged = set(deltas.loc[deltas["regression"], "area"]) if len(deltas) else set()
-    status = ExitStatus.SLO_BROKEN if flagged & {"latency", "errors", "throughput"} else \
-        ExitStatus.RESOURCE_BROKEN if "resource" in flagged else ExitStatus.SUCCESS
+    status = (
+        ExitStatus.SLO_BROKEN
+        if flagged & {"latency", "errors", "throughput"}
+        else ExitStatus.RESOURCE_BROKEN
+        if "resource" in flagged
+        else ExitStatus.SUCCESS
+    )
     return Comparison(deltas=deltas, threshold=threshold, status=status)
 
 
-def _delta(area: str, subject: str, metric: str, unit: str, base: float | None, new: float | None,
-           threshold: float, *, judged: bool, min_rise: float = 0.0, higher_is_better: bool = False,
-           note: str = "") -> dict:
+def _delta(
+    area: str,
+    subject: str,
+    metric: str,
+    unit: str,
+    base: float | None,
+    new: float | None,
+    threshold: float,
+    *,
+    judged: bool,
+    min_rise: float = 0.0,
+    higher_is_better: bool = False,
+    note: str = "",
+) -> dict:
     base_value, new_value = _number(base), _number(new)
     change = np.nan
     if np.isfinite(base_value) and np.isfinite(new_value):
         change = (new_value - base_value) / base_value if base_value else (np.inf if new_value > 0 else 0.0)
     worse = -change if higher_is_better else change
     rise = (base_value - new_value) if higher_is_better else (new_value - base_value)
-    regression = bool(judged and np.isfinite(base_value) and np.isfinite(new_value)
-                      and worse > threshold and rise >= min_rise and rise > 0)
+    regression = bool(
+        judged
+        and np.isfinite(base_value)
+        and np.isfinite(new_value)
+        and worse > threshold
+        and rise >= min_rise
+        and rise > 0
+    )
     if not (np.isfinite(base_value) and np.isfinite(new_value)) and not note:
         note = "missing in one run"
-    return {"area": area, "subject": str(subject), "metric": metric, "unit": unit, "base": base_value,
-            "new": new_value, "change": change, "regression": regression, "note": note}
+    return {
+        "area": area,
+        "subject": str(subject),
+        "metric": metric,
+        "unit": unit,
+        "base": base_value,
+        "new": new_value,
+        "change": change,
+        "regression": regression,
+        "note": note,
+    }
 
 
 def _row(table: pd.DataFrame, key: object) -> dict:

@@ -34,28 +34,71 @@ FLOAT, INT, CATEGORY, TEXT, BOOL = "float", "int", "category", "text", "bool"
 
 COLUMN_KINDS: dict[str, dict[str, str]] = {
     schema.REQUESTS_CSV: {
-        "ts": FLOAT, "group": CATEGORY, "name": CATEGORY, "method": CATEGORY, "status": INT,
-        "response_ms": FLOAT, "bytes": FLOAT, "error_kind": CATEGORY, "error": CATEGORY,
-        "user_class": CATEGORY, "worker": CATEGORY,
+        "ts": FLOAT,
+        "group": CATEGORY,
+        "name": CATEGORY,
+        "method": CATEGORY,
+        "status": INT,
+        "response_ms": FLOAT,
+        "bytes": FLOAT,
+        "error_kind": CATEGORY,
+        "error": CATEGORY,
+        "user_class": CATEGORY,
+        "worker": CATEGORY,
     },
     schema.IMPORTS_CSV: {
-        "ts": FLOAT, "upload": TEXT, "outcome": CATEGORY, "wait_ms": FLOAT, "polls": FLOAT,
-        "fixture": CATEGORY, "format": CATEGORY, "bytes": FLOAT, "user_class": CATEGORY,
+        "ts": FLOAT,
+        "upload": TEXT,
+        "outcome": CATEGORY,
+        "wait_ms": FLOAT,
+        "polls": FLOAT,
+        "fixture": CATEGORY,
+        "format": CATEGORY,
+        "bytes": FLOAT,
+        "user_class": CATEGORY,
         "worker": CATEGORY,
     },
     schema.STREAMS_CSV: {
-        "ts": FLOAT, "track": FLOAT, "status": INT, "ttfb_ms": FLOAT, "total_ms": FLOAT,
-        "bytes": FLOAT, "range": CATEGORY, "error_kind": CATEGORY, "user_class": CATEGORY,
+        "ts": FLOAT,
+        "track": FLOAT,
+        "status": INT,
+        "ttfb_ms": FLOAT,
+        "total_ms": FLOAT,
+        "bytes": FLOAT,
+        "range": CATEGORY,
+        "error_kind": CATEGORY,
+        "user_class": CATEGORY,
         "worker": CATEGORY,
     },
     schema.RESOURCES_CSV: {
-        "ts": FLOAT, "source": CATEGORY, "component": CATEGORY, "pod": CATEGORY,
-        "container": CATEGORY, "node": CATEGORY, "phase": CATEGORY, "ready": BOOL, "stage": CATEGORY,
-        **{name: FLOAT for name in (
-            "cpu_m", "memory_bytes", "memory_anon_bytes", "memory_peak_bytes", "cpu_request_m",
-            "cpu_limit_m", "memory_request_bytes", "memory_limit_bytes", "restarts", "oom_kills",
-            "throttled_periods", "periods", "throttled_s", "respawns",
-        )},
+        "ts": FLOAT,
+        "source": CATEGORY,
+        "component": CATEGORY,
+        "pod": CATEGORY,
+        "container": CATEGORY,
+        "node": CATEGORY,
+        "phase": CATEGORY,
+        "ready": BOOL,
+        "stage": CATEGORY,
+        **{
+            name: FLOAT
+            for name in (
+                "cpu_m",
+                "memory_bytes",
+                "memory_anon_bytes",
+                "memory_peak_bytes",
+                "cpu_request_m",
+                "cpu_limit_m",
+                "memory_request_bytes",
+                "memory_limit_bytes",
+                "restarts",
+                "oom_kills",
+                "throttled_periods",
+                "periods",
+                "throttled_s",
+                "respawns",
+            )
+        },
     },
 }
 """The dtype family of every column of every CSV file (names from `fwload.recording.schema`)."""
@@ -155,7 +198,9 @@ def read_run_json(path: Path) -> dict[str, Any]:
     try:
         meta = json.loads(run_json.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise RunDirectoryError(f"{run_json} cannot be read: {error}", "restore it from the run's artifacts") from None
+        raise RunDirectoryError(
+            f"{run_json} cannot be read: {error}", "restore it from the run's artifacts"
+        ) from None
     if not isinstance(meta, dict) or meta.get("format") != schema.FORMAT:
         found = meta.get("format") if isinstance(meta, dict) else type(meta).__name__
         raise RunDirectoryError(
@@ -179,7 +224,9 @@ def read_csv(path: Path, columns: tuple[str, ...]) -> tuple[pd.DataFrame, bool]:
         return _empty(kinds), cut
     _check_header(path, columns)
     try:
-        frame = _read_pyarrow(path, complete, kinds) if pa is not None else _read_pandas(path, complete, kinds)
+        frame = (
+            _read_pyarrow(path, complete, kinds) if pa is not None else _read_pandas(path, complete, kinds)
+        )
     except _PARSE_ERRORS as error:
         raise RunDirectoryError(
             f"{path} cannot be parsed: {str(error).splitlines()[0]}",
@@ -203,7 +250,11 @@ def read_events(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
         except json.JSONDecodeError:
             event = None
         if not isinstance(event, dict) or "type" not in event or not isinstance(event.get("ts"), int | float):
-            where = "the last line was cut off mid-write" if number == last else f"line {number + 1} is not an event"
+            where = (
+                "the last line was cut off mid-write"
+                if number == last
+                else f"line {number + 1} is not an event"
+            )
             problems.append(f"events.jsonl: {where} and was skipped")
             continue
         events.append(event)
@@ -242,7 +293,10 @@ def _check_header(path: Path, columns: tuple[str, ...]) -> None:
 
 def _arrow_type(kind: str) -> Any:
     return {
-        FLOAT: pa.float64(), INT: pa.float64(), TEXT: pa.string(), BOOL: pa.string(),
+        FLOAT: pa.float64(),
+        INT: pa.float64(),
+        TEXT: pa.string(),
+        BOOL: pa.string(),
         CATEGORY: pa.dictionary(pa.int32(), pa.string()),
     }[kind]
 
@@ -258,16 +312,24 @@ def _read_pyarrow(path: Path, length: int, kinds: dict[str, str]) -> pd.DataFram
                 strings_can_be_null=False,
             ),
         )
-    return table.to_pandas()
+    frame = table.to_pandas(self_destruct=True)
+    del table
+    pa.default_memory_pool().release_unused()
+    return frame
 
 
 def _read_pandas(path: Path, length: int, kinds: dict[str, str]) -> pd.DataFrame:
-    dtypes = {name: {FLOAT: "float64", INT: "float64", CATEGORY: "category"}.get(kind, "str")
-              for name, kind in kinds.items()}
+    dtypes = {
+        name: {FLOAT: "float64", INT: "float64", CATEGORY: "category"}.get(kind, "str")
+        for name, kind in kinds.items()
+    }
     with path.open("rb") as handle:
         source = io.BytesIO(handle.read(length)) if length < path.stat().st_size else handle
         return pd.read_csv(
-            source, usecols=list(kinds), dtype=dtypes, keep_default_na=False,
+            source,
+            usecols=list(kinds),
+            dtype=dtypes,
+            keep_default_na=False,
             na_values={name: [""] for name, kind in kinds.items() if kind in (FLOAT, INT)},
         )[list(kinds)]
 
@@ -278,7 +340,9 @@ def _finish(frame: pd.DataFrame, kinds: dict[str, str]) -> pd.DataFrame:
         if kind == INT:
             frame[name] = column.astype("Int64")
         elif kind == BOOL:
-            frame[name] = column.map({"true": True, "false": False, "True": True, "False": False}).astype("boolean")
+            frame[name] = column.map({"true": True, "false": False, "True": True, "False": False}).astype(
+                "boolean"
+            )
         elif kind == CATEGORY:
             if not isinstance(column.dtype, pd.CategoricalDtype):
                 column = column.astype("category")
@@ -291,8 +355,12 @@ def _finish(frame: pd.DataFrame, kinds: dict[str, str]) -> pd.DataFrame:
 
 
 def _empty(kinds: dict[str, str]) -> pd.DataFrame:
-    frame = pd.DataFrame({name: pd.Series([], dtype="float64" if kind in (FLOAT, INT) else "str")
-                          for name, kind in kinds.items()})
+    frame = pd.DataFrame(
+        {
+            name: pd.Series([], dtype="float64" if kind in (FLOAT, INT) else "str")
+            for name, kind in kinds.items()
+        }
+    )
     return _finish(frame, kinds)
 
 

@@ -15,7 +15,8 @@ THROTTLING_ADVICE = (
     "Funkwhale's rate limiter answered these requests (HTTP 429, or a throttled login). They are "
     "left out of latencies and the error ratio: they measure the limiter, not the server's speed. "
     "To measure capacity, lift it on the target: set THROTTLING_ENABLED=false, or raise the "
-    "relevant scopes with THROTTLING_RATES (for example THROTTLING_RATES=\"login=1000/hour,authenticated-create=100000/hour\")."
+    "relevant scopes with THROTTLING_RATES (for example "
+    'THROTTLING_RATES="login=1000/hour,authenticated-create=100000/hour").'
 )
 
 
@@ -32,39 +33,87 @@ class Notice:
 def run_notices(run: Run, requests: RequestMetrics, scenario_found: bool) -> list[Notice]:
     notices = []
     if run.partial:
-        notices.append(Notice("partial", "This run is partial: " + "; ".join(run.partial_reasons) + ".",
-                              "The figures cover what was recorded before the run stopped."))
+        notices.append(
+            Notice(
+                "partial",
+                "This run is partial: " + "; ".join(run.partial_reasons) + ".",
+                "The figures cover what was recorded before the run stopped.",
+            )
+        )
     throttled = int(requests.overall["throttled"].sum()) if len(requests.overall) else 0
     if throttled:
         total = int(requests.overall["requests"].sum())
         groups = ", ".join(f"{group} {count}" for group, count in requests.throttled_by_group.items())
-        retry = [event.get("retry_after_s") for event in run.events_of("throttled")
-                 if isinstance(event.get("retry_after_s"), int | float)]
+        retry = [
+            event.get("retry_after_s")
+            for event in run.events_of("throttled")
+            if isinstance(event.get("retry_after_s"), int | float)
+        ]
         scopes = sorted({str(event["scope"]) for event in run.events_of("throttled") if event.get("scope")})
-        extra = (f"; Retry-After up to {max(retry):g} s" if retry else "") + \
-            (f"; scopes: {', '.join(scopes)}" if scopes else "")
-        notices.append(Notice("throttling", f"{throttled} of {total} requests were throttled ({groups}){extra}.",
-                              THROTTLING_ADVICE))
+        extra = (f"; Retry-After up to {max(retry):g} s" if retry else "") + (
+            f"; scopes: {', '.join(scopes)}" if scopes else ""
+        )
+        notices.append(
+            Notice(
+                "throttling",
+                f"{throttled} of {total} requests were throttled ({groups}){extra}.",
+                THROTTLING_ADVICE,
+            )
+        )
     for event in run.events_of("abort"):
-        notices.append(Notice("abort", f"An abort rule stopped the run: {event.get('rule', '?')} "
-                                       f"(observed {event.get('observed', '?')}). {event.get('detail', '')}".strip()))
+        notices.append(
+            Notice(
+                "abort",
+                f"An abort rule stopped the run: {event.get('rule', '?')} "
+                f"(observed {event.get('observed', '?')}). {event.get('detail', '')}".strip(),
+            )
+        )
+    for event in run.events_of("pacing_shortfall"):
+        notices.append(
+            Notice(
+                "pacing",
+                f"The users could not keep the offered rate: {event.get('achieved', '?')} of "
+                f"{event.get('target', '?')} iterations/s. {event.get('detail', '')}".strip(),
+                "The load was lower than the scenario asked for: add users or workers, or lower pacing.",
+            )
+        )
     for event in run.events_of("worker_missing"):
-        notices.append(Notice("worker_missing", f"Worker {event.get('worker', '?')} never delivered its final rows: "
-                                                f"{event.get('detail', '')}".strip(),
-                              "Counts from that worker's last seconds are missing."))
+        notices.append(
+            Notice(
+                "worker_missing",
+                f"Worker {event.get('worker', '?')} never delivered its final rows: "
+                f"{event.get('detail', '')}".strip(),
+                "Counts from that worker's last seconds are missing.",
+            )
+        )
     gaps = run.events_of("gap")
     if gaps:
         sources = sorted({str(event.get("source", "?")) for event in gaps})
-        notices.append(Notice("gap", f"The collector could not sample {len(gaps)} time(s) ({', '.join(sources)}); "
-                                     f"first: {gaps[0].get('detail', '')}".strip(),
-                              "Resource percentiles cover the samples taken; their counts are shown."))
+        notices.append(
+            Notice(
+                "gap",
+                f"The collector could not sample {len(gaps)} time(s) ({', '.join(sources)}); "
+                f"first: {gaps[0].get('detail', '')}".strip(),
+                "Resource percentiles cover the samples taken; their counts are shown.",
+            )
+        )
     for event in run.events_of("collector_notice"):
         notices.append(Notice("collector", f"{event.get('source', 'collector')}: {event.get('detail', '')}"))
     if run.events_of("stats_reset"):
-        notices.append(Notice("stats_reset", "Locust's statistics were reset from the web UI during the run.",
-                              "fwload's own files are append-only, so this report still covers the whole run; "
-                              "Locust's own CSV files do not."))
+        notices.append(
+            Notice(
+                "stats_reset",
+                "Locust's statistics were reset from the web UI during the run.",
+                "fwload's own files are append-only, so this report still covers the whole run; "
+                "Locust's own CSV files do not.",
+            )
+        )
     if not scenario_found:
-        notices.append(Notice("no_scenario", "The run directory has no scenario.yaml: no SLO was checked.",
-                              "Run with --scenario (or `fwload run scenarios/x.yaml`) to get SLO verdicts."))
+        notices.append(
+            Notice(
+                "no_scenario",
+                "The run directory has no scenario.yaml: no SLO was checked.",
+                "Run with --scenario (or `fwload run scenarios/x.yaml`) to get SLO verdicts.",
+            )
+        )
     return notices

@@ -13,12 +13,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from fwload.recording.rundir import write_atomic
-from fwload.status import ExitStatus
-
 from analysis.analyse import RunAnalysis, analyse_run
 from analysis.capacity.kustomize import DIRECTORY, base_reference, overlay_files
 from analysis.writers import all_writers, find
+from fwload.recording.rundir import write_atomic
+from fwload.status import ExitStatus
 
 
 @dataclass
@@ -40,8 +39,13 @@ class Outputs:
         return self.texts.get("summary.md", "")
 
 
-def build_outputs(run_dir: str | Path, formats: Iterable[str] | None = None, *,
-                  recommendations: bool = True, window_s: float | None = None) -> Outputs:
+def build_outputs(
+    run_dir: str | Path,
+    formats: Iterable[str] | None = None,
+    *,
+    recommendations: bool = True,
+    window_s: float | None = None,
+) -> Outputs:
     """Analyse ``run_dir`` and (re)write its reports; returns the analysis, exit code and files.
 
     ``formats`` names writers (`analysis.writers.available`); None writes all of them.
@@ -51,8 +55,11 @@ def build_outputs(run_dir: str | Path, formats: Iterable[str] | None = None, *,
     analysis = analyse_run(run_dir, window_s)
     writers = all_writers() if formats is None else [find(name) for name in formats]
     rendered = {writer.filename: writer.render(analysis) for writer in writers}
-    overlay = overlay_files(analysis.capacity.recommendations, base_reference(run_dir), analysis.run.run_id) \
-        if recommendations else {}
+    overlay = (
+        overlay_files(analysis.capacity.recommendations, base_reference(run_dir), analysis.run.run_id)
+        if recommendations
+        else {}
+    )
     files = []
     for name, text in rendered.items():
         write_atomic(run_dir / name, text)

@@ -45,20 +45,28 @@ def percentile(values: Sequence[float] | np.ndarray | pd.Series, q: float) -> fl
     return float(np.partition(array, index)[index])
 
 
-def summarise(values: Sequence[float] | np.ndarray | pd.Series,
-              quantiles: Sequence[float] = PERCENTILES) -> dict[str, float]:
+def summarise(
+    values: Sequence[float] | np.ndarray | pd.Series, quantiles: Sequence[float] = PERCENTILES
+) -> dict[str, float]:
     """``{"count", "p50", ..., "max"}`` of one series (NaN ignored)."""
     array = np.sort(np.asarray(values, dtype="float64"))
     array = array[~np.isnan(array)]
     result: dict[str, float] = {"count": int(array.size)}
     for q in quantiles:
-        result[percentile_column(q)] = float(array[nearest_rank_index(q, array.size)]) if array.size else float("nan")
+        result[percentile_column(q)] = (
+            float(array[nearest_rank_index(q, array.size)]) if array.size else float("nan")
+        )
     result["max"] = float(array[-1]) if array.size else float("nan")
     return result
 
 
-def grouped_percentiles(frame: pd.DataFrame, by: str | list[str], value: str,
-                        quantiles: Sequence[float] = PERCENTILES, presorted: bool = False) -> pd.DataFrame:
+def grouped_percentiles(
+    frame: pd.DataFrame,
+    by: str | list[str],
+    value: str,
+    quantiles: Sequence[float] = PERCENTILES,
+    presorted: bool = False,
+) -> pd.DataFrame:
     """Count, nearest-rank percentiles and max of ``value`` per group, from one ordering.
 
     Rows are ordered by value, then stably by group code (a radix sort for small codes), so

@@ -10,7 +10,9 @@ import re
 from typing import Any
 
 MASK = "***"
-_SECRET_KEY = re.compile(r"pass(word)?|secret|token|authorization|cookie|api[_-]?key|credential", re.IGNORECASE)
+_SECRET_KEY = re.compile(
+    r"pass(word)?|secret|token|authorization|cookie|api[_-]?key|credential", re.IGNORECASE
+)
 _PATTERNS = (
     (re.compile(r"(?i)(bearer|basic|token)\s+[A-Za-z0-9._~+/=-]{6,}"), rf"\1 {MASK}"),
     (re.compile(r"(?i)([?&](?:token|access_token|password|jwt)=)[^&\s\"']+"), rf"\1{MASK}"),
@@ -30,8 +32,12 @@ def scrub(text: Any) -> str:
 def scrub_mapping(data: Any) -> Any:
     """A copy of nested metadata with secret-looking keys masked and every string scrubbed."""
     if isinstance(data, dict):
-        return {key: MASK if _SECRET_KEY.search(str(key)) and value not in (None, "", False) else scrub_mapping(value)
-                for key, value in data.items()}
+        return {
+            key: MASK
+            if _SECRET_KEY.search(str(key)) and value not in (None, "", False)
+            else scrub_mapping(value)
+            for key, value in data.items()
+        }
     if isinstance(data, list | tuple):
         return [scrub_mapping(item) for item in data]
     return scrub(data) if isinstance(data, str) else data

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from analysis.load import Run
 from fwload.errors import FwloadError, RunDirectoryError
 from fwload.scenario.loader import load_scenario
 from fwload.scenario.model import Scenario
 from fwload.scenario.schedule import Stage
-
-from analysis.load import Run
 
 
 @dataclass(frozen=True)
@@ -31,8 +30,12 @@ class SloSpec:
 
     @property
     def empty(self) -> bool:
-        return not self.groups and self.error_ratio is None and self.import_wait_p95_ms is None \
+        return (
+            not self.groups
+            and self.error_ratio is None
+            and self.import_wait_p95_ms is None
             and self.stream_ttfb_p95_ms is None
+        )
 
 
 @dataclass(frozen=True)

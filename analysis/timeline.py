@@ -16,14 +16,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fwload.scenario.schedule import Stage
-
 from analysis.load import Run
+from fwload.scenario.schedule import Stage
 
 BEFORE_LOAD = "before load"
 NO_STAGE = -1
 WINDOW_CHOICES = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600)
-MAX_WINDOWS = 120
+MAX_WINDOWS = 60
 RAMP_SLICES = 10
 MIN_SLICE_S = 10.0
 
@@ -92,12 +91,26 @@ def build_timeline(run: Run, planned: tuple[Stage, ...] = (), window_s: float | 
     if not isinstance(run.meta.get("ended_at"), int | float) and not np.isnan(last_row):
         end = max(end, last_row)
     if stage_events:
-        rows = [{"stage": str(event.get("stage", index + 1)), "users": _number(event.get("users")),
-                 "spawn_rate": _number(event.get("spawn_rate")), "start": float(event["ts"])}
-                for index, event in enumerate(stage_events)]
+        rows = [
+            {
+                "stage": str(event.get("stage", index + 1)),
+                "users": _number(event.get("users")),
+                "spawn_rate": _number(event.get("spawn_rate")),
+                "start": float(event["ts"]),
+            }
+            for index, event in enumerate(stage_events)
+        ]
     elif planned:
-        rows = [{"stage": stage.name, "users": float(stage.users), "spawn_rate": stage.spawn_rate,
-                 "start": start + stage.start} for stage in planned if start + stage.start < end]
+        rows = [
+            {
+                "stage": stage.name,
+                "users": float(stage.users),
+                "spawn_rate": stage.spawn_rate,
+                "start": start + stage.start,
+            }
+            for stage in planned
+            if start + stage.start < end
+        ]
     else:
         users = next((event.get("users") for event in run.events_of("run_start")), None)
         rows = [{"stage": "load", "users": _number(users), "spawn_rate": np.nan, "start": start}]
@@ -107,7 +120,9 @@ def build_timeline(run: Run, planned: tuple[Stage, ...] = (), window_s: float | 
     stages["duration"] = (stages["end"] - stages["start"]).clip(lower=0)
     duration = max(end - start, 1.0)
     if window_s is None:
-        window_s = next((float(w) for w in WINDOW_CHOICES if duration / w <= MAX_WINDOWS), float(WINDOW_CHOICES[-1]))
+        window_s = next(
+            (float(w) for w in WINDOW_CHOICES if duration / w <= MAX_WINDOWS), float(WINDOW_CHOICES[-1])
+        )
     return Timeline(start=start, end=end, stages=stages, window_s=window_s, staged=len(stages) > 1)
 
 
@@ -126,15 +141,25 @@ def _slice_ramps(rows: list[dict], planned: tuple[Stage, ...], start: float, end
         for number in range(count):
             begin = row["start"] + number * width
             users = ramp.users_at(begin + width / 2 - start)
-            result.append({**row, "stage": f"{row['stage']} {number + 1}/{count}", "users": float(users),
-                           "start": begin})
+            result.append(
+                {
+                    **row,
+                    "stage": f"{row['stage']} {number + 1}/{count}",
+                    "users": float(users),
+                    "start": begin,
+                }
+            )
     return result
 
 
 def _data_span(run: Run) -> tuple[float, float]:
     firsts, lasts = [], []
-    for frame, duration in ((run.requests, "response_ms"), (run.streams, "total_ms"),
-                            (run.imports, "wait_ms"), (run.resources, None)):
+    for frame, duration in (
+        (run.requests, "response_ms"),
+        (run.streams, "total_ms"),
+        (run.imports, "wait_ms"),
+        (run.resources, None),
+    ):
         if frame.empty:
             continue
         ts = frame["ts"].to_numpy(dtype="float64")

@@ -1,1 +1,1 @@
-"""Capacity from a step or ramp run: the highest load within SLOs, what saturates first, projections, right-sizing."""
+"""Capacity from a step or ramp run: highest load within SLOs, first saturation, projections, right-sizing."""

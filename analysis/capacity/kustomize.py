@@ -35,17 +35,30 @@ def overlay_files(recommendations: pd.DataFrame, base: str, run_id: str) -> dict
             "apiVersion": "apps/v1",
             "kind": "Deployment",
             "metadata": {"name": name, "namespace": NAMESPACE},
-            "spec": {"template": {"spec": {"containers": [{
-                "name": name,
-                "resources": {
-                    "requests": {"cpu": f"{int(row['krr_cpu_request_m'])}m", "memory": memory},
-                    "limits": {"cpu": None, "memory": memory},
-                },
-            }]}}},
+            "spec": {
+                "template": {
+                    "spec": {
+                        "containers": [
+                            {
+                                "name": name,
+                                "resources": {
+                                    "requests": {
+                                        "cpu": f"{int(row['krr_cpu_request_m'])}m",
+                                        "memory": memory,
+                                    },
+                                    "limits": {"cpu": None, "memory": memory},
+                                },
+                            }
+                        ]
+                    }
+                }
+            },
         }
-        header = (f"# {name}: CPU request = p95 of {row['cpu_samples']} samples, no CPU limit (null removes it);\n"
-                  f"# memory request = limit = peak of {row['memory_samples']} samples x 1.15.\n"
-                  + "".join(f"# {caveat}\n" for caveat in row["caveats"]))
+        header = (
+            f"# {name}: CPU request = p95 of {row['cpu_samples']} samples, no CPU limit (null removes it);\n"
+            f"# memory request = limit = peak of {row['memory_samples']} samples x 1.15.\n"
+            + "".join(f"# {caveat}\n" for caveat in row["caveats"])
+        )
         files[f"{name}.yaml"] = header + yaml.safe_dump(patch, sort_keys=False)
         patches.append({"path": f"{name}.yaml"})
     if not patches:

@@ -18,18 +18,27 @@ from analysis.scenario import SloSpec, percentile_of_key
 from analysis.timeline import Timeline
 
 
-def load_levels(timeline: Timeline, requests: RequestMetrics, imports: ImportMetrics,
-                streams: pd.DataFrame, slos: SloSpec) -> pd.DataFrame:
-    """One row per stage: users, duration_s, requests, rps, ok_rps, error_ratio, p95_ms, slo_passed, broken."""
+def load_levels(
+    timeline: Timeline, requests: RequestMetrics, imports: ImportMetrics, streams: pd.DataFrame, slos: SloSpec
+) -> pd.DataFrame:
+    """One row per stage: users, duration_s, requests, rps, ok_rps, error_ratio, p95_ms, slo_passed, broken
+    (the SLOs it broke, as text)."""
     stages = timeline.stages
     by_stage = requests.by_stage
     ttfb = grouped_percentiles(
         streams.loc[~streams["error_kind"].isin(NOT_TIMED)].assign(stage=timeline.stage_index(streams["ts"])),
-        "stage", "ttfb_ms", (95,))
+        "stage",
+        "ttfb_ms",
+        (95,),
+    )
     rows = []
     for index, stage in stages.iterrows():
-        row = {"stage": index, "label": timeline.stage_label(index), "users": stage["users"],
-               "duration_s": stage["duration"]}
+        row = {
+            "stage": index,
+            "label": timeline.stage_label(index),
+            "users": stage["users"],
+            "duration_s": stage["duration"],
+        }
         counts = by_stage.loc[index] if index in by_stage.index else None
         row["requests"] = int(counts["requests"]) if counts is not None else 0
         row["rps"] = float(counts["rps"]) if counts is not None else 0.0
@@ -56,8 +65,14 @@ def highest_within_slos(levels: pd.DataFrame) -> tuple[pd.Series | None, pd.Seri
     return best, first_failure
 
 
-def _broken_slos(stage: int, slos: SloSpec, by_stage_group: pd.DataFrame, counts: pd.Series | None,
-                 imports_by_stage: pd.DataFrame, ttfb: pd.DataFrame) -> list[str]:
+def _broken_slos(
+    stage: int,
+    slos: SloSpec,
+    by_stage_group: pd.DataFrame,
+    counts: pd.Series | None,
+    imports_by_stage: pd.DataFrame,
+    ttfb: pd.DataFrame,
+) -> list[str]:
     broken = []
     for group, targets in slos.groups.items():
         key = (stage, group)

@@ -34,8 +34,14 @@ def projections(by_stage: pd.DataFrame, levels: pd.DataFrame, limits: dict[str, 
             for load in LOADS:
                 x = levels.loc[usage.index, load].to_numpy(dtype="float64")
                 y = usage[column].to_numpy(dtype="float64")
-                rows.append({"component": str(component), "resource": resource, "load": load,
-                             **fit_to_limit(x, y, getattr(limit_of, limit_field))})
+                rows.append(
+                    {
+                        "component": str(component),
+                        "resource": resource,
+                        "load": load,
+                        **fit_to_limit(x, y, getattr(limit_of, limit_field)),
+                    }
+                )
     return pd.DataFrame(rows)
 
 
@@ -43,8 +49,15 @@ def fit_to_limit(x: np.ndarray, y: np.ndarray, limit: float | None) -> dict:
     """Least-squares line through (load, usage) and the load where it reaches ``limit``."""
     known = np.isfinite(x) & np.isfinite(y)
     x, y = x[known], y[known]
-    result = {"points": int(len(x)), "slope": np.nan, "intercept": np.nan, "r2": np.nan,
-              "limit": limit, "load_at_limit": np.nan, "note": ""}
+    result = {
+        "points": int(len(x)),
+        "slope": np.nan,
+        "intercept": np.nan,
+        "r2": np.nan,
+        "limit": limit,
+        "load_at_limit": np.nan,
+        "note": "",
+    }
     if len(np.unique(x)) < 2:
         result["note"] = "needs two load levels or more"
         return result
@@ -52,8 +65,11 @@ def fit_to_limit(x: np.ndarray, y: np.ndarray, limit: float | None) -> dict:
     residual = y - (slope * x + intercept)
     spread = np.sum((y - y.mean()) ** 2)
     flat = slope * (x.max() - x.min()) <= FLAT * max(np.abs(y).mean(), 1e-12)
-    result.update(slope=0.0 if flat else float(slope), intercept=float(y.mean() if flat else intercept),
-                  r2=float(1 - np.sum(residual**2) / spread) if spread > 0 else np.nan)
+    result.update(
+        slope=0.0 if flat else float(slope),
+        intercept=float(y.mean() if flat else intercept),
+        r2=float(1 - np.sum(residual**2) / spread) if spread > 0 else np.nan,
+    )
     if limit is None:
         result["note"] = "no limit known"
     elif flat:

@@ -30,11 +30,14 @@ VPA_TARGET_PERCENTILE = 90
 VPA_SAFETY_MARGIN = 0.15
 VPA_POD_MIN_CPU_M = 25
 VPA_POD_MIN_MEMORY_BYTES = 250 * MIB
-HISTORY_CAVEAT = ("computed from this run's samples only: a load-test window underestimates what days of "
-                  "history would show")
+HISTORY_CAVEAT = (
+    "computed from this run's samples only: a load-test window underestimates what days of history would show"
+)
 
 
-def recommendations(resources: pd.DataFrame, summary: pd.DataFrame, containers_per_pod: int = 1) -> pd.DataFrame:
+def recommendations(
+    resources: pd.DataFrame, summary: pd.DataFrame, containers_per_pod: int = 1
+) -> pd.DataFrame:
     """One row per component: KRR and VPA figures, sample counts and caveats."""
     rows = []
     for component, samples in resources.groupby("component", observed=True, sort=True):
@@ -47,19 +50,28 @@ def recommendations(resources: pd.DataFrame, summary: pd.DataFrame, containers_p
             "memory_samples": int(memory.size),
             "krr_cpu_request_m": _ceil(percentile(cpu, KRR_CPU_PERCENTILE)),
             "krr_cpu_limit_m": None,
-            "krr_memory_bytes": _ceil_mib(np.max(memory) * (1 + KRR_MEMORY_BUFFER) if memory.size else np.nan),
-            "vpa_cpu_target_m": _floor_at(_ceil(percentile(cpu, VPA_TARGET_PERCENTILE) * (1 + VPA_SAFETY_MARGIN)),
-                                          VPA_POD_MIN_CPU_M / containers_per_pod),
+            "krr_memory_bytes": _ceil_mib(
+                np.max(memory) * (1 + KRR_MEMORY_BUFFER) if memory.size else np.nan
+            ),
+            "vpa_cpu_target_m": _floor_at(
+                _ceil(percentile(cpu, VPA_TARGET_PERCENTILE) * (1 + VPA_SAFETY_MARGIN)),
+                VPA_POD_MIN_CPU_M / containers_per_pod,
+            ),
             "vpa_memory_target_bytes": _floor_at(
                 _ceil_mib(percentile(memory, VPA_TARGET_PERCENTILE) * (1 + VPA_SAFETY_MARGIN)),
-                VPA_POD_MIN_MEMORY_BYTES / containers_per_pod),
+                VPA_POD_MIN_MEMORY_BYTES / containers_per_pod,
+            ),
         }
         caveats = [HISTORY_CAVEAT]
         if not cpu.size or not memory.size:
-            caveats.append("no usage samples (the component was down or not visible to the collector): no figure")
+            caveats.append(
+                "no usage samples (the component was down or not visible to the collector): no figure"
+            )
         if stats is not None and (stats["oom_kills"] > 0 or stats["respawns"] > 0):
-            caveats.append("OOM-killed during the run: the memory it needed was never observed, so the memory "
-                           "figures are lower bounds")
+            caveats.append(
+                "OOM-killed during the run: the memory it needed was never observed, so the memory "
+                "figures are lower bounds"
+            )
         elif stats is not None and stats["memory_peak_pct_doc_limit"] >= 95:
             caveats.append("memory reached its limit: the memory figures are lower bounds")
         if stats is not None and stats["throttled_pct"] >= 25:

@@ -27,12 +27,13 @@ SATURATION_RULES = {
 IMPORT_COMPONENT = "celery-worker"
 
 
-def saturation_by_stage(resources: ResourceMetrics, imports: ImportMetrics, limits: dict[str, Limits],
-                        levels: pd.DataFrame) -> pd.DataFrame:
+def saturation_by_stage(
+    resources: ResourceMetrics, imports: ImportMetrics, limits: dict[str, Limits], levels: pd.DataFrame
+) -> pd.DataFrame:
     """One row per (stage, component) that showed saturation: ``evidence`` lists why."""
     rows = []
     table = resources.by_stage
-    for (stage, component), usage in (table.iterrows() if len(table) else []):
+    for (stage, component), usage in table.iterrows() if len(table) else []:
         if stage == NO_STAGE:
             continue
         evidence = _resource_evidence(usage, limits.get(str(component), NO_LIMITS))
@@ -42,13 +43,23 @@ def saturation_by_stage(resources: ResourceMetrics, imports: ImportMetrics, limi
         if stage == NO_STAGE or flow["accepted"] < SATURATION_RULES["import_min_accepted"]:
             continue
         if flow["processed"] < SATURATION_RULES["import_processed_vs_accepted"] * flow["accepted"]:
-            rows.append({"stage": stage, "component": IMPORT_COMPONENT, "evidence": [
-                f"imports queueing: {flow['processed']:.0f} processed vs {flow['accepted']:.0f} accepted in the stage "
-                f"({flow['processed_per_s']:.2f}/s vs {flow['accepted_per_s']:.2f}/s), backlog {flow['backlog']:.0f}"]})
+            rows.append(
+                {
+                    "stage": stage,
+                    "component": IMPORT_COMPONENT,
+                    "evidence": [
+                        f"imports queueing: {flow['processed']:.0f} processed vs {flow['accepted']:.0f} "
+                        f"accepted in the stage ({flow['processed_per_s']:.2f}/s vs "
+                        f"{flow['accepted_per_s']:.2f}/s), backlog {flow['backlog']:.0f}"
+                    ],
+                }
+            )
     frame = pd.DataFrame(rows, columns=["stage", "component", "evidence"])
     if frame.empty:
         return frame
-    frame = frame.groupby(["stage", "component"], as_index=False).agg({"evidence": lambda lists: sum(lists, [])})
+    frame = frame.groupby(["stage", "component"], as_index=False).agg(
+        {"evidence": lambda lists: sum(lists, [])}
+    )
     frame["users"] = levels["users"].reindex(frame["stage"]).to_numpy()
     frame["rps"] = levels["rps"].reindex(frame["stage"]).to_numpy()
     return frame.sort_values(["stage", "component"]).reset_index(drop=True)
@@ -71,12 +82,16 @@ def _resource_evidence(usage: pd.Series, limits: Limits) -> list[str]:
         evidence.append(f"{usage['respawns']:.0f} worker respawn(s)")
     cpu_pct = share(usage["cpu_p95"], limits.cpu_limit_m)
     if cpu_pct >= SATURATION_RULES["cpu_pct_of_limit"]:
-        evidence.append(f"CPU p95 {usage['cpu_p95']:.0f}m = {cpu_pct:.0f}% of the {limits.cpu_limit_m:.0f}m limit")
+        evidence.append(
+            f"CPU p95 {usage['cpu_p95']:.0f}m = {cpu_pct:.0f}% of the {limits.cpu_limit_m:.0f}m limit"
+        )
     throttled = usage["throttled_pct"]
     if np.isfinite(throttled) and throttled >= SATURATION_RULES["throttled_pct"]:
         evidence.append(f"CPU throttled in {throttled:.0f}% of CFS periods")
     memory_pct = share(usage["memory_peak"], limits.memory_limit_bytes)
     if memory_pct >= SATURATION_RULES["memory_pct_of_limit"]:
-        evidence.append(f"memory peak {usage['memory_peak'] / 2**20:.1f} MiB = {memory_pct:.0f}% of the "
-                        f"{limits.memory_limit_bytes / 2**20:.0f} MiB limit")
+        evidence.append(
+            f"memory peak {usage['memory_peak'] / 2**20:.1f} MiB = {memory_pct:.0f}% of the "
+            f"{limits.memory_limit_bytes / 2**20:.0f} MiB limit"
+        )
     return evidence

@@ -33,9 +33,16 @@ class Capacity:
     recommendations: pd.DataFrame
 
 
-def capacity_report(timeline: Timeline, requests: RequestMetrics, imports: ImportMetrics, streams: pd.DataFrame,
-                    resources: ResourceMetrics, resource_rows: pd.DataFrame, slos: SloSpec,
-                    limits: dict[str, Limits]) -> Capacity:
+def capacity_report(
+    timeline: Timeline,
+    requests: RequestMetrics,
+    imports: ImportMetrics,
+    streams: pd.DataFrame,
+    resources: ResourceMetrics,
+    resource_rows: pd.DataFrame,
+    slos: SloSpec,
+    limits: dict[str, Limits],
+) -> Capacity:
     levels = load_levels(timeline, requests, imports, streams, slos)
     loaded = levels.loc[levels["users"].fillna(0) > 0]
     applicable = timeline.staged and loaded["users"].nunique() >= 2
@@ -54,19 +61,29 @@ def capacity_report(timeline: Timeline, requests: RequestMetrics, imports: Impor
     )
 
 
-def _verdict(applicable: bool, levels: pd.DataFrame, highest: pd.Series | None,
-             first_failure: pd.Series | None, slos: SloSpec) -> str:
+def _verdict(
+    applicable: bool,
+    levels: pd.DataFrame,
+    highest: pd.Series | None,
+    first_failure: pd.Series | None,
+    slos: SloSpec,
+) -> str:
     if not applicable:
         return "Capacity needs a run with two load levels or more (profile steps, ramp or spike)."
     if slos.empty:
         return "The scenario sets no SLO, so no load level can be judged."
     if highest is None and first_failure is not None:
-        return (f"No load level met every SLO: the first, {first_failure['users']:.0f} users, broke "
-                f"{first_failure['broken']}.")
+        return (
+            f"No load level met every SLO: the first, {first_failure['users']:.0f} users, broke "
+            f"{first_failure['broken']}."
+        )
     if highest is None:
         return "No load level carried requests."
     text = f"Highest load within SLOs: {highest['users']:.0f} users, {highest['rps']:.1f} requests/s achieved"
     if first_failure is not None:
         return text + f"; at {first_failure['users']:.0f} users: {first_failure['broken']}."
     top = levels.loc[levels["users"].idxmax()]
-    return text + f"; every level passed, so capacity is above the highest tested load ({top['users']:.0f} users)."
+    return (
+        text
+        + f"; every level passed, so capacity is above the highest tested load ({top['users']:.0f} users)."
+    )

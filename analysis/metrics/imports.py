@@ -12,10 +12,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from fwload.recording import schema
-
 from analysis.percentiles import grouped_percentiles, summarise
 from analysis.timeline import Timeline
+from fwload.recording import schema
 
 DONE = ("finished", "skipped", "errored")
 """Outcomes where Funkwhale reached a final status (the import was processed)."""
@@ -51,7 +50,9 @@ def import_metrics(imports: pd.DataFrame, requests: pd.DataFrame, timeline: Time
     done_at = done["ts"] + done["wait_ms"].fillna(0) / 1000
     accepted_at = imports.loc[imports["upload"] != "", "ts"]
     duration = timeline.duration or np.nan
-    by_fixture = imports.groupby(["fixture", "outcome"], observed=True).size().unstack("outcome", fill_value=0)
+    by_fixture = (
+        imports.groupby(["fixture", "outcome"], observed=True).size().unstack("outcome", fill_value=0)
+    )
     by_fixture = by_fixture.reindex(columns=list(schema.IMPORT_OUTCOMES), fill_value=0)
     return ImportMetrics(
         outcomes={name: int(count) for name, count in outcomes.items()},
@@ -60,25 +61,38 @@ def import_metrics(imports: pd.DataFrame, requests: pd.DataFrame, timeline: Time
         wait=summarise(waited["wait_ms"]),
         wait_finished=summarise(imports.loc[imports["outcome"] == "finished", "wait_ms"]),
         by_fixture=by_fixture,
-        by_window=_flow_table(timeline.window, uploads, accepted_at, done_at, waited, timeline.window_s,
-                              timeline.window_grid),
+        by_window=_flow_table(
+            timeline.window, uploads, accepted_at, done_at, waited, timeline.window_s, timeline.window_grid
+        ),
         by_stage=_stage_table(timeline, uploads, accepted_at, done_at, waited),
         offered_per_s=len(uploads) / duration,
         processed_per_s=len(done_at) / duration,
     )
 
 
-def _flow_table(key, uploads: pd.Series, accepted_at: pd.Series, done_at: pd.Series,
-                waited: pd.DataFrame, width: float | np.ndarray, grid=None) -> pd.DataFrame:
+def _flow_table(
+    key,
+    uploads: pd.Series,
+    accepted_at: pd.Series,
+    done_at: pd.Series,
+    waited: pd.DataFrame,
+    width: float | np.ndarray,
+    grid=None,
+) -> pd.DataFrame:
     """Per key (window or stage): uploads offered, accepted, processed, the backlog and wait p50/p95."""
-    table = pd.concat(
-        {
-            "offered": pd.Series(1, index=key(uploads)).groupby(level=0).sum(),
-            "accepted": pd.Series(1, index=key(accepted_at)).groupby(level=0).sum(),
-            "processed": pd.Series(1, index=key(done_at)).groupby(level=0).sum(),
-        },
-        axis=1,
-    ).sort_index().fillna(0).astype("int64")
+    table = (
+        pd.concat(
+            {
+                "offered": pd.Series(1, index=key(uploads)).groupby(level=0).sum(),
+                "accepted": pd.Series(1, index=key(accepted_at)).groupby(level=0).sum(),
+                "processed": pd.Series(1, index=key(done_at)).groupby(level=0).sum(),
+            },
+            axis=1,
+        )
+        .sort_index()
+        .fillna(0)
+        .astype("int64")
+    )
     if grid is not None and len(table):
         table = table.reindex(grid(table.index), fill_value=0)
     for column in ("offered", "accepted", "processed"):

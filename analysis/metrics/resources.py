@@ -45,13 +45,19 @@ class ResourceMetrics:
         return list(self.summary.index)
 
 
-def resource_metrics(resources: pd.DataFrame, events: list[dict], timeline: Timeline,
-                     documented: dict[str, Limits], live: dict[str, Limits]) -> ResourceMetrics:
+def resource_metrics(
+    resources: pd.DataFrame,
+    events: list[dict],
+    timeline: Timeline,
+    documented: dict[str, Limits],
+    live: dict[str, Limits],
+) -> ResourceMetrics:
     increases = counter_increases(resources, timeline)
     incidents = incident_table(increases, events, timeline)
     summary = component_summary(increases, incidents, documented, live)
-    return ResourceMetrics(summary=summary, by_stage=stage_table(increases, incidents),
-                           incidents=incidents, increases=increases)
+    return ResourceMetrics(
+        summary=summary, by_stage=stage_table(increases, incidents), incidents=incidents, increases=increases
+    )
 
 
 def counter_increases(resources: pd.DataFrame, timeline: Timeline) -> pd.DataFrame:
@@ -84,34 +90,56 @@ def incident_table(increases: pd.DataFrame, events: list[dict], timeline: Timeli
     """Restarts, OOM kills and respawns, from events or counters (whichever saw more)."""
     columns = ["ts", "component", "pod", "kind", "count", "stage", "source", "detail"]
     from_events = pd.DataFrame(
-        [{"ts": float(event["ts"]), "component": str(event.get("component", "")), "pod": str(event.get("pod", "")),
-          "kind": event["type"], "count": _event_count(event), "source": "event",
-          "detail": str(event.get("reason") or event.get("detail") or "")}
-         for event in events if event.get("type") in INCIDENT_KINDS],
+        [
+            {
+                "ts": float(event["ts"]),
+                "component": str(event.get("component", "")),
+                "pod": str(event.get("pod", "")),
+                "kind": event["type"],
+                "count": _event_count(event),
+                "source": "event",
+                "detail": str(event.get("reason") or event.get("detail") or ""),
+            }
+            for event in events
+            if event.get("type") in INCIDENT_KINDS
+        ],
         columns=[c for c in columns if c != "stage"],
     )
     counter_rows = []
     for kind, counter in INCIDENT_KINDS.items():
         hits = increases.loc[increases[f"inc_{counter}"] > 0]
-        counter_rows.append(pd.DataFrame({
-            "ts": hits["ts"].to_numpy(), "component": hits["component"].astype(str).to_numpy(),
-            "pod": hits["pod"].astype(str).to_numpy(), "kind": kind,
-            "count": hits[f"inc_{counter}"].to_numpy(), "source": "counter", "detail": "",
-        }))
+        counter_rows.append(
+            pd.DataFrame(
+                {
+                    "ts": hits["ts"].to_numpy(),
+                    "component": hits["component"].astype(str).to_numpy(),
+                    "pod": hits["pod"].astype(str).to_numpy(),
+                    "kind": kind,
+                    "count": hits[f"inc_{counter}"].to_numpy(),
+                    "source": "counter",
+                    "detail": "",
+                }
+            )
+        )
     from_counters = pd.concat(counter_rows, ignore_index=True) if counter_rows else from_events.iloc[0:0]
     chosen = []
-    keys = set(zip(from_events["component"], from_events["kind"])) | set(zip(from_counters["component"], from_counters["kind"]))
+    keys = set(zip(from_events["component"], from_events["kind"])) | set(
+        zip(from_counters["component"], from_counters["kind"])
+    )
     for component, kind in sorted(keys):
         mine = from_events.loc[(from_events["component"] == component) & (from_events["kind"] == kind)]
-        theirs = from_counters.loc[(from_counters["component"] == component) & (from_counters["kind"] == kind)]
+        theirs = from_counters.loc[
+            (from_counters["component"] == component) & (from_counters["kind"] == kind)
+        ]
         chosen.append(mine if mine["count"].sum() >= theirs["count"].sum() else theirs)
     table = pd.concat(chosen, ignore_index=True) if chosen else pd.DataFrame(columns=columns)
     table["stage"] = timeline.stage_index(table["ts"]) if len(table) else pd.Series(dtype="int64")
     return table[columns].sort_values("ts", kind="stable").reset_index(drop=True)
 
 
-def component_summary(increases: pd.DataFrame, incidents: pd.DataFrame,
-                      documented: dict[str, Limits], live: dict[str, Limits]) -> pd.DataFrame:
+def component_summary(
+    increases: pd.DataFrame, incidents: pd.DataFrame, documented: dict[str, Limits], live: dict[str, Limits]
+) -> pd.DataFrame:
     """Per component: usage percentiles and peaks, their share of each limit, throttling, incidents.
 
     CPU figures use the samples taken during the load (all samples if none were); memory
@@ -147,8 +175,12 @@ def component_summary(increases: pd.DataFrame, incidents: pd.DataFrame,
             row[f"{prefix}_memory_limit_bytes"] = limits.memory_limit_bytes
             for what in ("limit", "request"):
                 row[f"cpu_p95_pct_{prefix}_{what}"] = share(row["cpu_p95"], getattr(limits, f"cpu_{what}_m"))
-                row[f"memory_peak_pct_{prefix}_{what}"] = share(row["memory_peak"], getattr(limits, f"memory_{what}_bytes"))
-                row[f"memory_p95_pct_{prefix}_{what}"] = share(row["memory_p95"], getattr(limits, f"memory_{what}_bytes"))
+                row[f"memory_peak_pct_{prefix}_{what}"] = share(
+                    row["memory_peak"], getattr(limits, f"memory_{what}_bytes")
+                )
+                row[f"memory_p95_pct_{prefix}_{what}"] = share(
+                    row["memory_p95"], getattr(limits, f"memory_{what}_bytes")
+                )
         during = rows_of.loc[rows_of["stage"] != NO_STAGE]
         periods = during["inc_periods"].sum()
         row["throttled_periods"] = float(during["inc_throttled_periods"].sum())
@@ -172,18 +204,25 @@ def stage_table(increases: pd.DataFrame, incidents: pd.DataFrame) -> pd.DataFram
     if increases.empty:
         return pd.DataFrame()
     grouped = increases.groupby(["stage", "component"], observed=True)
-    table = pd.DataFrame({
-        "samples": grouped.size(),
-        "cpu_mean": grouped["cpu_m"].mean(),
-        "cpu_p95": grouped["cpu_m"].agg(lambda values: percentile(values, 95)),
-        "memory_mean": grouped["memory_bytes"].mean(),
-        "memory_peak": grouped["memory_bytes"].max(),
-        "throttled_periods": grouped["inc_throttled_periods"].sum(),
-        "periods": grouped["inc_periods"].sum(),
-    })
+    table = pd.DataFrame(
+        {
+            "samples": grouped.size(),
+            "cpu_mean": grouped["cpu_m"].mean(),
+            "cpu_p95": grouped["cpu_m"].agg(lambda values: percentile(values, 95)),
+            "memory_mean": grouped["memory_bytes"].mean(),
+            "memory_peak": grouped["memory_bytes"].max(),
+            "throttled_periods": grouped["inc_throttled_periods"].sum(),
+            "periods": grouped["inc_periods"].sum(),
+        }
+    )
     table["throttled_pct"] = 100 * table["throttled_periods"] / table["periods"].where(table["periods"] > 0)
-    counts = incidents.pivot_table(index=["stage", "component"], columns="kind", values="count",
-                                   aggfunc="sum", fill_value=0) if len(incidents) else pd.DataFrame()
+    counts = (
+        incidents.pivot_table(
+            index=["stage", "component"], columns="kind", values="count", aggfunc="sum", fill_value=0
+        )
+        if len(incidents)
+        else pd.DataFrame()
+    )
     for kind, counter in INCIDENT_KINDS.items():
         of_kind = counts[kind] if kind in counts else pd.Series(dtype="float64")
         table[counter] = of_kind.reindex(table.index, fill_value=0).to_numpy() if len(of_kind) else 0.0
@@ -193,7 +232,9 @@ def stage_table(increases: pd.DataFrame, incidents: pd.DataFrame) -> pd.DataFram
 
 def _event_count(event: dict) -> float:
     count = event.get("count")
-    return float(count) if isinstance(count, int | float) and not isinstance(count, bool) and count > 0 else 1.0
+    return (
+        float(count) if isinstance(count, int | float) and not isinstance(count, bool) and count > 0 else 1.0
+    )
 
 
 def _max(values: pd.Series) -> float:

@@ -44,8 +44,14 @@ def startup_report(run: Run, incidents: pd.DataFrame) -> Startup:
     if not_ready:
         ready = False
     seconds = readiness.get("seconds") if readiness is not None else None
-    failures = [{"component": str(event.get("component", "?")), "detail": str(event.get("detail", "")),
-                 "ts": event["ts"]} for event in run.events_of("startup_failure")]
+    failures = [
+        {
+            "component": str(event.get("component", "?")),
+            "detail": str(event.get("detail", "")),
+            "ts": event["ts"],
+        }
+        for event in run.events_of("startup_failure")
+    ]
     before = incidents.loc[incidents["stage"] == NO_STAGE] if len(incidents) else incidents
     return Startup(
         gate=gate,

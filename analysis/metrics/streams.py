@@ -11,11 +11,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from fwload.recording import schema
-
 from analysis.metrics.requests import NOT_TIMED
 from analysis.percentiles import grouped_percentiles, summarise
 from analysis.timeline import Timeline
+from fwload.recording import schema
 
 
 @dataclass
@@ -49,8 +48,12 @@ def stream_metrics(streams: pd.DataFrame, timeline: Timeline) -> StreamMetrics:
         at_window_start = open_at(timeline.start + grid, start, end)
         within = pd.Series(concurrency, index=windows).groupby(level=0).max().reindex(grid, fill_value=0)
         by_window["max_concurrent"] = np.maximum(at_window_start, within.to_numpy())
-    ttfb = grouped_percentiles(timed.assign(window=timeline.window(timed["ts"])), "window", "ttfb_ms", (50, 95))
-    by_window = by_window.join(ttfb.add_prefix("ttfb_").rename(columns={"ttfb_count": "ttfb_samples"}), how="left")
+    ttfb = grouped_percentiles(
+        timed.assign(window=timeline.window(timed["ts"])), "window", "ttfb_ms", (50, 95)
+    )
+    by_window = by_window.join(
+        ttfb.add_prefix("ttfb_").rename(columns={"ttfb_count": "ttfb_samples"}), how="left"
+    )
     return StreamMetrics(
         streams=int(len(streams)),
         failed={str(kind): int(count) for kind, count in failed.items()},
@@ -79,4 +82,6 @@ def concurrent_at_starts(start: np.ndarray, end: np.ndarray) -> np.ndarray:
 
 def open_at(times: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndarray:
     """Streams open at each of ``times`` (started at or before it, not yet ended)."""
-    return np.searchsorted(np.sort(start), times, side="right") - np.searchsorted(np.sort(end), times, side="right")
+    return np.searchsorted(np.sort(start), times, side="right") - np.searchsorted(
+        np.sort(end), times, side="right"
+    )

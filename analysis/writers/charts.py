@@ -23,21 +23,42 @@ if TYPE_CHECKING:
 
 MIB = 1024**2
 MAX_POINTS = 600
-COLORS = {"ok": "#2f7d32", "failed": "#c62828", "throttled": "#ef8f00", "p50": "#5c6bc0", "p95": "#1a237e",
-          "p99": "#9fa8da", "users": "#455a64", "doc": "#c62828", "live": "#6a1b9a", "usage": "#1565c0"}
-INCIDENT_STYLE = {"oom_kill": ("#c62828", "x", "OOM kill"), "restart": ("#ef6c00", "v", "restart"),
-                  "respawn": ("#6a1b9a", "|", "respawn")}
-_STYLE = {"svg.fonttype": "none", "svg.hashsalt": "fwload", "font.size": 9, "axes.grid": True,
-          "grid.alpha": 0.3, "axes.spines.top": False, "axes.spines.right": False}
+COLORS = {
+    "ok": "#2f7d32",
+    "failed": "#c62828",
+    "throttled": "#ef8f00",
+    "p50": "#5c6bc0",
+    "p95": "#1a237e",
+    "p99": "#9fa8da",
+    "users": "#455a64",
+    "doc": "#c62828",
+    "live": "#6a1b9a",
+    "usage": "#1565c0",
+}
+INCIDENT_STYLE = {
+    "oom_kill": ("#c62828", "x", "OOM kill"),
+    "restart": ("#ef6c00", "v", "restart"),
+    "respawn": ("#6a1b9a", "|", "respawn"),
+}
+_STYLE = {
+    "svg.fonttype": "none",
+    "svg.hashsalt": "fwload",
+    "font.size": 9,
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+}
 
 
 def to_svg(figure: Figure) -> str:
     """The figure as an ``<svg>`` element to inline in HTML (no XML prolog, no metadata)."""
     buffer = io.StringIO()
-    figure.savefig(buffer, format="svg",
-                   metadata={"Creator": None, "Date": None, "Format": None, "Type": None})
+    figure.savefig(
+        buffer, format="svg", metadata={"Creator": None, "Date": None, "Format": None, "Type": None}
+    )
     text = buffer.getvalue()
-    text = text[text.index("<svg"):]
+    text = text[text.index("<svg") :]
     return re.sub(r"<metadata>.*?</metadata>", "", text, flags=re.DOTALL)
 
 
@@ -65,15 +86,27 @@ def overview_chart(analysis: RunAnalysis) -> str:
         x = table.index.to_numpy(dtype="float64")
         stages = analysis.timeline.stages
         edges = np.append(stages["start"].to_numpy(), analysis.timeline.end) - analysis.timeline.start
-        users.step(edges, np.append(stages["users"].to_numpy(), stages["users"].to_numpy()[-1:]), where="post",
-                   color=COLORS["users"])
+        users.step(
+            edges,
+            np.append(stages["users"].to_numpy(), stages["users"].to_numpy()[-1:]),
+            where="post",
+            color=COLORS["users"],
+        )
         users.set_ylabel("target users")
         width = analysis.timeline.window_s
         if len(table):
             failed = table["failed"] / width
             throttled = table["throttled"] / width
-            rps.stackplot(x, table["ok_rps"], failed, throttled, step="post", labels=["ok", "failed", "throttled"],
-                          colors=[COLORS["ok"], COLORS["failed"], COLORS["throttled"]], alpha=0.8)
+            rps.stackplot(
+                x,
+                table["ok_rps"],
+                failed,
+                throttled,
+                step="post",
+                labels=["ok", "failed", "throttled"],
+                colors=[COLORS["ok"], COLORS["failed"], COLORS["throttled"]],
+                alpha=0.8,
+            )
             rps.legend(loc="upper left", fontsize=7, ncols=3)
             for column in ("p50", "p95", "p99"):
                 latency.plot(x, table[column], drawstyle="steps-post", color=COLORS[column], label=column)
@@ -114,17 +147,25 @@ def imports_chart(analysis: RunAnalysis) -> str:
         figure = Figure(figsize=(10, 2.8), layout="constrained")
         wait, over_time = figure.subplots(1, 2)
         waited = imports.loc[imports["outcome"] != "failed"]
-        groups = [(str(outcome), rows["wait_ms"].dropna() / 1000) for outcome, rows in
-                  waited.groupby("outcome", observed=True) if rows["wait_ms"].notna().any()]
+        groups = [
+            (str(outcome), rows["wait_ms"].dropna() / 1000)
+            for outcome, rows in waited.groupby("outcome", observed=True)
+            if rows["wait_ms"].notna().any()
+        ]
         if groups:
-            wait.hist([values for _, values in groups], bins=30, stacked=True, label=[name for name, _ in groups])
+            wait.hist(
+                [values for _, values in groups], bins=30, stacked=True, label=[name for name, _ in groups]
+            )
             wait.legend(fontsize=7)
         wait.set_xlabel("wait from upload accepted to final status (s)")
         wait.set_ylabel("imports")
         if len(flow):
             x = flow.index.to_numpy(dtype="float64")
-            for column, label in (("offered_per_s", "uploads offered/s"), ("accepted_per_s", "accepted/s"),
-                                  ("processed_per_s", "imports processed/s")):
+            for column, label in (
+                ("offered_per_s", "uploads offered/s"),
+                ("accepted_per_s", "accepted/s"),
+                ("processed_per_s", "imports processed/s"),
+            ):
                 over_time.plot(x, flow[column], drawstyle="steps-post", label=label)
             backlog = over_time.twinx()
             backlog.plot(x, flow["backlog"], color="#9e9e9e", linestyle="--", label="backlog")
@@ -165,24 +206,38 @@ def component_chart(analysis: RunAnalysis, component: str) -> str:
         cpu.plot(series.index, series["cpu_m"], color=COLORS["usage"], label="usage")
         memory.plot(series.index, series["memory_bytes"] / MIB, color=COLORS["usage"], label="working set")
         if series["memory_anon_bytes"].notna().any():
-            memory.plot(series.index, series["memory_anon_bytes"] / MIB, color=COLORS["usage"], alpha=0.5,
-                        linestyle="--", label="anonymous")
+            memory.plot(
+                series.index,
+                series["memory_anon_bytes"] / MIB,
+                color=COLORS["usage"],
+                alpha=0.5,
+                linestyle="--",
+                label="anonymous",
+            )
         for limits, source, style in ((documented, "doc", "-"), (live, "live", ":")):
             if limits is None:
                 continue
-            for axis, value, scale, name in ((cpu, limits.cpu_limit_m, 1, "limit"),
-                                             (cpu, limits.cpu_request_m, 1, "request"),
-                                             (memory, limits.memory_limit_bytes, MIB, "limit"),
-                                             (memory, limits.memory_request_bytes, MIB, "request")):
+            for axis, value, scale, name in (
+                (cpu, limits.cpu_limit_m, 1, "limit"),
+                (cpu, limits.cpu_request_m, 1, "request"),
+                (memory, limits.memory_limit_bytes, MIB, "limit"),
+                (memory, limits.memory_request_bytes, MIB, "request"),
+            ):
                 if value is not None:
-                    axis.axhline(value / scale, color=COLORS[source], linestyle=style,
-                                 linewidth=1.2 if name == "limit" else 0.7, label=f"{source} {name}")
+                    axis.axhline(
+                        value / scale,
+                        color=COLORS[source],
+                        linestyle=style,
+                        linewidth=1.2 if name == "limit" else 0.7,
+                        label=f"{source} {name}",
+                    )
         for kind, (color, marker, label) in INCIDENT_STYLE.items():
             times = incidents.loc[incidents["kind"] == kind, "ts"].to_numpy() - analysis.timeline.start
             if len(times):
                 top = series["memory_bytes"].max() / MIB if series["memory_bytes"].notna().any() else 1
-                memory.scatter(times, np.full(len(times), top), color=color, marker=marker, s=40, label=label,
-                               zorder=5)
+                memory.scatter(
+                    times, np.full(len(times), top), color=color, marker=marker, s=40, label=label, zorder=5
+                )
         cpu.set_ylabel("CPU (millicores)")
         memory.set_ylabel("memory (MiB)")
         memory.set_xlabel("seconds since the load started")
@@ -198,8 +253,10 @@ def capacity_chart(analysis: RunAnalysis) -> str:
     levels = analysis.capacity.levels.loc[lambda frame: frame.index != NO_STAGE]
     with matplotlib.rc_context(_STYLE):
         figure, (axis,) = _figure(1, 2.6)
-        colors = [COLORS["ok"] if passed else COLORS["failed"] if passed is False else "#9e9e9e"
-                  for passed in levels["slo_passed"]]
+        colors = [
+            COLORS["ok"] if passed else COLORS["failed"] if passed is False else "#9e9e9e"
+            for passed in levels["slo_passed"]
+        ]
         axis.scatter(levels["users"], levels["rps"], c=colors, s=40, zorder=3)
         axis.plot(levels["users"], levels["rps"], color="#9e9e9e", linewidth=0.8)
         axis.set_xlabel("target users (green: every SLO met, red: an SLO broken)")

@@ -22,7 +22,13 @@ def ms(value: Any) -> str:
     if not known(value):
         return "–"
     value = float(value)
-    return f"{value / 1000:.1f} s" if value >= 10_000 else f"{value:.0f} ms" if value >= 10 else f"{value:.1f} ms"
+    return (
+        f"{value / 1000:.1f} s"
+        if value >= 10_000
+        else f"{value:.0f} ms"
+        if value >= 10
+        else f"{value:.1f} ms"
+    )
 
 
 def mib(value: Any) -> str:

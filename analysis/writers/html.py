@@ -20,10 +20,15 @@ from analysis.writers.registry import register
 if TYPE_CHECKING:
     from analysis.analyse import RunAnalysis
 
-_ENVIRONMENT = Environment(loader=PackageLoader("analysis.writers", "templates"),
-                           autoescape=select_autoescape(["html", "j2"]), trim_blocks=True, lstrip_blocks=True)
-_ENVIRONMENT.globals["badges"] = {word: css for word, css in
-                                  (("pass", "ok"), ("FAIL", "bad"), ("n/a", "na"), (fmt.WARNING, "warn"))}
+_ENVIRONMENT = Environment(
+    loader=PackageLoader("analysis.writers", "templates"),
+    autoescape=select_autoescape(["html", "j2"]),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+_ENVIRONMENT.globals["badges"] = {
+    word: css for word, css in (("pass", "ok"), ("FAIL", "bad"), ("n/a", "na"), (fmt.WARNING, "warn"))
+}
 
 
 @register("html", "report.html", "self-contained HTML report with charts")
@@ -58,8 +63,10 @@ def render_html(analysis: RunAnalysis) -> str:
             "groups": Markup(charts.group_latency_chart(analysis)) if has_requests else None,
             "imports": Markup(charts.imports_chart(analysis)) if not analysis.imports.empty else None,
             "streams": Markup(charts.streams_chart(analysis)) if analysis.streams.streams else None,
-            "components": {component: Markup(charts.component_chart(analysis, component))
-                           for component in analysis.resources.components},
+            "components": {
+                component: Markup(charts.component_chart(analysis, component))
+                for component in analysis.resources.components
+            },
             "capacity": Markup(charts.capacity_chart(analysis)) if analysis.capacity.applicable else None,
         },
     }

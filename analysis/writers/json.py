@@ -32,60 +32,81 @@ def render_json(analysis: RunAnalysis) -> str:
 def verdict_document(analysis: RunAnalysis) -> dict[str, Any]:
     run, capacity = analysis.run, analysis.capacity
     overall = analysis.requests.overall
-    return jsonable({
-        "format": FORMAT,
-        "run_id": run.run_id,
-        "scenario": analysis.scenario.name,
-        "host": scrub(run.meta.get("host") or ""),
-        "run_status": run.meta.get("status"),
-        "partial": run.partial,
-        "partial_reasons": run.partial_reasons,
-        "exit_code": int(analysis.status),
-        "status": analysis.status.name.lower(),
-        "precedence": PRECEDENCE_TEXT,
-        "definitions": {
-            "percentile": DEFINITION,
-            "latency_samples": f"every request except {' and '.join(NOT_TIMED)} ones",
-            "error_ratio": "failed / all requests, throttled requests excluded from both",
-        },
-        "startup": {
-            "gate": analysis.startup.gate, "ready": analysis.startup.ready, "seconds": analysis.startup.seconds,
-            "detail": scrub(analysis.startup.detail), "failures": scrub_mapping(analysis.startup.failures),
-        },
-        "checks": [{**check.as_dict(), "detail": scrub(check.detail)} for check in analysis.checks],
-        "notices": [notice.as_dict() for notice in analysis.notices],
-        "totals": records(overall)[0] if len(overall) else {},
-        "groups": {str(key): value for key, value in zip(analysis.requests.by_group.index,
-                                                          records(analysis.requests.by_group))},
-        "imports": {
-            "uploads_offered": analysis.imports.uploads_offered, "accepted": analysis.imports.accepted,
-            "outcomes": analysis.imports.outcomes, "wait_ms": analysis.imports.wait,
-            "wait_finished_ms": analysis.imports.wait_finished, "offered_per_s": analysis.imports.offered_per_s,
-            "processed_per_s": analysis.imports.processed_per_s,
-        },
-        "streams": {
-            "streams": analysis.streams.streams, "failed": analysis.streams.failed, "ttfb_ms": analysis.streams.ttfb,
-            "rate_bytes_per_s": analysis.streams.rate, "max_concurrent": analysis.streams.max_concurrent,
-        },
-        "components": {str(key): value for key, value in zip(analysis.resources.summary.index,
-                                                              records(analysis.resources.summary))},
-        "incidents": records(analysis.resources.incidents),
-        "capacity": {
-            "applicable": capacity.applicable,
-            "verdict": capacity.verdict,
-            "highest_within_slos": None if capacity.highest is None else _level(capacity.highest),
-            "first_failure": None if capacity.first_failure is None else _level(capacity.first_failure),
-            "first_saturated": records(capacity.first_saturated),
-            "levels": records(capacity.levels.reset_index()),
-            "projections": records(capacity.projections),
-            "recommendations": records(capacity.recommendations),
-        },
-    })
+    return jsonable(
+        {
+            "format": FORMAT,
+            "run_id": run.run_id,
+            "scenario": analysis.scenario.name,
+            "host": scrub(run.meta.get("host") or ""),
+            "run_status": run.meta.get("status"),
+            "partial": run.partial,
+            "partial_reasons": run.partial_reasons,
+            "exit_code": int(analysis.status),
+            "status": analysis.status.name.lower(),
+            "precedence": PRECEDENCE_TEXT,
+            "definitions": {
+                "percentile": DEFINITION,
+                "latency_samples": f"every request except {' and '.join(NOT_TIMED)} ones",
+                "error_ratio": "failed / all requests, throttled requests excluded from both",
+            },
+            "startup": {
+                "gate": analysis.startup.gate,
+                "ready": analysis.startup.ready,
+                "seconds": analysis.startup.seconds,
+                "detail": scrub(analysis.startup.detail),
+                "failures": scrub_mapping(analysis.startup.failures),
+            },
+            "checks": [{**check.as_dict(), "detail": scrub(check.detail)} for check in analysis.checks],
+            "notices": [notice.as_dict() for notice in analysis.notices],
+            "totals": records(overall)[0] if len(overall) else {},
+            "groups": {
+                str(key): value
+                for key, value in zip(analysis.requests.by_group.index, records(analysis.requests.by_group))
+            },
+            "imports": {
+                "uploads_offered": analysis.imports.uploads_offered,
+                "accepted": analysis.imports.accepted,
+                "outcomes": analysis.imports.outcomes,
+                "wait_ms": analysis.imports.wait,
+                "wait_finished_ms": analysis.imports.wait_finished,
+                "offered_per_s": analysis.imports.offered_per_s,
+                "processed_per_s": analysis.imports.processed_per_s,
+            },
+            "streams": {
+                "streams": analysis.streams.streams,
+                "failed": analysis.streams.failed,
+                "ttfb_ms": analysis.streams.ttfb,
+                "rate_bytes_per_s": analysis.streams.rate,
+                "max_concurrent": analysis.streams.max_concurrent,
+            },
+            "components": {
+                str(key): value
+                for key, value in zip(analysis.resources.summary.index, records(analysis.resources.summary))
+            },
+            "incidents": records(analysis.resources.incidents),
+            "capacity": {
+                "applicable": capacity.applicable,
+                "verdict": capacity.verdict,
+                "highest_within_slos": None if capacity.highest is None else _level(capacity.highest),
+                "first_failure": None if capacity.first_failure is None else _level(capacity.first_failure),
+                "first_saturated": records(capacity.first_saturated),
+                "levels": records(capacity.levels.reset_index()),
+                "projections": records(capacity.projections),
+                "recommendations": records(capacity.recommendations),
+            },
+        }
+    )
 
 
 def _level(level: pd.Series) -> dict[str, Any]:
-    return {"stage": level.name, "label": level["label"], "users": level["users"], "rps": level["rps"],
-            "ok_rps": level["ok_rps"], "broken": level["broken"]}
+    return {
+        "stage": level.name,
+        "label": level["label"],
+        "users": level["users"],
+        "rps": level["rps"],
+        "ok_rps": level["ok_rps"],
+        "broken": level["broken"],
+    }
 
 
 def records(frame: pd.DataFrame) -> list[dict[str, Any]]:

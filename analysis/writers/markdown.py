@@ -9,11 +9,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from analysis.percentiles import DEFINITION
-from fwload.status import ExitStatus
-
 from analysis.writers import formatting as fmt
 from analysis.writers import views
 from analysis.writers.registry import register
+from fwload.status import ExitStatus
 
 if TYPE_CHECKING:
     from analysis.analyse import RunAnalysis
@@ -31,14 +30,19 @@ def render_markdown(analysis: RunAnalysis) -> str:
     if analysis.startup.failed or analysis.startup.incidents_before_load.shape[0]:
         lines += ["### Start-up (before the load)", "", *table(views.startup_table(analysis)), ""]
     lines += ["### Checks", ""]
-    lines += table(views.checks_table(analysis, ("slo", "resource"))) if any(
-        check.kind != "startup" for check in analysis.checks) else ["No SLO or resource check ran."]
+    lines += (
+        table(views.checks_table(analysis, ("slo", "resource")))
+        if any(check.kind != "startup" for check in analysis.checks)
+        else ["No SLO or resource check ran."]
+    )
     lines.append("")
     others = [notice for notice in analysis.notices if notice.kind != "partial"]
     if others:
         lines += ["### Notices", ""]
-        lines += [f"- **{notice.kind}**: {notice.message}" + (f" {notice.advice}" if notice.advice else "")
-                  for notice in others]
+        lines += [
+            f"- **{notice.kind}**: {notice.message}" + (f" {notice.advice}" if notice.advice else "")
+            for notice in others
+        ]
         lines.append("")
     if len(analysis.requests.by_group):
         lines += ["### Latency per request group", "", *table(views.group_table(analysis)), ""]
@@ -47,17 +51,26 @@ def render_markdown(analysis: RunAnalysis) -> str:
     lines += ["### Capacity", "", analysis.capacity.verdict, ""]
     first = analysis.capacity.first_saturated
     for _, row in first.iterrows():
-        lines.append(f"- First to saturate: **{row['component']}** at {row['users']:.0f} users: "
-                     + "; ".join(row["evidence"]))
-    lines += ["", f"<sub>Percentiles: {DEFINITION}. Exit codes: {views.PRECEDENCE_TEXT}. "
-              "Charts and details: report.html in the run directory.</sub>", ""]
+        lines.append(
+            f"- First to saturate: **{row['component']}** at {row['users']:.0f} users: "
+            + "; ".join(row["evidence"])
+        )
+    lines += [
+        "",
+        f"<sub>Percentiles: {DEFINITION}. Exit codes: {views.PRECEDENCE_TEXT}. "
+        "Charts and details: report.html in the run directory.</sub>",
+        "",
+    ]
     return "\n".join(lines)
 
 
 def table(content: views.Table) -> list[str]:
     columns, rows = content
-    return ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns),
-            *("| " + " | ".join(_cell(cell) for cell in row) + " |" for row in rows)]
+    return [
+        "| " + " | ".join(columns) + " |",
+        "|" + "---|" * len(columns),
+        *("| " + " | ".join(_cell(cell) for cell in row) + " |" for row in rows),
+    ]
 
 
 def _cell(text: str) -> str:

@@ -49,8 +49,7 @@ def find(name: str) -> Writer:
     try:
         return _WRITERS[name]
     except KeyError:
-        raise UsageError(f"unknown report format {name!r}",
-                         f"use one of: {', '.join(available())}") from None
+        raise UsageError(f"unknown report format {name!r}", f"use one of: {', '.join(available())}") from None
 
 
 def all_writers() -> list[Writer]:

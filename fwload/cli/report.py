@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from fwload.cli.app import app, console, handles_errors, stdout_line
@@ -17,19 +18,27 @@ def _results() -> Console:
     return Console() if sys.stdout.isatty() else Console(width=140)
 
 
-def _format_help() -> str:
-    from analysis.writers import available
-
-    return f"Write only this report (repeatable): {', '.join(available())}. Default: all."
+FORMATS = ("html", "json", "junit", "markdown")
+"""The names in `analysis.writers` (a test keeps them equal); spelled here so that `fwload --help`
+does not import pandas and matplotlib."""
 
 
 @app.command()
 @handles_errors
 def report(
     run_dir: Path = typer.Argument(..., help="A run directory written by `fwload run` (reports/<run-id>/)."),
-    formats: list[str] | None = typer.Option(None, "--format", "-f", help=_format_help()),
-    window: float | None = typer.Option(None, "--window", min=1, help="Width of the time windows in seconds "
-                                 "(default: chosen for about 100 windows)."),
+    formats: list[str] | None = typer.Option(
+        None,
+        "--format",
+        "-f",
+        help=f"Write only this report (repeatable): {', '.join(FORMATS)}. Default: all.",
+    ),
+    window: float | None = typer.Option(
+        None,
+        "--window",
+        min=1,
+        help="Width of the time windows in seconds (default: chosen for about 100 windows).",
+    ),
 ) -> None:
     """(Re)build verdict.json, junit.xml, summary.md, report.html and recommendations/ of a run.
 
@@ -43,7 +52,8 @@ def report(
     console.print(f"fwload: {headline(outputs.analysis)}", highlight=False)
     for check in outputs.analysis.checks:
         if check.passed is False:
-            console.print(f"  [red]failed[/] {check.name}: {check.detail or check.observed}", highlight=False)
+            console.print(f"  [red]failed[/] {escape(check.name)}: {escape(check.detail or str(check.observed))}",
+                          highlight=False)
     for path in outputs.files:
         console.print(f"  wrote {path}", highlight=False)
     stdout_line(str(run_dir))
@@ -55,8 +65,9 @@ def report(
 def compare(
     base_run: Path = typer.Argument(..., help="The reference run directory."),
     new_run: Path = typer.Argument(..., help="The run directory to judge against it."),
-    threshold: str = typer.Option("10%", "--threshold", "-t", help="Relative change that counts as a "
-                                  "regression, e.g. 10% (or 0.1)."),
+    threshold: str = typer.Option(
+        "10%", "--threshold", "-t", help="Relative change that counts as a regression, e.g. 10% (or 0.1)."
+    ),
 ) -> None:
     """Per-group latency and per-component resource deltas between two runs; flags regressions.
 
@@ -73,8 +84,15 @@ def compare(
         table.add_column(column, justify="right" if column in ("base", "new", "change") else "left")
     for _, row in comparison.deltas.iterrows():
         mark = "[red]REGRESSION[/]" if row["regression"] else f"[dim]{row['note']}[/]"
-        table.add_row(row["area"], row["subject"], f"{row['metric']} ({row['unit']})", _number(row["base"]),
-                      _number(row["new"]), _change(row["change"]), mark)
+        table.add_row(
+            row["area"],
+            escape(row["subject"]),
+            f"{row['metric']} ({row['unit']})",
+            _number(row["base"]),
+            _number(row["new"]),
+            _change(row["change"]),
+            mark,
+        )
     _results().print(table)
     count = int(comparison.deltas["regression"].sum()) if len(comparison.deltas) else 0
     console.print(f"fwload: {count} regression(s) beyond {limit:.0%}", highlight=False)

@@ -103,5 +103,5 @@ class Collector(abc.ABC):
         """What to record about this collector in run.json (no secrets)."""
         return {"backend": self.name, "interval_s": self.default_interval_s}
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - optional hook
         """Release clients, files and processes."""

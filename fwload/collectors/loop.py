@@ -72,6 +72,7 @@ class CollectorLoop:
         self._clock = clock
         self._handle: Any = None
         self._stopped = False
+        self._sleeping = False
         self.collections = 0
 
     def start(self) -> None:
@@ -82,10 +83,16 @@ class CollectorLoop:
         self._handle = self._spawn(self._run)
 
     def stop(self, timeout_s: float = 5.0) -> None:
-        """Ask the loop to end and wait for the collection in progress (at most ``timeout_s``)."""
+        """Ask the loop to end and wait for the collection in progress (at most ``timeout_s``).
+
+        A greenlet caught in an injected sleep (``gevent.sleep``) is killed there rather than
+        waited for; a collection in progress is always allowed to finish.
+        """
         self._stopped = True
         self._wake.set()
         handle, self._handle = self._handle, None
+        if self._sleeping and hasattr(handle, "kill"):
+            handle.kill(block=False)
         join = getattr(handle, "join", None)
         if join is not None:
             join(timeout_s)
@@ -125,4 +132,8 @@ class CollectorLoop:
                 next_at, delay = self._clock(), 0.0
             if self._stopped:
                 break
-            self._sleep(delay)
+            self._sleeping = True
+            try:
+                self._sleep(delay)
+            finally:
+                self._sleeping = False

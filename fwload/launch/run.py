@@ -89,12 +89,17 @@ def run(request: RunRequest, console: Console) -> RunResult:
         console.print(f"running {scenario.name!r} against {preflight.safe_url(host)} "
                       f"for {scenario.load.duration:g} s ({scenario.load.profile}, up to {scenario.load.peak_users} users)")
         outcome = run_locust(command, run_dir.path, console, expected_s=scenario.load.duration)
-    if outcome.exit_code == int(ExitStatus.USAGE_ERROR) or RunDirectory.open(run_dir.path).read_meta().get("status") == "running":
-        console.print("\n".join(outcome.tail[-20:]), highlight=False, markup=False)
-    result = _analyse(run_dir.path, console)
+    reopened = RunDirectory.open(run_dir.path)
+    status = reopened.read_meta().get("status")
+    if status in ("running", "refused"):
+        console.print("\n".join(outcome.tail[-30:]), highlight=False, markup=False)
+    if status == "running":
+        reopened.finalize("crashed", exit_code=outcome.exit_code)
+        console.print(f"[bold red]fwload: error:[/] Locust ended with exit code {outcome.exit_code} before "
+                      "the run finished (its last lines are above)", highlight=False)
     if outcome.exit_code == int(ExitStatus.USAGE_ERROR):
-        return RunResult(ExitStatus.USAGE_ERROR, run_dir.path, result.summary)
-    return result
+        return RunResult(ExitStatus.USAGE_ERROR, run_dir.path)
+    return _analyse(run_dir.path, console)
 
 
 def _target(scenario: Scenario, request: RunRequest, stack: contextlib.ExitStack,

@@ -21,6 +21,10 @@ events.init_command_line_parser.add_listener(add_arguments)
 @events.init.add_listener
 def _attach(environment: Any, **_kwargs: Any) -> None:
     FwloadSession.attach(environment)
+    if environment.web_ui:
+        from fwload.webui.install import install_tabs
+
+        install_tabs(environment)
 
 
 __all__ = ["FwloadSession", "FwloadShape"]

@@ -68,8 +68,11 @@ def start_collector(session: FwloadSession, host: str) -> CollectorLoop | None:
     for notice in collector.check_connection():
         logger.warning("fwload: %s", notice)
         run.event("collector_notice", source=backend, detail=notice)
-    interval = scenario.collector.interval if scenario and "interval" in scenario.collector.model_fields_set \
-        else collector.default_interval_s
+    interval = collector.default_interval_s
+    if scenario is not None and backend == "kubernetes":
+        interval = scenario.collector.interval
+    elif scenario is not None:
+        interval = min(scenario.collector.interval, interval)
     run.update_meta(collector={**collector.describe(), "interval_s": interval})
 
     def sink(samples: list[ResourceSample], events: list[CollectorEvent]) -> None:
@@ -89,7 +92,7 @@ def _documented_limits() -> dict[str, Any]:
     from fwload.limits import documented_limits
 
     try:
-        return {name: limits.as_dict() for name, limits in documented_limits().items()}
+        return dict(documented_limits())
     except UsageError as error:
         logger.warning("fwload: no documented limits: %s", error)
         return {}

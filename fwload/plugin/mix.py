@@ -31,7 +31,6 @@ def apply_scenario(environment: Any, scenario: Scenario) -> None:
         cls.network_timeout = cls.connection_timeout = timeout
         cls.pacing = pacing
     environment.user_classes = chosen
-    environment.user_classes_by_name = {cls.__name__: cls for cls in chosen}
 
 
 def _all_user_classes(environment: Any) -> list[type]:

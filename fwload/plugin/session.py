@@ -88,6 +88,10 @@ class FwloadSession:
         except FwloadError as error:
             self._refuse(error)
             return False
+        except Exception as error:  # noqa: BLE001 - a bug must still end the test cleanly
+            logger.exception("fwload: the test could not start")
+            self._refuse(FwloadError(f"the test could not start: {error!r}", "report this as a bug"))
+            return False
         self.active = True
         return True
 
@@ -139,8 +143,8 @@ class FwloadSession:
         if getattr(opts, "run_dir", ""):
             run = RunDirectory.open(opts.run_dir)
             existing = run.read_meta()
-            run.update_meta(**{k: v for k, v in meta.items() if k not in existing or not existing[k]},
-                            locust=meta["locust"], status="running")
+            fresh = {k: v for k, v in meta.items() if not existing.get(k)}
+            run.update_meta(**{**fresh, "locust": meta["locust"], "status": "running"})
             return run
         label = self.scenario.name if self.scenario else "adhoc"
         return RunDirectory.create(opts.reports_dir or "reports", label, meta)
@@ -243,7 +247,7 @@ class FwloadSession:
                              ("exceptions.csv", writer.exceptions_csv)):
             with open(folder / name, "w", newline="", encoding="utf-8") as file:
                 method(csv.writer(file))
-        save_stats_json(self.environment.runner.stats, str(folder / "stats.json"))
+        save_stats_json(self.environment.runner.stats, str(folder / "stats"))
 
     def on_quitting(self, environment: Environment, **_kwargs: Any) -> None:
         if self.is_worker:
@@ -257,4 +261,17 @@ class FwloadSession:
         self.live.reset()
         if self.run is not None and self.active:
             self.run.event("stats_reset")
+
+    def prepare_next_test(self) -> None:
+        """Forget the last test's refusal, exit code and drained workers before the web UI starts another.
+
+        One web UI process runs test after test: a refused start (a mistyped scenario path)
+        must not refuse every later one, and each test drains its workers afresh.
+        """
+        if self.active:
+            return
+        self.failed = None
+        self.exit_code = None
+        self.environment.process_exit_code = None
+        self.recorder.drained.clear()
 

@@ -20,7 +20,10 @@ class CollectorSettings(Section):
         description="auto (kubernetes for a cluster target, processes for the local stand-in) | "
         "kubernetes (metrics.k8s.io + pod status) | processes (local psutil) | none.",
     )
-    interval: Duration = Field(15.0, ge=1, description="Seconds between two samples.")
+    interval: Duration = Field(
+        15.0, ge=1, description="Seconds between two samples of the Kubernetes metrics API (metrics-server "
+        "refreshes every 15 s, sampling faster adds nothing); local processes are sampled at least every 2 s."
+    )
     namespace: str = Field(
         "funkwhale",
         pattern=r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$",

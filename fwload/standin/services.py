@@ -46,12 +46,12 @@ class Services:
             settings=settings,
             instance=Instance(settings.public_url.rstrip("/")),
             db=db,
-            cache=make_cache(settings),
+            cache=_cache(settings),
             media=media,
             audio=make_audio_serving(settings),
             hasher=PasswordHasher(settings.password_iterations),
             listen_tokens=ListenTokens(settings.secret_key.get_secret_value()),
-            imports=make_import_queue(settings, Importer(db, media)),
+            imports=_import_queue(settings, Importer(db, media)),
         )
 
     def start(self) -> None:
@@ -74,3 +74,20 @@ class Services:
     def stop(self) -> None:
         self.imports.stop()
         self.db.dispose()
+
+
+def _cache(settings: StandinSettings) -> Cache:
+    if settings.cache == "redis":
+        from fwload.standin.stack.redis_cache import RedisCache
+
+        return RedisCache.from_settings(settings)
+    return make_cache(settings)
+
+
+def _import_queue(settings: StandinSettings, importer: Importer) -> ImportQueue:
+    """Stack mode's Celery queue is imported only when asked for (embedded mode needs no Celery)."""
+    if settings.import_queue == "celery":
+        from fwload.standin.stack.import_queue import CeleryImportQueue
+
+        return CeleryImportQueue.from_settings(settings)
+    return make_import_queue(settings, importer)

@@ -35,11 +35,17 @@ class StandinSettings(BaseModel):
     database_url: str | None = Field(
         None, description="SQLAlchemy URL; default sqlite:///<data_dir>/standin.sqlite3 (WAL mode)."
     )
-    cache: Literal["memory"] = Field(
-        "memory", description="Where sessions live: 'memory' (this process). Stack mode adds 'redis'."
+    cache: Literal["memory", "redis"] = Field(
+        "memory", description="Where sessions live: 'memory' (this process) or 'redis' (stack mode)."
     )
-    import_queue: Literal["thread"] = Field(
-        "thread", description="What runs imports: 'thread' (in-process worker). Stack mode adds 'celery'."
+    import_queue: Literal["thread", "celery"] = Field(
+        "thread", description="What runs imports: 'thread' (in-process worker) or 'celery' (stack mode)."
+    )
+    redis_url: str | None = Field(
+        None, description="Redis for cache='redis' and the Celery broker (CACHE_URL in Funkwhale); stack mode."
+    )
+    redis_prefix: str = Field(
+        "fwload", pattern=r"^[\w.-]+$", description="Prefix of every Redis key, so stand-ins can share a server."
     )
     import_rate: Annotated[float, Field(gt=0, le=1000)] = Field(
         1.0, description="Imports started per second at most, like Celery's default rate limit of 1/s."

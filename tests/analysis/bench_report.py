@@ -45,15 +45,24 @@ def synthetic_run(path: Path, rows: int, duration_s: float = 1800.0) -> Path:
     builder.write()
     rng = np.random.default_rng(1)
     groups = np.array(["browse", "listen", "search", "upload", "import_poll", "favorites"])
-    kinds = np.array(["", "", "", "", "", "", "", "", "", "", "", "", "", "", "", "", "", "", "http", "throttled"])
-    frame = pd.DataFrame({
-        "ts": np.sort(rng.uniform(T0, T0 + duration_s, rows)).round(6),
-        "group": groups[rng.integers(0, len(groups), rows)],
-        "name": "/api/v1/tracks/", "method": "GET", "status": 200,
-        "response_ms": rng.lognormal(5, 0.8, rows).round(3),
-        "bytes": rng.integers(200, 20000, rows), "error_kind": kinds[rng.integers(0, len(kinds), rows)],
-        "error": "", "user_class": "Listener", "worker": rng.integers(0, 4, rows).astype(str),
-    })
+    kinds = np.array(
+        ["", "", "", "", "", "", "", "", "", "", "", "", "", "", "", "", "", "", "http", "throttled"]
+    )
+    frame = pd.DataFrame(
+        {
+            "ts": np.sort(rng.uniform(T0, T0 + duration_s, rows)).round(6),
+            "group": groups[rng.integers(0, len(groups), rows)],
+            "name": "/api/v1/tracks/",
+            "method": "GET",
+            "status": 200,
+            "response_ms": rng.lognormal(5, 0.8, rows).round(3),
+            "bytes": rng.integers(200, 20000, rows),
+            "error_kind": kinds[rng.integers(0, len(kinds), rows)],
+            "error": "",
+            "user_class": "Listener",
+            "worker": rng.integers(0, 4, rows).astype(str),
+        }
+    )
     frame.to_csv(path / "requests.csv", index=False)
     meta = json.loads((path / "run.json").read_text())
     meta["counts"]["requests.csv"] = rows
@@ -62,8 +71,13 @@ def synthetic_run(path: Path, rows: int, duration_s: float = 1800.0) -> Path:
 
 
 def measure(body: str, run_dir: Path) -> dict:
-    result = subprocess.run([sys.executable, "-c", MEASURE.format(body=body), str(run_dir)], check=True,
-                            capture_output=True, text=True, cwd=HERE.parents[1])
+    result = subprocess.run(
+        [sys.executable, "-c", MEASURE.format(body=body), str(run_dir)],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=HERE.parents[1],
+    )
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
@@ -76,11 +90,16 @@ def main() -> None:
         size = (run_dir / "requests.csv").stat().st_size / MI
         baseline, imports, report = (measure(body, run_dir) for body in (BASELINE, IMPORTS_ONLY, REPORT))
     print(f"{args.rows:,} request rows ({size:.0f} MiB of CSV)")
-    for name, figures in (("pandas.read_csv(requests.csv)", baseline), ("imports only (pandas + analysis)", imports),
-                          ("build_outputs (all reports)", report)):
+    for name, figures in (
+        ("pandas.read_csv(requests.csv)", baseline),
+        ("imports only (pandas + analysis)", imports),
+        ("build_outputs (all reports)", report),
+    ):
         print(f"  {name:36} {figures['seconds']:6.2f} s  peak RSS {figures['peak_mib']:7.0f} MiB")
-    print(f"  report / read_csv: time x{report['seconds'] / baseline['seconds']:.2f}, "
-          f"peak memory x{report['peak_mib'] / baseline['peak_mib']:.2f}")
+    print(
+        f"  report / read_csv: time x{report['seconds'] / baseline['seconds']:.2f}, "
+        f"peak memory x{report['peak_mib'] / baseline['peak_mib']:.2f}"
+    )
 
 
 if __name__ == "__main__":

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from known_runs import standard_run
 
 from analysis.analyse import analyse_run
-from known_runs import standard_run
 
 
 @pytest.fixture(scope="module")

@@ -58,20 +58,40 @@ class Truth:
     api_memory: list[float] = field(default_factory=list)
 
 
-def standard_run(path: Path, *, slow_step3: bool = True, throttle_burst: bool = True, oom_in_step3: bool = True,
-                 ready: bool | None = True, dead_before_load: str | None = None, scenario: dict | None = None,
-                 status: str = "complete") -> Truth:
+def standard_run(
+    path: Path,
+    *,
+    slow_step3: bool = True,
+    throttle_burst: bool = True,
+    oom_in_step3: bool = True,
+    ready: bool | None = True,
+    dead_before_load: str | None = None,
+    scenario: dict | None = None,
+    status: str = "complete",
+) -> Truth:
     """Write the run; the switches turn the known failure modes on and off."""
     run = RunDir(path, scenario=copy.deepcopy(scenario or DEFAULT_SCENARIO), status=status)
     truth = Truth(path=path)
     run.event(T0 - 30, "run_start", users=30, workers=0)
     if ready is not None:
-        run.event(T0 - 20, "readiness", ready=ready, seconds=5.0 if ready else 60.0,
-                  detail="" if ready else "nodeinfo timed out after 5 s, 12 times")
+        run.event(
+            T0 - 20,
+            "readiness",
+            ready=ready,
+            seconds=5.0 if ready else 60.0,
+            detail="" if ready else "nodeinfo timed out after 5 s, 12 times",
+        )
     if dead_before_load:
         run.event(T0 - 10, "startup_failure", component=dead_before_load, detail="OOM-killed 5 s after start")
-        run.event(T0 - 12, "oom_kill", component=dead_before_load, pod=f"{dead_before_load}-0",
-                  container=dead_before_load, count=1, source="cgroup")
+        run.event(
+            T0 - 12,
+            "oom_kill",
+            component=dead_before_load,
+            pod=f"{dead_before_load}-0",
+            container=dead_before_load,
+            count=1,
+            source="cgroup",
+        )
     run.stages(*((T0 + i * STAGE_S, users) for i, users in enumerate(STAGE_USERS)))
 
     def add(stage: int, ts: float, group: str, ms: float, **kwargs) -> None:
@@ -95,14 +115,35 @@ def standard_run(path: Path, *, slow_step3: bool = True, throttle_burst: bool = 
             add(stage, start + 1 + index * 6, "upload", 80.0, method="POST")
     if throttle_burst:
         for index in range(20):
-            add(1, T0 + 70 + index * 0.1, "auth", 5.0, status=429, error_kind="throttled",
-                error="Request was throttled. Expected available in 30 seconds.")
+            add(
+                1,
+                T0 + 70 + index * 0.1,
+                "auth",
+                5.0,
+                status=429,
+                error_kind="throttled",
+                error="Request was throttled. Expected available in 30 seconds.",
+            )
             truth.throttled += 1
         run.event(T0 + 72, "throttled", group="auth", count=20, retry_after_s=30, scope="login")
-    for index, (kind, status, ms) in enumerate((("proxy", 502, 50.0), ("proxy", 502, 55.0), ("proxy", 502, 60.0),
-                                                ("timeout", 0, 30000.0), ("timeout", 0, 30000.0))):
-        add(2, T0 + 130 + index, "listen", ms, status=status, error_kind=kind,
-            error="Bearer abcdef123456 rejected" if kind == "proxy" else "read timed out")
+    for index, (kind, status, ms) in enumerate(
+        (
+            ("proxy", 502, 50.0),
+            ("proxy", 502, 55.0),
+            ("proxy", 502, 60.0),
+            ("timeout", 0, 30000.0),
+            ("timeout", 0, 30000.0),
+        )
+    ):
+        add(
+            2,
+            T0 + 130 + index,
+            "listen",
+            ms,
+            status=status,
+            error_kind=kind,
+            error="Bearer abcdef123456 rejected" if kind == "proxy" else "read timed out",
+        )
         truth.listen_timed.append(ms)
         truth.failed += 1
     add(2, T0 + 140, "listen", 1.0, status=0, error_kind="connection", error="connection refused")
@@ -113,8 +154,13 @@ def standard_run(path: Path, *, slow_step3: bool = True, throttle_burst: bool = 
         if index == 28:
             run.import_(ts, "failed", None, upload="", fixture="valid")
             continue
-        outcome, wait = ("errored", 3000.0) if index == 5 else ("timeout", 60000.0) if index == 22 else \
-            ("finished", 2000.0 + 100 * index)
+        outcome, wait = (
+            ("errored", 3000.0)
+            if index == 5
+            else ("timeout", 60000.0)
+            if index == 22
+            else ("finished", 2000.0 + 100 * index)
+        )
         run.import_(ts, outcome, wait, upload=f"u{index}", fixture="corrupt" if index == 5 else "valid")
         truth.import_waits.append(wait)
         ttfb = 40.0 + index
@@ -130,9 +176,19 @@ def standard_run(path: Path, *, slow_step3: bool = True, throttle_burst: bool = 
         if ts > SAMPLE_TIMES[0]:
             periods += PERIODS_PER_SAMPLE
             throttled += THROTTLED_PER_SAMPLE[users_at(ts)]
-        run.resource(ts, "api", api_cpu(ts), api_memory(ts), limits=documented, oom_kills=oom,
-                     throttled_periods=throttled, periods=periods, throttled_s=throttled * 0.05,
-                     respawns=oom, memory_anon_bytes=api_memory(ts) - 4 * MI)
+        run.resource(
+            ts,
+            "api",
+            api_cpu(ts),
+            api_memory(ts),
+            limits=documented,
+            oom_kills=oom,
+            throttled_periods=throttled,
+            periods=periods,
+            throttled_s=throttled * 0.05,
+            respawns=oom,
+            memory_anon_bytes=api_memory(ts) - 4 * MI,
+        )
         truth.api_cpu_all.append(api_cpu(ts))
         if ts >= T0:
             truth.api_cpu_load.append(api_cpu(ts))
@@ -140,10 +196,19 @@ def standard_run(path: Path, *, slow_step3: bool = True, throttle_burst: bool = 
         run.resource(ts, "nginx", 30.0, 10 * MI, limits=(15, 750, 64 * MI, 256 * MI))
         run.resource(ts, "postgres", 40.0, 40 * MI, limits=(20, 1000, 64 * MI, 256 * MI))
         dead = dead_before_load == "celery-worker"
-        run.resource(ts, "celery-worker", None if dead else 100.0, None if dead else 100 * MI,
-                     limits=documented, ready="false" if dead else "true", phase="Running")
+        run.resource(
+            ts,
+            "celery-worker",
+            None if dead else 100.0,
+            None if dead else 100 * MI,
+            limits=documented,
+            ready="false" if dead else "true",
+            phase="Running",
+        )
     if oom_in_step3:
-        run.event(T0 + 148, "oom_kill", component="api", pod="api-0", container="api", count=1, source="cgroup")
+        run.event(
+            T0 + 148, "oom_kill", component="api", pod="api-0", container="api", count=1, source="cgroup"
+        )
         run.event(T0 + 149, "respawn", component="api", count=1, detail="gunicorn booted a new worker")
     run.write(ended_at=END)
     return truth

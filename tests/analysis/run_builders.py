@@ -22,24 +22,40 @@ DEFAULT_SCENARIO: dict[str, Any] = {
     "name": "known-answers",
     "users": [{"class": "Listener", "weight": 3}, {"class": "Uploader", "weight": 1}],
     "target": {"ready_timeout": "60s"},
-    "load": {"profile": "steps", "users": 30, "spawn_rate": 10, "duration": "3m",
-             "steps": {"count": 3, "duration": "1m"}},
+    "load": {
+        "profile": "steps",
+        "users": 30,
+        "spawn_rate": 10,
+        "duration": "3m",
+        "steps": {"count": 3, "duration": "1m"},
+    },
     "slos": {
         "groups": {"browse": {"p50": "600ms", "p95": "1s", "p99": "2s"}, "listen": {"p95": "800ms"}},
         "error_ratio": 0.01,
         "import_wait_p95": "30s",
         "stream_ttfb_p95": "1s",
     },
-    "resources": {"limits": "documented", "memory_peak_pct": 100, "cpu_p95_pct": 90,
-                  "max_restarts": 0, "max_oom_kills": 0},
+    "resources": {
+        "limits": "documented",
+        "memory_peak_pct": 100,
+        "cpu_p95_pct": 90,
+        "max_restarts": 0,
+        "max_oom_kills": 0,
+    },
 }
 
 
 class RunDir:
     """Collects rows, then writes them as a run directory."""
 
-    def __init__(self, path: Path, *, status: str = "complete", scenario: dict | None = DEFAULT_SCENARIO,
-                 run_id: str = "test-run"):
+    def __init__(
+        self,
+        path: Path,
+        *,
+        status: str = "complete",
+        scenario: dict | None = DEFAULT_SCENARIO,
+        run_id: str = "test-run",
+    ):
         self.path = Path(path)
         self.status = status
         self.scenario = scenario
@@ -48,38 +64,118 @@ class RunDir:
         self.events: list[dict] = []
         self.meta: dict[str, Any] = {}
 
-    def request(self, ts: float, group: str, response_ms: float, *, status: int = 200, error_kind: str = "",
-                name: str | None = None, method: str = "GET", error: str = "", size: int = 1000) -> RunDir:
-        self.rows[schema.REQUESTS_CSV].append({
-            "ts": ts, "group": group, "name": name or f"/api/v1/{group}/", "method": method, "status": status,
-            "response_ms": response_ms, "bytes": size, "error_kind": error_kind, "error": error,
-            "user_class": "Listener", "worker": "local"})
+    def request(
+        self,
+        ts: float,
+        group: str,
+        response_ms: float,
+        *,
+        status: int = 200,
+        error_kind: str = "",
+        name: str | None = None,
+        method: str = "GET",
+        error: str = "",
+        size: int = 1000,
+    ) -> RunDir:
+        self.rows[schema.REQUESTS_CSV].append(
+            {
+                "ts": ts,
+                "group": group,
+                "name": name or f"/api/v1/{group}/",
+                "method": method,
+                "status": status,
+                "response_ms": response_ms,
+                "bytes": size,
+                "error_kind": error_kind,
+                "error": error,
+                "user_class": "Listener",
+                "worker": "local",
+            }
+        )
         return self
 
-    def import_(self, ts: float, outcome: str, wait_ms: float | None, *, upload: str = "u",
-                fixture: str = "valid") -> RunDir:
-        self.rows[schema.IMPORTS_CSV].append({
-            "ts": ts, "upload": upload, "outcome": outcome, "wait_ms": "" if wait_ms is None else wait_ms,
-            "polls": 3, "fixture": fixture, "format": "mp3", "bytes": 81000, "user_class": "Uploader",
-            "worker": "local"})
+    def import_(
+        self, ts: float, outcome: str, wait_ms: float | None, *, upload: str = "u", fixture: str = "valid"
+    ) -> RunDir:
+        self.rows[schema.IMPORTS_CSV].append(
+            {
+                "ts": ts,
+                "upload": upload,
+                "outcome": outcome,
+                "wait_ms": "" if wait_ms is None else wait_ms,
+                "polls": 3,
+                "fixture": fixture,
+                "format": "mp3",
+                "bytes": 81000,
+                "user_class": "Uploader",
+                "worker": "local",
+            }
+        )
         return self
 
-    def stream(self, ts: float, ttfb_ms: float, total_ms: float, size: int, *, status: int = 206,
-               error_kind: str = "") -> RunDir:
-        self.rows[schema.STREAMS_CSV].append({
-            "ts": ts, "track": 1, "status": status, "ttfb_ms": ttfb_ms, "total_ms": total_ms, "bytes": size,
-            "range": "bytes=0-262143", "error_kind": error_kind, "user_class": "Listener", "worker": "local"})
+    def stream(
+        self,
+        ts: float,
+        ttfb_ms: float,
+        total_ms: float,
+        size: int,
+        *,
+        status: int = 206,
+        error_kind: str = "",
+    ) -> RunDir:
+        self.rows[schema.STREAMS_CSV].append(
+            {
+                "ts": ts,
+                "track": 1,
+                "status": status,
+                "ttfb_ms": ttfb_ms,
+                "total_ms": total_ms,
+                "bytes": size,
+                "range": "bytes=0-262143",
+                "error_kind": error_kind,
+                "user_class": "Listener",
+                "worker": "local",
+            }
+        )
         return self
 
-    def resource(self, ts: float, component: str, cpu_m: float | None, memory_bytes: float | None, *,
-                 pod: str | None = None, limits: tuple | None = None, **counters: Any) -> RunDir:
+    def resource(
+        self,
+        ts: float,
+        component: str,
+        cpu_m: float | None,
+        memory_bytes: float | None,
+        *,
+        pod: str | None = None,
+        limits: tuple | None = None,
+        **counters: Any,
+    ) -> RunDir:
         cpu_request, cpu_limit, memory_request, memory_limit = limits or ("", "", "", "")
-        row = {"ts": ts, "source": "kubernetes", "component": component, "pod": pod or f"{component}-0",
-               "container": component, "node": "node-1", "cpu_m": _blank(cpu_m),
-               "memory_bytes": _blank(memory_bytes), "memory_anon_bytes": "", "memory_peak_bytes": "",
-               "cpu_request_m": cpu_request, "cpu_limit_m": cpu_limit, "memory_request_bytes": memory_request,
-               "memory_limit_bytes": memory_limit, "restarts": 0, "oom_kills": 0, "throttled_periods": "",
-               "periods": "", "throttled_s": "", "respawns": 0, "phase": "Running", "ready": "true", "stage": ""}
+        row = {
+            "ts": ts,
+            "source": "kubernetes",
+            "component": component,
+            "pod": pod or f"{component}-0",
+            "container": component,
+            "node": "node-1",
+            "cpu_m": _blank(cpu_m),
+            "memory_bytes": _blank(memory_bytes),
+            "memory_anon_bytes": "",
+            "memory_peak_bytes": "",
+            "cpu_request_m": cpu_request,
+            "cpu_limit_m": cpu_limit,
+            "memory_request_bytes": memory_request,
+            "memory_limit_bytes": memory_limit,
+            "restarts": 0,
+            "oom_kills": 0,
+            "throttled_periods": "",
+            "periods": "",
+            "throttled_s": "",
+            "respawns": 0,
+            "phase": "Running",
+            "ready": "true",
+            "stage": "",
+        }
         row.update({key: _blank(value) for key, value in counters.items()})
         self.rows[schema.RESOURCES_CSV].append(row)
         return self
@@ -97,11 +193,17 @@ class RunDir:
     def write(self, *, counts: bool = True, cut: str | None = None, ended_at: float | None = None) -> Path:
         """Write the directory; ``cut`` names a CSV file whose last line is cut in half."""
         self.path.mkdir(parents=True, exist_ok=True)
-        everything = [row["ts"] for rows in self.rows.values() for row in rows] + [e["ts"] for e in self.events]
+        everything = [row["ts"] for rows in self.rows.values() for row in rows] + [
+            e["ts"] for e in self.events
+        ]
         meta = {
-            "format": schema.FORMAT, "run_id": self.run_id, "status": self.status,
-            "started_at": min(everything, default=T0), "ended_at": ended_at or max(everything, default=T0),
-            "host": "http://127.0.0.1:8000", "scenario": (self.scenario or {}).get("name"),
+            "format": schema.FORMAT,
+            "run_id": self.run_id,
+            "status": self.status,
+            "started_at": min(everything, default=T0),
+            "ended_at": ended_at or max(everything, default=T0),
+            "host": "http://127.0.0.1:8000",
+            "scenario": (self.scenario or {}).get("name"),
             "fwload_version": "test",
         }
         if counts and self.status != "running":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from known_runs import standard_run
 from typer.testing import CliRunner
 
 import fwload.cli.report  # noqa: F401 - registers the compare command
@@ -12,7 +13,6 @@ from analysis.compare import compare_runs, parse_threshold
 from fwload.cli.app import app
 from fwload.errors import UsageError
 from fwload.status import ExitStatus
-from known_runs import standard_run
 
 
 @pytest.fixture(scope="module")
@@ -21,7 +21,10 @@ def runs(tmp_path_factory):
     fast = standard_run(root / "fast", slow_step3=False, oom_in_step3=False)
     slow = standard_run(root / "slow", slow_step3=True, oom_in_step3=False)
     oom = standard_run(root / "oom", slow_step3=False, oom_in_step3=True)
-    return {name: (truth, analyse_run(truth.path)) for name, truth in (("fast", fast), ("slow", slow), ("oom", oom))}
+    return {
+        name: (truth, analyse_run(truth.path))
+        for name, truth in (("fast", fast), ("slow", slow), ("oom", oom))
+    }
 
 
 def test_slower_group_is_a_latency_regression_exit_1(runs):

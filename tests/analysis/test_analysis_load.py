@@ -6,12 +6,12 @@ import json
 
 import pandas as pd
 import pytest
+from known_runs import standard_run
+from run_builders import T0, RunDir
 
 import analysis.load as load
 from analysis.load import load_run
 from fwload.errors import RunDirectoryError
-from known_runs import standard_run
-from run_builders import T0, RunDir
 
 
 def test_complete_run_loads_typed_and_whole(tmp_path):
@@ -37,7 +37,11 @@ def test_truncated_run_still_loads_and_is_partial(tmp_path):
     assert len(run.requests) == 4
     assert list(run.requests["response_ms"]) == [100.0, 101.0, 102.0, 103.0]
     reasons = " ".join(run.partial_reasons)
-    assert "running" in reasons and "no row counts" in reasons and "requests.csv: the last line was cut" in reasons
+    assert (
+        "running" in reasons
+        and "no row counts" in reasons
+        and "requests.csv: the last line was cut" in reasons
+    )
 
 
 def test_rows_missing_against_counts_make_the_run_partial(tmp_path):
@@ -77,17 +81,25 @@ def test_pandas_fallback_reads_the_same_frames_as_pyarrow(tmp_path, monkeypatch)
     without = [load_run(truth.path), load_run(builder_cut.path)]
     for first, second in zip(with_arrow, without):
         for name in ("requests", "imports", "streams", "resources"):
-            pd.testing.assert_frame_equal(getattr(first, name), getattr(second, name), check_categorical=False)
+            pd.testing.assert_frame_equal(
+                getattr(first, name), getattr(second, name), check_categorical=False
+            )
         assert first.partial_reasons == second.partial_reasons
 
 
-@pytest.mark.parametrize("make, message", [
-    (lambda path: None, "is not a directory"),
-    (lambda path: path.mkdir(), "is empty"),
-    (lambda path: (path.mkdir(), (path / "notes.txt").write_text("x")), "not an fwload run directory"),
-    (lambda path: (path.mkdir(), (path / "run.json").write_text('{"format": "other/2"}')), "not in the fwload-run/1"),
-    (lambda path: (path.mkdir(), (path / "run.json").write_text("{oops")), "cannot be read"),
-])
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (lambda path: None, "is not a directory"),
+        (lambda path: path.mkdir(), "is empty"),
+        (lambda path: (path.mkdir(), (path / "notes.txt").write_text("x")), "not an fwload run directory"),
+        (
+            lambda path: (path.mkdir(), (path / "run.json").write_text('{"format": "other/2"}')),
+            "not in the fwload-run/1",
+        ),
+        (lambda path: (path.mkdir(), (path / "run.json").write_text("{oops")), "cannot be read"),
+    ],
+)
 def test_missing_empty_or_foreign_directories_are_refused_with_a_fix(tmp_path, make, message):
     path = tmp_path / "dir"
     make(path)

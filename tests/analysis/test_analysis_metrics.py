@@ -5,20 +5,30 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from run_builders import DEFAULT_SCENARIO, MI, T0, RunDir
 
 from analysis.analyse import analyse_run
 from analysis.load import load_run
 from analysis.metrics.streams import concurrent_at_starts, open_at
 from analysis.timeline import NO_STAGE, build_timeline
-from run_builders import DEFAULT_SCENARIO, MI, T0, RunDir
 
 
 def test_stage_index_and_windows_are_relative_to_the_first_stage(tmp_path):
-    path = RunDir(tmp_path / "run").stages((T0, 5), (T0 + 30, 10)).request(T0 - 5, "auth", 1.0).write(
-        ended_at=T0 + 60)
+    path = (
+        RunDir(tmp_path / "run")
+        .stages((T0, 5), (T0 + 30, 10))
+        .request(T0 - 5, "auth", 1.0)
+        .write(ended_at=T0 + 60)
+    )
     timeline = build_timeline(load_run(path))
     assert (timeline.start, timeline.end, timeline.duration) == (T0, T0 + 60, 60)
-    assert list(timeline.stage_index(np.array([T0 - 1, T0, T0 + 29.9, T0 + 30, T0 + 59]))) == [NO_STAGE, 0, 0, 1, 1]
+    assert list(timeline.stage_index(np.array([T0 - 1, T0, T0 + 29.9, T0 + 30, T0 + 59]))) == [
+        NO_STAGE,
+        0,
+        0,
+        1,
+        1,
+    ]
     assert list(timeline.stages["duration"]) == [30, 30]
     assert timeline.window_s == 1
     assert list(timeline.window(np.array([T0 - 0.5, T0 + 2.7]))) == [-1, 2]
@@ -53,7 +63,10 @@ def test_counters_become_increases_and_resets_count_the_new_value(tmp_path):
     analysis = analyse_run(builder.write(ended_at=T0 + 60))
     restarts = analysis.resources.incidents.loc[lambda frame: frame["kind"] == "restart"]
     assert list(zip(restarts["pod"], restarts["count"], restarts["ts"] - T0)) == [
-        ("redis-0", 1, 15), ("redis-0", 1, 45), ("redis-new", 1, 45)]
+        ("redis-0", 1, 15),
+        ("redis-0", 1, 45),
+        ("redis-new", 1, 45),
+    ]
     assert analysis.resources.summary.loc["redis", "restarts"] == 3
 
 
@@ -93,8 +106,9 @@ def test_imports_processed_and_backlog_per_stage(tmp_path):
 def test_scenario_in_the_run_directory_is_validated_with_a_clear_error(tmp_path):
     from fwload.errors import RunDirectoryError
 
-    path = RunDir(tmp_path / "run", scenario={**DEFAULT_SCENARIO, "slos": {"groups": {"browse": {"p95": "fast"}}}}
-                  ).write()
+    path = RunDir(
+        tmp_path / "run", scenario={**DEFAULT_SCENARIO, "slos": {"groups": {"browse": {"p95": "fast"}}}}
+    ).write()
     with pytest.raises(RunDirectoryError, match="scenario.yaml") as error:
         analyse_run(path)
     assert "p95" in error.value.problem

@@ -24,12 +24,18 @@ def test_explore_run_notebook_executes_and_shows_the_verdict(monkeypatch):
     monkeypatch.setenv("PYTHONPATH", str(REPO))
     monkeypatch.setenv("FWLOAD_RUN_DIR", str(SAMPLE))
     notebook = nbformat.read(NOTEBOOKS / "explore_run.ipynb", as_version=4)
-    NotebookClient(notebook, timeout=120, kernel_name="python3",
-                   resources={"metadata": {"path": str(NOTEBOOKS)}}).execute()
+    NotebookClient(
+        notebook, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOKS)}}
+    ).execute()
     first_output = notebook.cells[1].outputs[0]["text"]
     assert first_output.splitlines()[0] == views.headline(analyse_run(SAMPLE))
-    errors = [output for cell in notebook.cells if cell.cell_type == "code" for output in cell.outputs
-              if output.output_type == "error"]
+    errors = [
+        output
+        for cell in notebook.cells
+        if cell.cell_type == "code"
+        for output in cell.outputs
+        if output.output_type == "error"
+    ]
     assert errors == []
 
 

@@ -64,8 +64,9 @@ def test_grouped_percentiles_equal_per_group_numpy_and_carry_counts():
 
 
 def test_grouped_percentiles_by_two_keys():
-    frame = pd.DataFrame({"stage": [0, 0, 0, 1, 1], "group": ["x", "x", "y", "x", "x"],
-                          "ms": [30.0, 10.0, 5.0, 7.0, 9.0]})
+    frame = pd.DataFrame(
+        {"stage": [0, 0, 0, 1, 1], "group": ["x", "x", "y", "x", "x"], "ms": [30.0, 10.0, 5.0, 7.0, 9.0]}
+    )
     table = grouped_percentiles(frame, ["stage", "group"], "ms", (50,))
     assert table.loc[(0, "x"), "p50"] == 10.0
     assert table.loc[(1, "x"), "max"] == 9.0

@@ -8,6 +8,8 @@ import re
 import xml.etree.ElementTree as ElementTree
 
 import pytest
+from known_runs import standard_run
+from run_builders import T0, RunDir
 from typer.testing import CliRunner
 
 import fwload.cli.report  # noqa: F401 - registers the report and compare commands
@@ -15,8 +17,6 @@ from analysis import writers
 from analysis.outputs import build_outputs
 from fwload.cli.app import app
 from fwload.errors import UsageError
-from known_runs import standard_run
-from run_builders import T0, RunDir
 
 SECRET = "s3cr3t-t0ken-value"
 
@@ -30,8 +30,10 @@ def written(tmp_path_factory):
     meta["target"] = {"auth": "token", "token": SECRET}
     (truth.path / "run.json").write_text(json.dumps(meta))
     with (truth.path / "requests.csv").open("a") as handle:
-        handle.write(f"{T0 + 100},favorites,/api/v1/favorites/tracks/,GET,401,12.0,10,http,"
-                     f"\"401 for /api/v1/listen/x?token={SECRET} with Bearer {SECRET}\",Listener,local\n")
+        handle.write(
+            f"{T0 + 100},favorites,/api/v1/favorites/tracks/,GET,401,12.0,10,http,"
+            f'"401 for /api/v1/listen/x?token={SECRET} with Bearer {SECRET}",Listener,local\n'
+        )
     meta["counts"]["requests.csv"] += 1
     (truth.path / "run.json").write_text(json.dumps(meta))
     return truth, build_outputs(truth.path)
@@ -85,9 +87,14 @@ def test_verdict_json_matches_the_checks_and_is_strict_json(written):
     assert document["precedence"] == "not ready (4) > SLO broken (1) > resource broken (3) > passed (0)"
     assert len(document["checks"]) == len(outputs.analysis.checks)
     for entry, check in zip(document["checks"], outputs.analysis.checks):
-        assert (entry["name"], entry["kind"], entry["observed"], entry["threshold"], entry["samples"],
-                entry["passed"]) == (check.name, check.kind, check.observed, check.threshold, check.samples,
-                                     check.passed)
+        assert (
+            entry["name"],
+            entry["kind"],
+            entry["observed"],
+            entry["threshold"],
+            entry["samples"],
+            entry["passed"],
+        ) == (check.name, check.kind, check.observed, check.threshold, check.samples, check.passed)
     assert document["capacity"]["highest_within_slos"]["users"] == 20
     assert document["capacity"]["first_saturated"][0]["component"] == "api"
     assert "nearest rank" in document["definitions"]["percentile"]
@@ -109,8 +116,17 @@ def test_report_html_is_self_contained(written):
     assert not re.search(r"""(?:src|href)\s*=\s*["']?\s*(?:https?:)?//""", html, re.IGNORECASE)
     assert "<link" not in html and "<script" not in html and "@import" not in html
     assert html.count("<svg") >= 5
-    for heading in ("Checks", "Load over time", "Latency per request group", "Upload → import pipeline",
-                    "Streaming", "Components", "Capacity", "Right-sizing", "Run"):
+    for heading in (
+        "Checks",
+        "Load over time",
+        "Latency per request group",
+        "Upload → import pipeline",
+        "Streaming",
+        "Components",
+        "Capacity",
+        "Right-sizing",
+        "Run",
+    ):
         assert f">{heading}</h" in html
     assert html.index('id="checks"') < html.index('id="load"') < html.index('id="capacity"')
 
@@ -138,14 +154,16 @@ def test_a_failing_writer_leaves_previous_outputs_untouched(tmp_path, monkeypatc
     truth = standard_run(tmp_path / "run")
     build_outputs(truth.path, ["json", "markdown"])
     before = {name: (truth.path / name).read_text() for name in ("verdict.json", "summary.md")}
-    (truth.path / "scenario.yaml").write_text((truth.path / "scenario.yaml").read_text().replace(
-        "error_ratio: 0.01", "error_ratio: 0.5"))
+    (truth.path / "scenario.yaml").write_text(
+        (truth.path / "scenario.yaml").read_text().replace("error_ratio: 0.01", "error_ratio: 0.5")
+    )
 
     def broken(analysis):
         raise RuntimeError("boom")
 
-    monkeypatch.setitem(writers.registry._WRITERS, "markdown",
-                        writers.registry.Writer("markdown", "summary.md", "", broken))
+    monkeypatch.setitem(
+        writers.registry._WRITERS, "markdown", writers.registry.Writer("markdown", "summary.md", "", broken)
+    )
     with pytest.raises(RuntimeError):
         build_outputs(truth.path, ["json", "markdown"])
     assert {name: (truth.path / name).read_text() for name in before} == before
@@ -156,6 +174,7 @@ def test_report_command_exits_with_the_verdict_and_prints_the_run_directory(writ
     result = CliRunner().invoke(app, ["report", str(truth.path), "--format", "json"])
     assert result.exit_code == 1, result.output
     assert result.stdout.strip().splitlines()[-1] == str(truth.path)
+    assert "failed memory peak [api]: peak 140.0 MiB" in " ".join(result.stderr.split())
 
 
 def test_report_command_on_a_foreign_directory_is_a_usage_error(tmp_path):
@@ -166,11 +185,26 @@ def test_report_command_on_a_foreign_directory_is_a_usage_error(tmp_path):
 
 
 def test_report_command_exits_0_when_everything_passes(tmp_path):
-    builder = RunDir(tmp_path / "run", scenario={"name": "ok", "users": [{"class": "Listener"}],
-                                                 "slos": {"groups": {"browse": {"p95": "1s"}}}})
+    builder = RunDir(
+        tmp_path / "run",
+        scenario={
+            "name": "ok",
+            "users": [{"class": "Listener"}],
+            "slos": {"groups": {"browse": {"p95": "1s"}}},
+        },
+    )
     builder.stages((T0, 1), (T0 + 10, 2))
     for index in range(40):
         builder.request(T0 + index * 0.5, "browse", 50.0)
     builder.write()
-    result = CliRunner().invoke(app, ["report", str(builder.path)])
+    result = CliRunner().invoke(app, ["report", str(builder.path), "-f", "junit", "-f", "markdown"])
     assert result.exit_code == 0, result.output
+    assert sorted(
+        path.name for path in builder.path.iterdir() if path.name.endswith((".xml", ".md", ".html"))
+    ) == ["junit.xml", "summary.md"]
+
+
+def test_the_report_command_help_lists_every_registered_writer():
+    assert fwload.cli.report.FORMATS == tuple(writers.available())
+    result = CliRunner().invoke(app, ["report", "--help"])
+    assert "html, json, junit, markdown" in " ".join(result.output.split())

@@ -7,14 +7,14 @@ import json
 
 import numpy as np
 import pytest
+from known_runs import SAMPLE_TIMES, T0, api_memory, standard_run
+from run_builders import DEFAULT_SCENARIO, MI
 
 from analysis.analyse import analyse_run
 from analysis.outputs import build_outputs
 from analysis.verdict import Check, exit_status
 from fwload.limits import documented_limits
 from fwload.status import ExitStatus
-from known_runs import SAMPLE_TIMES, T0, api_memory, standard_run
-from run_builders import DEFAULT_SCENARIO, MI
 
 
 def exact(values, q):
@@ -55,8 +55,14 @@ def test_import_and_stream_checks(known):
     assert (imports.observed, imports.samples) == (exact(truth.import_waits, 95), len(truth.import_waits))
     assert imports.threshold == 30000 and imports.passed is True
     assert (ttfb.observed, ttfb.samples) == (exact(truth.ttfb, 95), len(truth.ttfb))
-    assert analysis.imports.outcomes == {"finished": 27, "skipped": 0, "errored": 1, "timeout": 1, "failed": 1,
-                                         "unfinished": 0}
+    assert analysis.imports.outcomes == {
+        "finished": 27,
+        "skipped": 0,
+        "errored": 1,
+        "timeout": 1,
+        "failed": 1,
+        "unfinished": 0,
+    }
 
 
 def test_resource_checks_against_the_documented_limits(known):
@@ -96,8 +102,11 @@ def test_oom_kill_is_tied_to_the_stage_it_happened_in(known):
 
 def test_counters_count_oom_kills_when_no_event_was_written(tmp_path):
     truth = standard_run(tmp_path / "run")
-    events = [line for line in (truth.path / "events.jsonl").read_text().splitlines()
-              if '"oom_kill"' not in line and '"respawn"' not in line]
+    events = [
+        line
+        for line in (truth.path / "events.jsonl").read_text().splitlines()
+        if '"oom_kill"' not in line and '"respawn"' not in line
+    ]
     (truth.path / "events.jsonl").write_text("\n".join(events) + "\n")
     analysis = analyse_run(truth.path)
     oom = analysis.resources.incidents.loc[lambda frame: frame["kind"] == "oom_kill"]
@@ -113,8 +122,9 @@ def test_broken_slo_and_resource_exit_1_by_precedence(known):
 
 
 def test_only_resources_broken_exits_3(tmp_path):
-    analysis = analyse_run(standard_run(tmp_path / "run", slow_step3=False, throttle_burst=False,
-                                        scenario=_relaxed_slos()).path)
+    analysis = analyse_run(
+        standard_run(tmp_path / "run", slow_step3=False, throttle_burst=False, scenario=_relaxed_slos()).path
+    )
     assert {c.kind for c in analysis.checks if c.passed is False} == {"resource"}
     assert analysis.status == ExitStatus.RESOURCE_BROKEN
 
@@ -125,13 +135,15 @@ def test_all_passing_exits_0(tmp_path):
     analysis = analyse_run(standard_run(tmp_path / "run", scenario=scenario, oom_in_step3=False).path)
     assert all(check.passed for check in analysis.checks), [c for c in analysis.checks if not c.passed]
     assert {check.name.split("[")[-1] for check in analysis.checks if check.kind == "resource"} == {
-        "nginx]", "postgres]"}
+        "nginx]",
+        "postgres]",
+    }
     assert analysis.status == ExitStatus.SUCCESS
 
 
 def test_component_dead_before_the_load_exits_4_and_is_reported_first(tmp_path):
     truth = standard_run(tmp_path / "run", dead_before_load="celery-worker")
-    outputs = build_outputs(truth.path)
+    outputs = build_outputs(truth.path, ["json", "markdown"])
     assert outputs.status == ExitStatus.NOT_READY
     startup = [c for c in outputs.analysis.checks if c.kind == "startup"]
     assert [c.name for c in startup] == ["target ready", "alive before the load [celery-worker]"]
@@ -150,10 +162,16 @@ def test_target_never_ready_exits_4(tmp_path):
     assert analysis.status == ExitStatus.NOT_READY
 
 
-@pytest.mark.parametrize("kinds, status", [
-    ((), ExitStatus.SUCCESS), (("resource",), ExitStatus.RESOURCE_BROKEN), (("slo", "resource"), ExitStatus.SLO_BROKEN),
-    (("startup", "resource"), ExitStatus.NOT_READY), (("startup", "slo"), ExitStatus.NOT_READY),
-])
+@pytest.mark.parametrize(
+    "kinds, status",
+    [
+        ((), ExitStatus.SUCCESS),
+        (("resource",), ExitStatus.RESOURCE_BROKEN),
+        (("slo", "resource"), ExitStatus.SLO_BROKEN),
+        (("startup", "resource"), ExitStatus.NOT_READY),
+        (("startup", "slo"), ExitStatus.NOT_READY),
+    ],
+)
 def test_exit_status_precedence(kinds, status):
     checks = [Check(f"c{i}", kind, 1, 0, "", 1, False) for i, kind in enumerate(kinds)]
     checks.append(Check("unknown", "resource", None, 1, "", 0, None))
@@ -163,7 +181,10 @@ def test_exit_status_precedence(kinds, status):
 def test_throttling_is_a_notice_with_advice_never_slowness(known):
     truth, analysis = known
     notice = next(n for n in analysis.notices if n.kind == "throttling")
-    assert f"{truth.throttled} of {truth.requests} requests were throttled (auth {truth.throttled})" in notice.message
+    assert (
+        f"{truth.throttled} of {truth.requests} requests were throttled (auth {truth.throttled})"
+        in notice.message
+    )
     assert "Retry-After up to 30 s" in notice.message and "scopes: login" in notice.message
     assert "THROTTLING_ENABLED=false" in notice.advice and "THROTTLING_RATES" in notice.advice
     assert analysis.requests.by_group.loc["auth", "samples"] == 0
@@ -173,7 +194,9 @@ def test_throttling_is_a_notice_with_advice_never_slowness(known):
 def test_an_slo_group_never_exercised_fails(tmp_path):
     scenario = _relaxed_slos()
     scenario["slos"]["groups"]["search"] = {"p95": "1s"}
-    check = by_name(analyse_run(standard_run(tmp_path / "run", scenario=scenario).path))["latency p95 [search]"]
+    check = by_name(analyse_run(standard_run(tmp_path / "run", scenario=scenario).path))[
+        "latency p95 [search]"
+    ]
     assert (check.observed, check.samples, check.passed) == (None, 0, False)
     assert "never exercised" in check.detail
 
@@ -209,6 +232,33 @@ def test_live_limits_mode_uses_the_pod_spec_values(tmp_path):
 
 def _relaxed_slos():
     scenario = json.loads(json.dumps(DEFAULT_SCENARIO))
-    scenario["slos"] = {"groups": {"browse": {"p95": "5s"}, "listen": {"p95": "1s"}}, "error_ratio": 0.05,
-                        "import_wait_p95": "2m", "stream_ttfb_p95": "10s"}
+    scenario["slos"] = {
+        "groups": {"browse": {"p95": "5s"}, "listen": {"p95": "1s"}},
+        "error_ratio": 0.05,
+        "import_wait_p95": "2m",
+        "stream_ttfb_p95": "10s",
+    }
     return scenario
+
+
+def test_an_abort_rule_that_fired_breaks_the_run_as_an_slo(tmp_path):
+    truth = standard_run(tmp_path / "run", scenario=_relaxed_slos(), oom_in_step3=False)
+    with (truth.path / "events.jsonl").open("a") as handle:
+        handle.write(
+            json.dumps(
+                {
+                    "ts": T0 + 170,
+                    "type": "abort",
+                    "rule": "error_ratio above 0.2 for 30s",
+                    "observed": 0.35,
+                    "detail": "stopped at step 3",
+                }
+            )
+            + "\n"
+        )
+    analysis = analyse_run(truth.path)
+    check = by_name(analysis)["no abort rule fired"]
+    assert (check.kind, check.observed, check.passed) == ("slo", 0.35, False)
+    assert "error_ratio above 0.2 for 30s stopped the run" in check.detail
+    assert analysis.status == ExitStatus.SLO_BROKEN
+    assert [notice.kind for notice in analysis.notices if notice.kind == "abort"] == ["abort"]

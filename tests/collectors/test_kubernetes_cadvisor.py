@@ -158,3 +158,16 @@ def test_cadvisor_failure_mid_run_is_a_gap_and_samples_still_come(cluster: FakeC
         ("gap", f"cAdvisor metrics of node worker-1 failed: {status} injected failure {status}")]
     assert len(broken.samples) == 6 and broken.samples[0].throttled_periods is None
     assert healed.events == [] and healed.samples[0].throttled_periods == 0
+
+
+def test_oom_kills_before_the_first_read_are_a_baseline_not_an_event(cluster: FakeCluster, kubeconfig: Path):
+    seed_funkwhale(cluster)
+    api = cluster.pods_of("funkwhale-api")[0].name
+    cluster.set_cadvisor(api, "api", oom_events=5)
+    sampler = KubernetesCollector(kubeconfig=str(kubeconfig))
+    first = sampler.collect()
+    cluster.set_cadvisor(api, "api", oom_events=7)
+    second = sampler.collect()
+    assert first.events == [] and api_sample(first).oom_kills == 5
+    assert [(e.type, e.data["count"]) for e in second.events] == [("oom_kill", 2)]
+    assert api_sample(second).oom_kills == 7

@@ -38,12 +38,18 @@ def test_samples_carry_usage_limits_and_status_value_by_value(cluster: FakeClust
     cluster.set_usage(redis.name, "redis", cpu="0", memory="3412Ki")
     postgres = cluster.pods_of("funkwhale-postgres")[0]
     cluster.set_usage(postgres.name, "postgres", cpu="1234u", memory="123456789")
+    sampler = collector(kubeconfig, namespace="funkwhale")
+    sampler.collect(stage="before")
     worker = cluster.pods_of("funkwhale-celery-worker")[0]
     cluster.restart(worker.name, "celery-worker", reason="OOMKilled", waiting="CrashLoopBackOff")
     beat = cluster.pods_of("funkwhale-celery-beat")[0]
     cluster.restart(beat.name, "celery-beat", reason="Error", exit_code=1)
+    cluster.scrape()
+    cluster.set_usage(api.name, "api", cpu="212345678n", memory="131072Ki", window="15.212s")
+    cluster.set_usage(redis.name, "redis", cpu="0", memory="3412Ki")
+    cluster.set_usage(postgres.name, "postgres", cpu="1234u", memory="123456789")
 
-    result = collector(kubeconfig, namespace="funkwhale").collect(stage="warmup")
+    result = sampler.collect(stage="warmup")
 
     samples = by_component(result.samples)
     assert sorted(samples) == sorted(DOCUMENTED_RESOURCES)
@@ -80,8 +86,9 @@ def test_samples_carry_usage_limits_and_status_value_by_value(cluster: FakeClust
 def test_restarts_and_oom_kills_are_reported_once_each(cluster: FakeCluster, kubeconfig: Path):
     seed_funkwhale(cluster)
     worker = cluster.pods_of("funkwhale-celery-worker")[0].name
-    cluster.restart(worker, "celery-worker")
     sampler = collector(kubeconfig)
+    sampler.collect()
+    cluster.restart(worker, "celery-worker")
     first = sampler.collect()
     again = sampler.collect()
     cluster.restart(worker, "celery-worker")
@@ -96,13 +103,19 @@ def test_restarts_and_oom_kills_are_reported_once_each(cluster: FakeCluster, kub
     assert (sample.restarts, sample.oom_kills) == (3, 1)
 
 
-def test_a_restart_before_the_first_sample_is_reported(cluster: FakeCluster, kubeconfig: Path):
+def test_restarts_before_the_first_sample_are_history_in_the_columns_not_events(cluster: FakeCluster,
+                                                                               kubeconfig: Path):
     seed_funkwhale(cluster)
     api = cluster.pods_of("funkwhale-api")[0].name
     for _ in range(3):
         cluster.restart(api, "api")
-    result = collector(kubeconfig).collect()
-    assert [(e.type, e.data.get("restarts")) for e in result.events] == [("restart", 3), ("oom_kill", None)]
+    sampler = collector(kubeconfig)
+    first = sampler.collect()
+    cluster.restart(api, "api", reason="Error", exit_code=1)
+    second = sampler.collect()
+    assert first.events == []
+    assert [(s.restarts, s.oom_kills) for s in first.samples if s.component == "api"] == [(3, 1)]
+    assert [(e.type, e.data["restarts"]) for e in second.events] == [("restart", 4)]
 
 
 def test_one_metrics_list_and_one_pod_list_per_interval_for_200_pods(cluster: FakeCluster, kubeconfig: Path):

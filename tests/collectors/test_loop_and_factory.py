@@ -139,11 +139,20 @@ def test_under_gevent_patching_the_loop_is_a_greenlet(tmp_path: Path):
             gevent.sleep(0.01)
         loop.stop()
         print(kind, all(where), loop._handle is None)
+
+        slow = CollectorLoop(Counting(), 3600, lambda samples, events: None,
+                             spawn=gevent.spawn, sleep=gevent.sleep)
+        slow.start()
+        handle = slow._handle
+        while slow.collections < 1:
+            gevent.sleep(0.01)
+        slow.stop(timeout_s=30)
+        print(handle.dead)
     """)
     result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True,
                             timeout=60, check=False, env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["Greenlet", "True", "True"]
+    assert result.stdout.split() == ["Greenlet", "True", "True", "True"]
 
 
 def test_factory_settings_match_the_constructors():
@@ -158,7 +167,8 @@ def test_factory_builds_each_backend_and_checks_settings(kubeconfig: Path, clust
     assert (local.name, local.default_interval_s) == ("processes", 0.5)
     remote = make_collector("auto", kubeconfig=str(kubeconfig), interval="15s", context=None)
     assert (remote.name, remote.default_interval_s, remote.namespace) == ("kubernetes", 15.0, "funkwhale")
-    remote.collect()
+    sampled = remote.collect()
+    assert sampled.events == [] and len(sampled.samples) == 6
     assert cluster.count(metrics_pods_path()) == 1
     remote.close()
     with pytest.raises(UsageError) as unknown:

@@ -27,8 +27,12 @@ SCENARIO = {
     "description": "Sample step run for the analysis notebooks (synthetic data).",
     "users": [{"class": "Listener", "weight": 3}, {"class": "Uploader", "weight": 1}],
     "load": {"profile": "steps", "users": 12, "spawn_rate": 4, "duration": "2m", "steps": {"count": 3}},
-    "slos": {"groups": {"browse": {"p95": "800ms"}, "listen": {"p95": "500ms"}, "search": {"p95": "1s"}},
-             "error_ratio": 0.02, "import_wait_p95": "20s", "stream_ttfb_p95": "300ms"},
+    "slos": {
+        "groups": {"browse": {"p95": "800ms"}, "listen": {"p95": "500ms"}, "search": {"p95": "1s"}},
+        "error_ratio": 0.02,
+        "import_wait_p95": "20s",
+        "stream_ttfb_p95": "300ms",
+    },
     "resources": {"limits": "documented", "memory_peak_pct": 100, "cpu_p95_pct": 90},
 }
 COMPONENTS = {  # cpu base m, cpu per user m, memory base MiB, memory per user MiB, documented limits
@@ -39,18 +43,30 @@ COMPONENTS = {  # cpu base m, cpu per user m, memory base MiB, memory per user M
     "celery-worker": (60, 12, 110, 1.0, (10, 500, 32 * MI, 128 * MI)),
     "celery-beat": (2, 0, 100, 0.0, (10, 500, 32 * MI, 128 * MI)),
 }
-GROUPS = (("browse", "/api/v1/tracks/", 0.45, 120), ("search", "/api/v1/search", 0.1, 180),
-          ("listen", "/api/v1/listen/{uuid}/", 0.3, 60), ("favorites", "/api/v1/favorites/tracks/", 0.1, 70),
-          ("history", "/api/v1/history/listenings/", 0.05, 90))
+GROUPS = (
+    ("browse", "/api/v1/tracks/", 0.45, 120),
+    ("search", "/api/v1/search", 0.1, 180),
+    ("listen", "/api/v1/listen/{uuid}/", 0.3, 60),
+    ("favorites", "/api/v1/favorites/tracks/", 0.1, 70),
+    ("history", "/api/v1/history/listenings/", 0.05, 90),
+)
 
 
 def build(target: Path = TARGET) -> Path:
     rng = random.Random(20261127)
     shutil.rmtree(target, ignore_errors=True)
     run = RunDir(target, scenario=SCENARIO, run_id="20261127-120000-sample-steps")
-    run.meta.update({"host": "http://127.0.0.1:8000", "collector": {"backend": "kubernetes", "interval_s": 5},
-                     "machine": {"cpus": 2}, "locust": {"version": "2.47.0", "workers": 0}})
-    run.event(T0 - 20, "run_start", scenario="sample-steps", host="http://127.0.0.1:8000", users=12, workers=0)
+    run.meta.update(
+        {
+            "host": "http://127.0.0.1:8000",
+            "collector": {"backend": "kubernetes", "interval_s": 5},
+            "machine": {"cpus": 2},
+            "locust": {"version": "2.47.0", "workers": 0},
+        }
+    )
+    run.event(
+        T0 - 20, "run_start", scenario="sample-steps", host="http://127.0.0.1:8000", users=12, workers=0
+    )
     run.event(T0 - 8, "readiness", ready=True, seconds=7.4, attempts=3, detail="", version="1.4.0")
     run.stages(*((T0 + i * STEP_S, users) for i, users in enumerate(USERS)), spawn_rate=4)
     for step, users in enumerate(USERS):
@@ -61,25 +77,52 @@ def build(target: Path = TARGET) -> Path:
             group, name, _, base = rng.choices(GROUPS, weights=[g[2] for g in GROUPS])[0]
             ms = round(rng.lognormvariate(0, 0.45) * base * slowdown, 3)
             if step == 2 and group == "browse" and rng.random() < 0.03:
-                run.request(ts, group, name=name, response_ms=round(rng.uniform(40, 90), 3), status=502,
-                            error_kind="proxy", error="502 Bad Gateway (nginx)")
+                run.request(
+                    ts,
+                    group,
+                    name=name,
+                    response_ms=round(rng.uniform(40, 90), 3),
+                    status=502,
+                    error_kind="proxy",
+                    error="502 Bad Gateway (nginx)",
+                )
             else:
                 run.request(ts, group, ms, name=name)
         for index in range(users):
             ts = start + rng.uniform(0, STEP_S)
-            run.request(ts, "upload", round(rng.lognormvariate(0, 0.3) * 150 * slowdown, 3), method="POST",
-                        name="/api/v1/uploads/")
+            run.request(
+                ts,
+                "upload",
+                round(rng.lognormvariate(0, 0.3) * 150 * slowdown, 3),
+                method="POST",
+                name="/api/v1/uploads/",
+            )
             backlog = 1.0 + step * 2.5
             outcome = "finished" if rng.random() > 0.06 else "errored"
-            run.import_(ts, outcome, round(rng.uniform(1500, 4000) * backlog, 1), upload=f"u{step}-{index}",
-                        fixture="valid" if outcome == "finished" else "no_artist")
+            run.import_(
+                ts,
+                outcome,
+                round(rng.uniform(1500, 4000) * backlog, 1),
+                upload=f"u{step}-{index}",
+                fixture="valid" if outcome == "finished" else "no_artist",
+            )
             ttfb = round(rng.lognormvariate(0, 0.3) * 45 * slowdown, 3)
             run.stream(ts + 5, ttfb, round(ttfb + rng.uniform(150, 400), 3), 262144)
     for index in range(15):
-        run.request(T0 + 50 + index * 0.2, "auth", round(rng.uniform(3, 8), 3), status=429, error_kind="throttled",
-                    name="/api/v1/users/login", method="POST", error="Request was throttled.")
+        run.request(
+            T0 + 50 + index * 0.2,
+            "auth",
+            round(rng.uniform(3, 8), 3),
+            status=429,
+            error_kind="throttled",
+            name="/api/v1/users/login",
+            method="POST",
+            error="Request was throttled.",
+        )
     run.event(T0 + 51, "throttled", group="auth", count=15, retry_after_s=120, scope="login")
-    run.event(T0 + 101, "oom_kill", component="api", pod="api-7d9c", container="api", count=1, source="cgroup")
+    run.event(
+        T0 + 101, "oom_kill", component="api", pod="api-7d9c", container="api", count=1, source="cgroup"
+    )
     run.event(T0 + 102, "respawn", component="api", count=1, detail="gunicorn booted worker 2")
     periods = {name: 0 for name in COMPONENTS}
     throttled = {name: 0 for name in COMPONENTS}
@@ -93,12 +136,21 @@ def build(target: Path = TARGET) -> Path:
                 memory = min(memory, int(127.5 * MI))
             periods[name] += 50
             throttled[name] += int(50 * max(0.0, min(1.0, (cpu - 0.8 * limits[1]) / (0.2 * limits[1]))))
-            run.resource(ts, name, cpu, memory, pod=f"{name}-7d9c", limits=limits,
-                         oom_kills=1 if (name == "api" and ts >= T0 + 105) else 0,
-                         respawns=1 if (name == "api" and ts >= T0 + 105) else 0,
-                         memory_anon_bytes=int(memory * 0.93), throttled_periods=throttled[name],
-                         periods=periods[name], throttled_s=round(throttled[name] * 0.04, 2),
-                         stage="" if tick < 0 else f"step-{min(tick // 8, 2) + 1}")
+            run.resource(
+                ts,
+                name,
+                cpu,
+                memory,
+                pod=f"{name}-7d9c",
+                limits=limits,
+                oom_kills=1 if (name == "api" and ts >= T0 + 105) else 0,
+                respawns=1 if (name == "api" and ts >= T0 + 105) else 0,
+                memory_anon_bytes=int(memory * 0.93),
+                throttled_periods=throttled[name],
+                periods=periods[name],
+                throttled_s=round(throttled[name] * 0.04, 2),
+                stage="" if tick < 0 else f"step-{min(tick // 8, 2) + 1}",
+            )
     run.event(T0 + 121, "run_end", status="complete")
     return run.write(ended_at=T0 + 120)
 

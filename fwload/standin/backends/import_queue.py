@@ -21,6 +21,11 @@ from fwload.standin.settings import StandinSettings
 log = logging.getLogger("fwload.standin.imports")
 
 ImportTask = Callable[[int], None]
+RETRY_DEFERRED_S = 0.5
+
+
+class ImportDeferred(Exception):
+    """Raised by an import task that cannot run now (its worker is down): keep the upload, try again later."""
 
 
 class ImportQueue(abc.ABC):
@@ -59,17 +64,22 @@ class ThreadImportQueue(ImportQueue):
 
     def _work(self) -> None:
         next_start = 0.0
+        held: int | None = None
         while not self._stopping.is_set():
             try:
-                upload_id = self._queue.get(timeout=0.2)
+                upload_id = held if held is not None else self._queue.get(timeout=0.2)
             except queue.Empty:
                 continue
+            held = None
             delay = next_start - time.monotonic()
             if delay > 0 and self._stopping.wait(delay):
                 return
             next_start = time.monotonic() + self._interval
             try:
                 self._task(upload_id)
+            except ImportDeferred:
+                held = upload_id
+                self._stopping.wait(RETRY_DEFERRED_S)
             except Exception:
                 # As a crashed Celery task: the upload keeps its status (pending).
                 log.exception("import of upload %s failed", upload_id)

@@ -94,6 +94,11 @@ class Importer:
             else:
                 _close(conn, upload_id, "finished", {}, track_id=track_id)
 
+    def fail(self, upload_id: int, error_code: str, detail: str) -> None:
+        """End a pending import ``errored``, as Funkwhale's ``fail_import`` does."""
+        with self.db.begin() as conn:
+            _close(conn, upload_id, "errored", {"error_code": error_code, "detail": detail}, track_id=None)
+
 
 def pending_upload_ids(db: Database) -> list[int]:
     """Uploads a previous run accepted but never imported: queued again at start (as Celery keeps tasks)."""

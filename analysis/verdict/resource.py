@@ -1,0 +1,92 @@
+"""Resource checks per component: memory peak and CPU p95 against a limit, restarts, OOM kills."""
+
+from __future__ import annotations
+
+from analysis.metrics.resources import ResourceMetrics
+from analysis.scenario import ResourceSpec
+from analysis.verdict.check import RESOURCE, Check, known, upper_bound
+
+MIB = 1024**2
+
+
+def resource_checks(spec: ResourceSpec, resources: ResourceMetrics) -> list[Check]:
+    """Memory peak and CPU p95 against the chosen limit, restarts and OOM kills, per component."""
+    checks = []
+    which = "live" if spec.limits == "live" else "doc"
+    label = "live pod spec" if which == "live" else "documented"
+    for component, row in resources.summary.iterrows():
+        if spec.components is not None and component not in spec.components:
+            continue
+        if spec.memory_peak_pct is not None:
+            limit = row[f"{which}_memory_limit_bytes"]
+            observed = known(row[f"memory_peak_pct_{which}_limit"])
+            detail = f"peak {_mib(row['memory_peak'])} of {_mib(limit)} ({label} limit)"
+            if known(row["memory_anon_peak"]) is not None:
+                detail += f", anonymous peak {_mib(row['memory_anon_peak'])}"
+            checks.append(
+                upper_bound(
+                    f"memory peak [{component}]",
+                    RESOURCE,
+                    observed,
+                    spec.memory_peak_pct,
+                    "%",
+                    int(row["memory_samples"]),
+                    detail,
+                    unknown_fails=False,
+                    missing=_why_unknown(row["memory_samples"], limit, "memory", label),
+                )
+            )
+        if spec.cpu_p95_pct is not None:
+            limit = row[f"{which}_cpu_limit_m"]
+            observed = known(row[f"cpu_p95_pct_{which}_limit"])
+            detail = f"p95 {row['cpu_p95']:.0f}m of {limit or 0:.0f}m ({label} limit) during the load"
+            if known(row["throttled_pct"]) is not None:
+                detail += f"; throttled in {row['throttled_pct']:.0f}% of CFS periods"
+            checks.append(
+                upper_bound(
+                    f"cpu p95 [{component}]",
+                    RESOURCE,
+                    observed,
+                    spec.cpu_p95_pct,
+                    "%",
+                    int(row["cpu_samples"]),
+                    detail,
+                    unknown_fails=False,
+                    missing=_why_unknown(row["cpu_samples"], limit, "CPU", label),
+                )
+            )
+        for counter, threshold, name in (
+            ("restarts", spec.max_restarts, "restarts"),
+            ("oom_kills", spec.max_oom_kills, "oom kills"),
+        ):
+            if threshold is None:
+                continue
+            before = int(row[f"{counter}_before_load"])
+            detail = f"{before} before the load" if before else ""
+            if counter == "oom_kills" and row["respawns"]:
+                detail = ", ".join(filter(None, [detail, f"{int(row['respawns'])} worker respawns"]))
+            checks.append(
+                upper_bound(
+                    f"{name} [{component}]",
+                    RESOURCE,
+                    float(row[counter]),
+                    threshold,
+                    "count",
+                    int(row["samples"]),
+                    detail,
+                )
+            )
+    return checks
+
+
+def _mib(value: object) -> str:
+    number = known(value)
+    return "?" if number is None else f"{number / MIB:.1f} MiB"
+
+
+def _why_unknown(samples: int, limit: object, what: str, label: str) -> str:
+    if not samples:
+        return f"no {what} samples: not evaluated"
+    if known(limit) is None:
+        return f"no {label} {what} limit for this component: not evaluated"
+    return "not evaluated"

@@ -1,0 +1,153 @@
+"""Latency, error-ratio, import-wait and stream-TTFB SLOs, over the whole run and per window."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from analysis.metrics.imports import ImportMetrics
+from analysis.metrics.requests import RequestMetrics
+from analysis.metrics.streams import StreamMetrics
+from analysis.percentiles import percentile_column
+from analysis.scenario import SloSpec, percentile_of_key
+from analysis.verdict.check import SLO, Check, known, upper_bound
+
+
+def slo_checks(
+    slos: SloSpec,
+    requests: RequestMetrics,
+    imports: ImportMetrics,
+    streams: StreamMetrics,
+    aborts: list[dict],
+) -> list[Check]:
+    checks = []
+    by_group = requests.by_group
+    for group, targets in slos.groups.items():
+        for key, threshold in targets.items():
+            q = percentile_of_key(key)
+            column = "max" if q is None else percentile_column(q)
+            samples = int(by_group.at[group, "samples"]) if group in by_group.index else 0
+            observed = float(by_group.at[group, column]) if samples else None
+            checks.append(
+                upper_bound(
+                    f"latency {key} [{group}]",
+                    SLO,
+                    observed,
+                    threshold,
+                    "ms",
+                    samples,
+                    missing=f"no timed request in group '{group}': it was never exercised",
+                )
+            )
+    if slos.window_s is not None and requests.by_slo_window_group is not None:
+        checks.extend(window_checks(slos, requests.by_slo_window_group))
+    if slos.error_ratio is not None:
+        overall = requests.overall
+        counted = int(overall["requests"].sum() - overall["throttled"].sum()) if len(overall) else 0
+        observed = float(overall["error_ratio"].iloc[0]) if counted else None
+        check = upper_bound(
+            "error ratio", SLO, observed, slos.error_ratio, "ratio", counted, missing="no request was made"
+        )
+        if counted:
+            failed = int(overall["failed"].iloc[0])
+            kinds = ", ".join(
+                f"{kind} {int(overall[f'errors_{kind}'].iloc[0])}"
+                for kind in ("http", "timeout", "connection", "proxy", "unexpected")
+                if overall[f"errors_{kind}"].iloc[0]
+            )
+            check.detail = f"{failed} failed of {counted} (throttled excluded)" + (
+                f": {kinds}" if kinds else ""
+            )
+        checks.append(check)
+    if slos.import_wait_p95_ms is not None:
+        wait = imports.wait
+        checks.append(
+            upper_bound(
+                "import wait p95",
+                SLO,
+                known(wait["p95"]),
+                slos.import_wait_p95_ms,
+                "ms",
+                int(wait["count"]),
+                missing="no import was followed",
+            )
+        )
+    if slos.stream_ttfb_p95_ms is not None:
+        ttfb = streams.ttfb
+        checks.append(
+            upper_bound(
+                "stream ttfb p95",
+                SLO,
+                known(ttfb["p95"]),
+                slos.stream_ttfb_p95_ms,
+                "ms",
+                int(ttfb["count"]),
+                missing="no audio was streamed",
+            )
+        )
+    for abort in aborts:
+        checks.append(
+            Check(
+                "no abort rule fired",
+                SLO,
+                known(abort.get("observed")),
+                None,
+                "",
+                None,
+                False,
+                f"{abort.get('rule', 'an abort rule')} stopped the run: {abort.get('detail', '')}".strip(),
+            )
+        )
+    return checks
+
+
+def window_checks(slos: SloSpec, table: pd.DataFrame) -> list[Check]:
+    """Each latency SLO in its worst window of ``slos.window`` seconds.
+
+    A window is judged on pq only when it holds at least 100 / (100 - q) timed requests
+    (20 for a p95): with fewer, its "pq" would just be its slowest request.
+    """
+    checks = []
+    width = slos.window_s
+    groups = set(table.index.get_level_values("group")) if len(table) else set()
+    for group, targets in slos.groups.items():
+        rows = table.xs(group, level="group") if group in groups else table.iloc[0:0]
+        for key, threshold in targets.items():
+            q = percentile_of_key(key)
+            column = "max" if q is None else percentile_column(q)
+            needed = 1 if q is None or q >= 100 else math.ceil(round(100 / (100 - q), 9))
+            judged = rows.loc[rows["samples"] >= needed]
+            name = f"latency {key} [{group}] per {width:g}s window"
+            if judged.empty:
+                checks.append(
+                    Check(
+                        name,
+                        SLO,
+                        None,
+                        threshold,
+                        "ms",
+                        0,
+                        None,
+                        f"no {width:g}s window held the {needed} requests a {key} needs: not evaluated",
+                    )
+                )
+                continue
+            worst = judged[column].idxmax()
+            detail = f"worst of {len(judged)} windows: +{worst:.0f}s after the load started"
+            if len(judged) < len(rows):
+                detail += (
+                    f"; {len(rows) - len(judged)} window(s) with fewer than {needed} requests not judged"
+                )
+            checks.append(
+                upper_bound(
+                    name,
+                    SLO,
+                    float(judged.at[worst, column]),
+                    threshold,
+                    "ms",
+                    int(judged.at[worst, "samples"]),
+                    detail,
+                )
+            )
+    return checks

@@ -1,0 +1,38 @@
+"""``fwload ui``: Locust's web UI with fwload's tabs, for watching a test as it runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from fwload.cli.app import app, console, handles_errors, stdout_line
+from fwload.webui.launcher import LOOPBACK, UiRequest, run_ui
+
+
+@app.command("ui")
+@handles_errors
+def ui_command(
+    scenario: Path = typer.Argument(..., help="Scenario preselected in the start form, e.g. scenarios/smoke.yaml"),
+    host: str = typer.Option(None, "--host", help="Funkwhale base URL; default: the scenario's, else the local stand-in"),
+    web_port: int = typer.Option(8089, "--web-port", min=0, max=65535, help="Port of the web UI (0: any free port)"),
+    web_host: str = typer.Option(LOOPBACK, "--web-host",
+                                 help="Interface the web UI listens on; it has no login, so keep 127.0.0.1 "
+                                      "unless the network is yours"),
+    processes: int = typer.Option(0, "--processes", min=0, help="Locust worker processes on this machine (0: one process)"),
+    users_file: str = typer.Option(None, "--users-file", help="Accounts file (YAML or CSV); default: register accounts"),
+    collector: str = typer.Option(None, "--collector", help="auto | kubernetes | processes | none"),
+    out: Path = typer.Option(Path("reports"), "--out", help="Folder for the run directory of each test"),
+) -> None:
+    """Open Locust's web UI on this machine with the Resources, SLOs and Imports-and-streams tabs.
+
+    Each test started from the page gets its own run directory, closed when the test stops
+    (`fwload report` reads it like a headless run's). Ctrl-C stops Locust and the stand-in;
+    the exit code is the verdict of the last test.
+    """
+    result = run_ui(UiRequest(scenario=scenario, host=host, web_host=web_host, web_port=web_port,
+                              processes=processes, users_file=users_file, collector=collector, out=out),
+                    console, announce=stdout_line)
+    for run_dir in result.run_dirs:
+        console.print(f"run directory: {run_dir}", highlight=False)
+    raise typer.Exit(code=result.exit_code)

@@ -1,0 +1,46 @@
+"""The import task under faults: slower, failing, stuck, or not run at all because the worker is dead.
+
+It wraps the import function itself (Funkwhale's ``music.process_upload``), which both
+modes run: the embedded import thread and stack mode's Celery task. A dead worker raises
+`ImportDeferred`: the queue keeps the upload and tries again later, so uploads pile up
+``pending`` as behind a dead Celery worker, and are imported if the worker comes back.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from fwload.standin.backends.import_queue import ImportDeferred
+from fwload.standin.domain.importer import Importer
+from fwload.standin.faults.runtime import FaultRuntime
+
+log = logging.getLogger("fwload.standin.faults")
+
+FAILED_DETAIL = "Import failed (fault injected by fwload)"
+
+
+class FaultyImport:
+    """Callable with an upload id, like the `Importer` it wraps."""
+
+    def __init__(self, importer: Importer, runtime: FaultRuntime) -> None:
+        self.importer = importer
+        self.runtime = runtime
+
+    def __call__(self, upload_id: int) -> None:
+        plan, elapsed = self.runtime.plan()
+        if plan.worker is not None and plan.worker.dead(elapsed):
+            raise ImportDeferred("the import worker is dead (fault injection)")
+        faults = plan.imports
+        if faults is None or not faults.active(elapsed):
+            self.importer(upload_id)
+            return
+        draw = self.runtime.rng.random()
+        if draw < faults.stuck:
+            log.info("upload %s left pending (fault injection)", upload_id)
+            return
+        if draw < faults.stuck + faults.fail:
+            self.importer.fail(upload_id, faults.error_code, FAILED_DETAIL)
+            return
+        if faults.delay is not None and self.runtime.closing.wait(faults.delay.seconds(self.runtime.rng)):
+            raise ImportDeferred("the stand-in is stopping")
+        self.importer(upload_id)

@@ -1,0 +1,175 @@
+"""``fwload ui``: Locust's web UI with the fwload plugin, against a target or the local stand-in.
+
+Locust runs as a child process from its own command line (as ``fwload run`` does), so the
+web UI, the plugin and distributed mode behave exactly as in a plain ``locust`` run. The
+child gets a session of its own: Ctrl-C reaches only this process, which then stops Locust
+first (its ``quitting`` closes the run directory of a test still going) and the stand-in
+last. The web UI has no login, so it binds to 127.0.0.1 unless told otherwise.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+
+import requests
+from rich.console import Console
+
+from fwload import preflight
+from fwload.errors import UsageError
+from fwload.launch.locust_process import locustfile
+from fwload.scenario.loader import load_scenario
+
+LOOPBACK = "127.0.0.1"
+UI_START_TIMEOUT_S = 60.0
+STOP_TIMEOUT_S = 60.0
+
+
+@dataclass
+class UiRequest:
+    scenario: Path
+    host: str | None = None
+    web_host: str = LOOPBACK
+    web_port: int = 8089
+    processes: int = 0
+    users_file: str | None = None
+    collector: str | None = None
+    out: Path = Path("reports")
+
+
+@dataclass
+class UiResult:
+    exit_code: int
+    """Locust's: the verdict of the last test (0 when no test ran)."""
+    run_dirs: list[Path]
+
+
+def run_ui(request: UiRequest, console: Console, announce: Callable[[str], None]) -> UiResult:
+    """Serve the web UI until Ctrl-C (or SIGTERM); ``announce`` receives its URL once it answers."""
+    scenario = load_scenario(request.scenario)
+    port = request.web_port or free_port(request.web_host)
+    before = _run_dirs(request.out)
+    with contextlib.ExitStack() as stack, _interrupt_on_sigterm():
+        host, local_pids = _target(request, scenario.target.host, stack, console)
+        command = ui_command(request, host, port, local_pids)
+        locust = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=sys.stderr, start_new_session=True,
+                                  env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        try:
+            url = f"http://{_url_host(request.web_host)}:{port}"
+            _wait_for_ui(locust, url)
+            if request.web_host != LOOPBACK:
+                console.print(f"[yellow]notice:[/] the web UI listens on {request.web_host}: anyone who can reach "
+                              "it can start load against the target", highlight=False)
+            console.print(f"web UI: [bold]{url}[/]  (scenario {request.scenario}; Ctrl-C stops Locust"
+                          f"{' and the stand-in' if local_pids else ''})", highlight=False)
+            _list_scenarios(request.scenario, console)
+            announce(url)
+            exit_code = locust.wait()
+        except KeyboardInterrupt:
+            console.print("stopping Locust (it closes the run directory of a test still going)…")
+            exit_code = stop_process_group(locust)
+        finally:
+            if locust.poll() is None:
+                stop_process_group(locust, timeout_s=5.0)
+    return UiResult(exit_code, sorted(set(_run_dirs(request.out)) - set(before)))
+
+
+def ui_command(request: UiRequest, host: str, port: int, local_pids: dict[str, int] | None) -> list[str]:
+    command = [
+        sys.executable, "-m", "locust", "-f", str(locustfile()), "--scenario", str(request.scenario),
+        "--host", host, "--web-host", request.web_host, "--web-port", str(port),
+        "--reports-dir", str(request.out),
+    ]
+    if request.processes:
+        command += ["--processes", str(request.processes)]
+    for flag, value in (("--users-file", request.users_file), ("--collector", request.collector)):
+        if value:
+            command += [flag, value]
+    if local_pids:
+        command += ["--local-pids", ",".join(f"{name}={pid}" for name, pid in local_pids.items())]
+    return command
+
+
+def free_port(host: str = LOOPBACK) -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((host, 0))
+        return int(probe.getsockname()[1])
+
+
+def stop_process_group(process: subprocess.Popen[bytes], timeout_s: float = STOP_TIMEOUT_S) -> int:
+    """SIGTERM to the child's session (Locust and its workers), SIGKILL if it outlives ``timeout_s``."""
+    if process.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout_s)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout_s)
+    return int(process.returncode)
+
+
+def _target(request: UiRequest, scenario_host: str | None, stack: contextlib.ExitStack,
+            console: Console) -> tuple[str, dict[str, int] | None]:
+    if request.host or scenario_host:
+        return preflight.check_host(request.host or scenario_host), None
+    from fwload.standin.launcher import StandinProcess
+
+    console.print("no host given: starting the local stand-in of Funkwhale…")
+    standin = stack.enter_context(StandinProcess())
+    console.print(f"stand-in ready at {standin.url} (pid {standin.pid})", highlight=False)
+    return standin.url, {"standin": standin.pid}
+
+
+def _wait_for_ui(locust: subprocess.Popen[bytes], url: str) -> None:
+    deadline = time.monotonic() + UI_START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if locust.poll() is not None:
+            raise UsageError(f"Locust stopped before its web UI answered (exit code {locust.returncode})",
+                             "read Locust's messages above; if the port is in use, pass another --web-port")
+        with contextlib.suppress(requests.RequestException):
+            if requests.get(url + "/", timeout=2).status_code == 200:
+                return
+        time.sleep(0.2)
+    stop_process_group(locust)
+    raise UsageError(f"Locust's web UI did not answer at {url} within {UI_START_TIMEOUT_S:g} s",
+                     "read Locust's messages above")
+
+
+def _url_host(web_host: str) -> str:
+    return LOOPBACK if web_host in ("", "*", "0.0.0.0") else web_host
+
+
+def _list_scenarios(chosen: Path, console: Console) -> None:
+    others = sorted(str(path) for path in chosen.parent.glob("*.yaml") if path.resolve() != chosen.resolve())
+    if others:
+        console.print("other scenarios for the start form's scenario field (under Custom parameters): "
+                      + ", ".join(others), highlight=False)
+
+
+def _run_dirs(out: Path) -> list[Path]:
+    return [path.parent for path in out.glob("*/run.json")] if out.is_dir() else []
+
+
+@contextlib.contextmanager
+def _interrupt_on_sigterm() -> Iterator[None]:
+    """Treat SIGTERM like Ctrl-C, so a supervisor stopping ``fwload ui`` leaves nothing running."""
+
+    def interrupt(_signum: int, _frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)

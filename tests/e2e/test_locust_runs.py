@@ -1,0 +1,114 @@
+"""Real Locust runs of the Funkwhale user classes against the stand-in, as subprocesses."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+import pytest
+import yaml
+
+from fwload.standin.launcher import StandinProcess
+from tests.e2e.helpers import all_text, locust, locust_total, only_run_dir, rows
+
+MEASURED_GROUPS = {"auth", "library", "upload", "import_poll", "browse", "search", "listen"}
+
+
+@pytest.fixture(scope="module")
+def standin():
+    with StandinProcess() as process:
+        yield process
+
+
+def test_plain_locust_records_every_measurement(standin, tmp_path):
+    """`locust -f locustfiles/funkwhale.py --host URL --headless -u -r -t` works with no wrapper."""
+    done = locust("--host", standin.url, "-u", "6", "-r", "6", "-t", "25s", "--reports-dir", str(tmp_path))
+    assert done.code == 0, done.err[-3000:]
+    run_dir = only_run_dir(tmp_path)
+    requests = rows(run_dir, "requests.csv")
+    assert MEASURED_GROUPS <= {r["group"] for r in requests}
+    assert not [r for r in requests if r["error_kind"]], "the stand-in answered everything well"
+    assert len(requests) == locust_total(run_dir), "one row per request Locust counted"
+    listens = [r for r in requests if r["group"] == "listen"]
+    assert listens and all(r["status"] == "206" and int(r["bytes"]) > 0 for r in listens)
+    streams = rows(run_dir, "streams.csv")
+    assert streams and all(float(s["ttfb_ms"]) <= float(s["total_ms"]) for s in streams)
+    assert all(int(s["bytes"]) > 0 and s["range"].startswith("bytes=0-") for s in streams)
+    imports = rows(run_dir, "imports.csv")
+    assert imports and Counter(i["outcome"] for i in imports)["finished"] >= 1
+    assert all(float(i["wait_ms"]) > 0 for i in imports if i["outcome"] == "finished")
+    meta = json.loads((run_dir / "run.json").read_text())
+    assert meta["status"] == "complete" and meta["counts"]["requests.csv"] == len(requests)
+    assert (run_dir / "report.html").exists() and (run_dir / "verdict.json").exists()
+
+
+def test_distributed_run_loses_and_doubles_nothing(standin, tmp_path):
+    """With --processes 2 every request of every worker is in requests.csv exactly once."""
+    done = locust("--host", standin.url, "--scenario", "scenarios/smoke.yaml", "--processes", "2",
+                  "--reports-dir", str(tmp_path))
+    assert done.code == 0, done.err[-3000:]
+    run_dir = only_run_dir(tmp_path)
+    requests = rows(run_dir, "requests.csv")
+    assert {r["worker"] for r in requests} == {"0", "1"}
+    assert len(requests) == locust_total(run_dir)
+    assert len({(r["ts"], r["name"], r["response_ms"], r["worker"]) for r in requests}) == len(requests)
+    events = [json.loads(line) for line in (run_dir / "events.jsonl").read_text().splitlines()]
+    assert not [e for e in events if e["type"] == "worker_missing"]
+    meta = json.loads((run_dir / "run.json").read_text())
+    assert meta["locust"]["workers"] == 2
+
+
+def test_users_file_accounts_log_in_and_no_password_lands_on_disk(standin, tmp_path):
+    import requests as http
+
+    from fwload.funkwhale import api, paths
+
+    username, password = api.new_username(), api.new_password()
+    answer = http.post(standin.url + paths.REGISTRATION, json=api.registration_body(username, password), timeout=30)
+    assert answer.status_code == 201
+    users_file = tmp_path / "users.yaml"
+    users_file.write_text(yaml.safe_dump({"users": [{"username": username, "password": password}]}))
+    reports = tmp_path / "reports"
+    done = locust("--host", standin.url, "-u", "2", "-r", "2", "-t", "12s", "--users-file", str(users_file),
+                  "--reports-dir", str(reports))
+    assert done.code == 0, done.err[-3000:]
+    run_dir = only_run_dir(reports)
+    auth = [r for r in rows(run_dir, "requests.csv") if r["group"] == "auth"]
+    assert auth and not [r for r in auth if r["name"] == paths.REGISTRATION], "no account was registered"
+    text = all_text(run_dir) + done.out + done.err
+    assert password not in text
+    assert "Bearer" not in text and "token=" not in text
+
+
+def test_run_with_wrong_credentials_stops_before_the_load(standin, tmp_path):
+    users_file = tmp_path / "users.csv"
+    users_file.write_text("username,password\nnobody_here,not-the-password\n")
+    done = locust("--host", standin.url, "-u", "1", "-r", "1", "-t", "10s", "--users-file", str(users_file),
+                  "--reports-dir", str(tmp_path / "reports"))
+    assert done.code == 2
+    assert "wrong credentials" in done.err and "nobody_here" in done.err
+    assert "not-the-password" not in done.err
+
+
+def test_unreachable_host_is_reported_not_ready(tmp_path):
+    done = locust("--host", "http://127.0.0.1:9", "--scenario", "tests/e2e/data/quick-fail.yaml",
+                  "--reports-dir", str(tmp_path))
+    assert done.code == 4, done.err[-2000:]
+    assert "never became ready" in done.err and "cannot connect" in done.err
+    run_dir = only_run_dir(tmp_path)
+    assert json.loads((run_dir / "run.json").read_text())["status"] == "not_ready"
+
+
+def test_bad_fixtures_end_as_import_outcomes_not_failed_requests(tmp_path):
+    """Untagged and corrupt files stay pending (real 1.4), no-artist files error, duplicates skip."""
+    with StandinProcess(import_rate=5.0) as standin:
+        done = locust("--host", standin.url, "--scenario", "tests/e2e/data/bad-files.yaml",
+                      "--reports-dir", str(tmp_path))
+    assert done.code in (0, 1), done.err[-3000:]
+    run_dir = only_run_dir(tmp_path)
+    assert not [r for r in rows(run_dir, "requests.csv") if r["error_kind"]]
+    outcomes = {(i["fixture"], i["outcome"]) for i in rows(run_dir, "imports.csv")}
+    assert outcomes & {("untagged", "timeout"), ("corrupt", "timeout")}
+    assert ("no_artist", "errored") in outcomes
+    assert not {o for f, o in outcomes if f == "valid"} - {"finished", "unfinished"}
+

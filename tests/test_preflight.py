@@ -1,0 +1,106 @@
+"""Readiness and pre-flight checks against small servers on loopback."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from fwload import preflight
+from fwload.errors import NotReadyError, TargetError, UsageError
+from fwload.funkwhale.accounts import Account
+from pydantic import SecretStr
+
+NODEINFO = {"version": "2.0", "software": {"name": "funkwhale", "version": "1.4.0"}, "openRegistrations": False,
+            "metadata": {"supportedUploadExtensions": ["mp3"]}}
+
+
+@contextmanager
+def server(answers: list[tuple[int, dict]]) -> Iterator[str]:
+    """Answers nodeinfo with the given (status, body) in turn, then the last one forever."""
+    calls = {"n": 0}
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802
+            status, body = answers[min(calls["n"], len(answers) - 1)]
+            calls["n"] += 1
+            data = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    finally:
+        httpd.shutdown()
+
+
+def test_ready_after_a_few_502s():
+    with server([(502, {}), (502, {}), (200, NODEINFO)]) as url:
+        readiness = preflight.wait_until_ready(url, 10, sleep=lambda s: None)
+    assert readiness.ready and readiness.attempts == 3 and readiness.nodeinfo["version"] == "1.4.0"
+
+
+def test_never_ready_says_what_it_saw():
+    with server([(503, {})]) as url:
+        readiness = preflight.wait_until_ready(url, 0.3)
+    assert not readiness.ready and readiness.detail == "nodeinfo answered HTTP 503"
+    with pytest.raises(NotReadyError, match="never became ready within 0.3 s: nodeinfo answered HTTP 503"):
+        preflight.require_ready(readiness, url, 0.3)
+
+
+def test_a_200_that_is_not_funkwhale_is_not_ready():
+    with server([(200, {"hello": "world"})]) as url:
+        readiness = preflight.wait_until_ready(url, 0.3)
+    assert not readiness.ready and "Funkwhale" in readiness.detail
+
+
+def test_refused_connection_is_named():
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()
+    readiness = preflight.wait_until_ready(f"http://127.0.0.1:{port}", 0.3)
+    assert not readiness.ready and readiness.detail.startswith("cannot connect")
+
+
+def test_closed_registration_without_accounts_is_refused():
+    with pytest.raises(TargetError, match="registration is closed"):
+        preflight.check_credentials("http://127.0.0.1:1", {"open_registrations": False}, None)
+
+
+def test_wrong_credentials_are_refused_without_the_password():
+    with server([(401, {"detail": "Invalid username/password."})]) as url:
+        with pytest.raises(TargetError) as caught:
+            preflight.check_credentials(url, {}, [Account("alice", SecretStr("s3cr3t-pass"))])
+    assert "wrong credentials" in str(caught.value) and "s3cr3t-pass" not in str(caught.value)
+
+
+def test_throttling_advice_when_enabled():
+    body = {"enabled": True, "ident": {"type": "anonymous", "id": "127.0.0.1"},
+            "scopes": [{"id": "login", "rate": "30/hour"}, {"id": "signup", "rate": "10/day"}]}
+    with server([(200, body)]) as url:
+        notices = preflight.throttling_notices(url)
+    assert len(notices) == 1 and "THROTTLING_ENABLED=false" in notices[0] and "login 30/hour" in notices[0]
+
+
+@pytest.mark.parametrize("host", [None, "", "ftp://x", "not a url"])
+def test_bad_hosts_are_usage_errors(host):
+    with pytest.raises(UsageError):
+        preflight.check_host(host)
+
+
+def test_safe_url_drops_credentials_and_query():
+    assert preflight.safe_url("https://u:p@fw.example:8443/path?token=x") == "https://fw.example:8443/path"
