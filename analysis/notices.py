@@ -97,6 +97,8 @@ def run_notices(run: Run, requests: RequestMetrics, scenario_found: bool) -> lis
                 "Resource percentiles cover the samples taken; their counts are shown.",
             )
         )
+    for event in run.events_of("notice"):
+        notices.append(Notice(str(event.get("source", "notice")), str(event.get("detail", ""))))
     for event in run.events_of("collector_notice"):
         notices.append(Notice("collector", f"{event.get('source', 'collector')}: {event.get('detail', '')}"))
     if run.events_of("stats_reset"):

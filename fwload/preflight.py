@@ -16,6 +16,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import requests
 
+from fwload.collectors.base import ComponentHealth
 from fwload.errors import NotReadyError, TargetError, UsageError
 from fwload.funkwhale import api, paths
 from fwload.funkwhale.accounts import Account
@@ -30,10 +31,30 @@ class Readiness:
     attempts: int
     detail: str
     nodeinfo: dict[str, Any] = field(default_factory=dict)
+    components: list[ComponentHealth] = field(default_factory=list)
 
     def as_event(self) -> dict[str, Any]:
         return {"ready": self.ready, "seconds": round(self.seconds, 3), "attempts": self.attempts,
-                "detail": self.detail, "version": self.nodeinfo.get("version", "")}
+                "detail": self.detail, "version": self.nodeinfo.get("version", ""),
+                "components": {c.component: {"alive": c.alive, "ready": c.ready, "detail": c.detail}
+                               for c in self.components}}
+
+
+def check_readiness(host: str, deadline_s: float, collector: Any = None, *,
+                    sleep: Callable[[float], None] = time.sleep) -> Readiness:
+    """The readiness gate: the API answers nodeinfo, and every component the collector sees
+    is alive and ready, all within one deadline."""
+    readiness = wait_until_ready(host, deadline_s, sleep=sleep)
+    if not readiness.ready or collector is None:
+        return readiness
+    components, waited = wait_for_components(collector.health, max(deadline_s - readiness.seconds, 0.0), sleep=sleep)
+    readiness.components = components
+    readiness.seconds += waited
+    failing = [c for c in components if not (c.alive and c.ready)]
+    if failing:
+        readiness.ready = False
+        readiness.detail = "; ".join(f"{c.component} {'not ready' if c.alive else 'dead'}: {c.detail}" for c in failing)
+    return readiness
 
 
 def safe_url(url: str) -> str:
@@ -84,6 +105,35 @@ def wait_until_ready(host: str, deadline_s: float, *, session: requests.Session 
         if elapsed >= deadline_s:
             return Readiness(False, elapsed, attempts, detail)
         sleep(min(1.0, max(deadline_s - elapsed, 0)))
+
+
+def wait_for_components(health: Callable[[], list[ComponentHealth]], deadline_s: float, *,
+                        sleep: Callable[[float], None] = time.sleep) -> tuple[list[ComponentHealth], float]:
+    """Wait until every component the collector sees is alive and ready, or the deadline.
+
+    Returns the last health reading and the seconds waited. A component that died at
+    start-up (an OOM-killed Celery worker at the documented limits) is named here, before
+    any load, instead of showing up later as "0 imports".
+    """
+    start = time.monotonic()
+    while True:
+        components = health()
+        waited = time.monotonic() - start
+        if all(c.alive and c.ready for c in components) or waited >= deadline_s:
+            return components, waited
+        sleep(min(1.0, max(deadline_s - waited, 0.0)))
+
+
+def startup_failures(readiness: Readiness) -> list[dict[str, Any]]:
+    """``startup_failure`` events for the run directory: each dead or unready component, or
+    the API itself when it never answered."""
+    failing = [c for c in readiness.components if not (c.alive and c.ready)]
+    if failing:
+        return [{"component": c.component, "detail": f"{'not ready' if c.alive else 'dead'}: {c.detail}"}
+                for c in failing]
+    if not readiness.ready:
+        return [{"component": "api", "detail": readiness.detail}]
+    return []
 
 
 def require_ready(readiness: Readiness, host: str, deadline_s: float) -> None:

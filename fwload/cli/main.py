@@ -13,6 +13,7 @@ SUBCOMMAND_MODULES = (
     "fwload.cli.standin",
     "fwload.cli.k8s",
     "fwload.cli.users",
+    "fwload.cli.report",
 )
 
 

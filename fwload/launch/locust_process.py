@@ -39,7 +39,8 @@ def locustfile() -> Path:
 def locust_command(*, scenario: Path, host: str, run_dir: Path, processes: int = 0,
                    users_file: str | None = None, collector: str | None = None, namespace: str | None = None,
                    kube_context: str | None = None, kubeconfig: str | None = None,
-                   local_pids: dict[str, int] | None = None, fixtures_dir: str | None = None) -> list[str]:
+                   local_pids: dict[str, int] | None = None, local_cgroups: dict[str, str] | None = None,
+                   fixtures_dir: str | None = None) -> list[str]:
     command = [
         sys.executable, "-m", "locust", "-f", str(locustfile()), "--headless", "--only-summary",
         "--scenario", str(scenario), "--host", host, "--run-dir", str(run_dir), "--skip-preflight", "--no-report",
@@ -54,6 +55,8 @@ def locust_command(*, scenario: Path, host: str, run_dir: Path, processes: int =
             command += [flag, value]
     if local_pids:
         command += ["--local-pids", ",".join(f"{name}={pid}" for name, pid in local_pids.items())]
+    if local_cgroups:
+        command += ["--local-cgroups", ",".join(f"{name}={path}" for name, path in local_cgroups.items())]
     return command
 
 

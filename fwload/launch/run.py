@@ -22,7 +22,8 @@ from rich.console import Console
 
 import fwload
 from fwload import preflight
-from fwload.errors import FwloadError, NotReadyError
+from fwload.errors import FwloadError, NotReadyError, UsageError
+from fwload.collectors.selection import build_collector, choose_backend
 from fwload.funkwhale.accounts import load_users_file
 from fwload.launch.locust_process import locust_command, run_locust
 from fwload.recording import schema
@@ -62,15 +63,18 @@ def run(request: RunRequest, console: Console) -> RunResult:
         scenario = with_overrides(scenario, **overrides)
     if request.overrides:
         scenario = with_changes(scenario, request.overrides)
+    if scenario.faults.active and scenario.target.host:
+        raise UsageError("faults: only the local stand-in can inject faults, and this scenario targets "
+                         f"{preflight.safe_url(scenario.target.host)}",
+                         "remove the faults: section, or run against the stand-in (no --host, target.host: null)")
     with contextlib.ExitStack() as stack:
-        host, local_pids = _target(scenario, request, stack, console)
+        host, local_pids, standin = _target(scenario, request, stack, console)
         run_dir = RunDirectory.create(request.out, scenario.name, _meta(scenario, host, request))
         run_dir.write_text(schema.SCENARIO_YAML, scenario.dump_resolved())
         console.print(f"run directory: [bold]{run_dir.path}[/]")
         try:
-            _preflight(scenario, host, run_dir, console)
+            _preflight(scenario, host, run_dir, console, request, local_pids)
         except NotReadyError as error:
-            run_dir.event("startup_failure", component="target", detail=error.problem)
             run_dir.finalize("not_ready", exit_code=int(error.status))
             result = _analyse(run_dir.path, console)
             console.print(f"[bold red]fwload: error:[/] {error.problem}\n  fix: {error.fix}", highlight=False)
@@ -88,6 +92,7 @@ def run(request: RunRequest, console: Console) -> RunResult:
         )
         console.print(f"running {scenario.name!r} against {preflight.safe_url(host)} "
                       f"for {scenario.load.duration:g} s ({scenario.load.profile}, up to {scenario.load.peak_users} users)")
+        _arm_faults(scenario, standin, run_dir, console)
         outcome = run_locust(command, run_dir.path, console, expected_s=scenario.load.duration)
     reopened = RunDirectory.open(run_dir.path)
     status = reopened.read_meta().get("status")
@@ -103,15 +108,35 @@ def run(request: RunRequest, console: Console) -> RunResult:
 
 
 def _target(scenario: Scenario, request: RunRequest, stack: contextlib.ExitStack,
-            console: Console) -> tuple[str, dict[str, int] | None]:
+            console: Console) -> tuple[str, dict[str, int] | None, Any]:
+    """(host, local component PIDs, the stand-in this run started or None)."""
     if scenario.target.host:
-        return preflight.check_host(scenario.target.host), None
+        return preflight.check_host(scenario.target.host), None, None
     from fwload.standin.launcher import StandinProcess
 
     console.print("no host given: starting the local stand-in of Funkwhale…")
     standin = stack.enter_context(StandinProcess(**request.standin_options))
     console.print(f"stand-in ready at {standin.url}")
-    return standin.url, {"standin": standin.pid}
+    return standin.url, {"standin": standin.pid}, standin
+
+
+def _arm_faults(scenario: Scenario, standin: Any, run_dir: RunDirectory, console: Console) -> None:
+    """Switch the scenario's faults on just before the load, so their ``after``/``for`` count from its start."""
+    if standin is None or not scenario.faults.active:
+        return
+
+    def record(happened: Any) -> None:
+        if happened.kind == "restart":
+            run_dir.event("restart", ts=happened.started_at, component="standin", pod="", container="",
+                          restarts=standin.restarts, reason=f"fault injection: {happened.detail}",
+                          back_at=happened.ended_at, error=happened.error)
+        else:
+            run_dir.event("collector_notice", source="faults", detail=f"{happened.kind}: {happened.detail}")
+
+    standin.arm_faults(scenario.faults, on_event=record)
+    for line in scenario.faults.describe():
+        console.print(f"[yellow]fault injected:[/] {line}", highlight=False)
+        run_dir.event("collector_notice", source="faults", detail=f"injected on purpose: {line}")
 
 
 def _meta(scenario: Scenario, host: str, request: RunRequest) -> dict[str, Any]:
@@ -126,19 +151,31 @@ def _meta(scenario: Scenario, host: str, request: RunRequest) -> dict[str, Any]:
     }
 
 
-def _preflight(scenario: Scenario, host: str, run_dir: RunDirectory, console: Console) -> None:
+def _preflight(scenario: Scenario, host: str, run_dir: RunDirectory, console: Console, request: RunRequest,
+               local_pids: dict[str, int] | None) -> None:
+    backend = choose_backend(request.collector or scenario.collector.backend, local_pids=bool(local_pids),
+                             kubeconfig=request.kubeconfig)
+    collector = build_collector(backend, local_pids=local_pids, namespace=request.namespace or scenario.collector.namespace,
+                                context=request.context or scenario.collector.context, kubeconfig=request.kubeconfig)
+    if collector is not None:
+        for notice in collector.check_connection():
+            console.print(f"[yellow]notice:[/] {notice}", highlight=False)
     deadline = scenario.target.ready_timeout
     with console.status(f"waiting up to {deadline:g} s for {preflight.safe_url(host)} to be ready…"):
-        readiness = preflight.wait_until_ready(host, deadline)
+        readiness = preflight.check_readiness(host, deadline, collector)
     run_dir.event("readiness", **readiness.as_event())
+    for failure in preflight.startup_failures(readiness):
+        run_dir.event("startup_failure", **failure)
     run_dir.update_meta(readiness=readiness.as_event(),
                         target={**run_dir.read_meta().get("target", {}), "version": readiness.nodeinfo.get("version", "")})
     preflight.require_ready(readiness, host, deadline)
-    console.print(f"target ready in {readiness.seconds:.1f} s (Funkwhale {readiness.nodeinfo.get('version', '?')})")
+    components = f", {len(readiness.components)} component(s) up" if readiness.components else ""
+    console.print(f"target ready in {readiness.seconds:.1f} s (Funkwhale {readiness.nodeinfo.get('version', '?')}"
+                  f"{components})")
     accounts = load_users_file(scenario.target.users_file) if scenario.target.users_file else None
     for notice in preflight.check_credentials(host, readiness.nodeinfo, accounts) + preflight.throttling_notices(host):
         console.print(f"[yellow]notice:[/] {notice}", highlight=False)
-        run_dir.event("collector_notice", source="preflight", detail=notice)
+        run_dir.event("notice", source="preflight", detail=notice)
 
 
 @contextlib.contextmanager

@@ -52,6 +52,9 @@ def add_arguments(parser: Any, **_kwargs: Any) -> None:
                        help="kubeconfig file (default: $KUBECONFIG, ~/.kube/config or in-cluster)")
     group.add_argument("--local-pids", type=str, default="", env_var="FWLOAD_LOCAL_PIDS", include_in_web_ui=False,
                        help="component=pid[,component=pid...] of a local target, for the processes collector")
+    group.add_argument("--local-cgroups", type=str, default="", env_var="FWLOAD_LOCAL_CGROUPS",
+                       include_in_web_ui=False,
+                       help="component=cgroup-path[,...] of a confined local target, for the processes collector")
     group.add_argument("--no-report", action="store_true", default=False, include_in_web_ui=False,
                        help="Do not analyse the run when it stops (`fwload run` does it afterwards)")
     group.add_argument("--skip-preflight", action="store_true", default=False, include_in_web_ui=False,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import platform
+import time
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,7 @@ from locust.runners import MasterRunner, WorkerRunner
 import fwload
 from fwload import preflight
 from fwload.errors import FwloadError
-from fwload.plugin.collecting import start_collector
+from fwload.plugin.collecting import make_session_collector, start_collector
 from fwload.plugin.mix import apply_scenario, configure_auth, prepare_uploads
 from fwload.plugin.verdict import build_reports
 from fwload.plugin.watch import Watch
@@ -108,9 +109,10 @@ class FwloadSession:
         self.run = self._open_run_dir(host)
         if self.scenario is not None:
             self.run.write_text(schema.SCENARIO_YAML, self.scenario.dump_resolved())
+        collector = make_session_collector(self)
         if not opts.skip_preflight:
-            self._preflight(host, auth.accounts is not None and users_file)
-        self.collector = start_collector(self, host)
+            self._preflight(host, collector)
+        self.collector = start_collector(self, collector) if collector is not None else None
         self.recorder.start(self.run)
         self.watch = Watch(self)
         self.watch.start()
@@ -154,18 +156,20 @@ class FwloadSession:
         return len(runner.clients.ready + runner.clients.running + runner.clients.spawning) \
             if isinstance(runner, MasterRunner) else 0
 
-    def _preflight(self, host: str, has_users_file: Any) -> None:
+    def _preflight(self, host: str, collector: Any) -> None:
         assert self.run is not None
         deadline = self.scenario.target.ready_timeout if self.scenario else 60.0
-        readiness = preflight.wait_until_ready(host, deadline, sleep=gevent.sleep)
+        readiness = preflight.check_readiness(host, deadline, collector, sleep=gevent.sleep)
         self.run.event("readiness", **readiness.as_event())
+        self.run.events({"ts": time.time(), "type": "startup_failure", **failure}
+                        for failure in preflight.startup_failures(readiness))
         self.run.update_meta(readiness=readiness.as_event(), target={"version": readiness.nodeinfo.get("version", "")})
         preflight.require_ready(readiness, host, deadline)
         accounts = FwloadSession._accounts()
         for notice in preflight.check_credentials(host, readiness.nodeinfo, accounts) + \
                 preflight.throttling_notices(host):
             logger.warning("fwload: %s", notice)
-            self.run.event("collector_notice", source="preflight", detail=notice)
+            self.run.event("notice", source="preflight", detail=notice)
 
     @staticmethod
     def _accounts() -> list[Any] | None:
@@ -182,7 +186,8 @@ class FwloadSession:
         self.environment.process_exit_code = self.exit_code
         if self.run is not None:
             status = "not_ready" if error.status == ExitStatus.NOT_READY else "refused"
-            self.run.event("startup_failure", component="target", detail=error.problem)
+            if status == "refused":
+                self.run.event("startup_failure", component="fwload", detail=error.problem)
             self.run.finalize(status, exit_code=self.exit_code)
 
     # -- stages --------------------------------------------------------------------------

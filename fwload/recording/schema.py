@@ -158,6 +158,7 @@ EVENT_TYPES = (
     "pacing_shortfall",  # {target, achieved, detail}: the users could not keep the offered rate
     "gap",               # {source, detail}: the collector could not sample
     "collector_notice",  # {source, detail}: something the collector cannot see, once
+    "notice",            # {source, detail}: a pre-flight finding worth reading (throttling on, ...)
     "stats_reset",       # the stats were reset from the web UI
     "worker_missing",    # {worker, detail}: a worker never delivered its final rows
     "run_end",           # {status, counts}

@@ -12,6 +12,7 @@ from pydantic import Field, model_validator
 
 from fwload.scenario.checks import AbortRule, ResourceChecks, SLOs
 from fwload.scenario.collector import CollectorSettings
+from fwload.scenario.faults import Faults
 from fwload.scenario.load import Caps, Load
 from fwload.scenario.mix import UserMix
 from fwload.scenario.problems import Problem, raise_problems
@@ -42,6 +43,11 @@ class Scenario(Section):
     abort: list[AbortRule] = Field(default_factory=list, description="Rules that stop a hopeless run early.")
     collector: CollectorSettings = Field(
         default_factory=CollectorSettings, description="Resource sampling backend and cadence."
+    )
+    faults: Faults = Field(
+        default_factory=Faults,
+        description="Trouble the local stand-in injects (latency, errors, throttling, resets, imports, "
+        "restarts), to test the suite against a sick target; only with host: null.",
     )
 
     def stages(self) -> list[Stage]:

@@ -12,9 +12,12 @@ from contextlib import asynccontextmanager
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 
 from fwload.standin.api.errors import ApiError, handle_api_error, handle_http_exception
 from fwload.standin.api.routes import routes
+from fwload.standin.faults.admin import admin_routes
+from fwload.standin.faults.middleware import FaultMiddleware
 from fwload.standin.services import Services
 
 
@@ -32,7 +35,8 @@ def build_app(services: Services, *, own_services: bool = True) -> Starlette:
                 await run_in_threadpool(services.stop)
 
     app = Starlette(
-        routes=routes(),
+        routes=routes() + admin_routes(),
+        middleware=[Middleware(FaultMiddleware, runtime=services.faults)],
         exception_handlers={ApiError: handle_api_error, HTTPException: handle_http_exception},
         lifespan=lifespan,
     )

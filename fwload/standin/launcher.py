@@ -1,33 +1,46 @@
-"""Start the stand-in in a subprocess, wait until it serves, stop it cleanly.
+"""Start the stand-in in a subprocess, wait until it serves, stop it cleanly, or restart it.
 
 The demo and the tests use this: the server runs apart from the caller (its own PID for
 the resource collector to sample, and no Locust/gevent patching can reach it), and the
 caller gets the URL and the admin credential it printed. The admin password travels by
 environment variable (not argv, which every local user can read) and is kept as a
 `SecretStr`.
+
+A restart (the API restarting mid-run, a fault of `fwload.standin.faults`) starts a new
+process on the same port and data directory, with the same admin password and secret key,
+so accounts, tokens and listen tokens survive it as they survive a real pod restart.
 """
 
 from __future__ import annotations
 
 import collections
 import os
+import secrets
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Self
+from urllib.parse import urlsplit
 
 from pydantic import SecretStr
 
 import fwload
-from fwload.cli.standin import ADMIN_PASSWORD_ENV, ADMIN_PREFIX, READY_PREFIX
+from fwload.cli.standin import ADMIN_PASSWORD_ENV, ADMIN_PREFIX, READY_PREFIX, SECRET_KEY_ENV
 from fwload.errors import NotReadyError
+from fwload.scenario.faults import Faults
+from fwload.standin.faults.client import FaultAdmin
+from fwload.standin.faults.lifecycle import Happened, LifecycleSchedule
 
 STOP_TIMEOUT_S = 10.0
+RESTART_ATTEMPTS = 5
 
 
 @dataclass(frozen=True)
@@ -56,8 +69,6 @@ class StandinProcess:
             sys.executable,
             "-m",
             "fwload.standin",
-            "--port",
-            str(port),
             "--host",
             host,
             "--import-rate",
@@ -65,11 +76,16 @@ class StandinProcess:
             "--audio-serving",
             audio_serving,
         ]
-        if data_dir is not None:
-            self._argv += ["--data", str(data_dir)]
         if closed_registration:
             self._argv.append("--closed-registration")
+        self._port = port
+        self._data_dir = data_dir
+        self._owned_data_dir: Path | None = None
         self._admin_password = admin_password
+        self._secret_key = secrets.token_urlsafe(48)
+        self._lock = threading.RLock()
+        self._schedule: LifecycleSchedule | None = None
+        self.restarts = 0
         self._process: subprocess.Popen[str] | None = None
         self._stderr_tail: collections.deque[str] = collections.deque(maxlen=40)
         self._ready = threading.Event()
@@ -92,6 +108,23 @@ class StandinProcess:
         return "\n".join(self._stderr_tail)
 
     def start(self) -> Self:
+        """Start the server and wait until it serves; its data directory is ours to remove if none was given."""
+        with self._lock:
+            if self._data_dir is None:
+                self._data_dir = self._owned_data_dir = Path(tempfile.mkdtemp(prefix="fwload-standin-"))
+            try:
+                self._spawn(keep_faults=False)
+            except BaseException:
+                self.stop()
+                raise
+        return self
+
+    def _spawn(self, *, keep_faults: bool) -> None:
+        self._ready.clear()
+        self.url, self.admin = "", None
+        argv = [*self._argv, "--port", str(self._port), "--data", str(self._data_dir)]
+        if keep_faults:
+            argv.append("--keep-faults")
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(
             filter(None, [str(Path(fwload.__file__).resolve().parent.parent), env.get("PYTHONPATH")])
@@ -99,8 +132,9 @@ class StandinProcess:
         env.pop(ADMIN_PASSWORD_ENV, None)
         if self._admin_password:
             env[ADMIN_PASSWORD_ENV] = self._admin_password
+        env[SECRET_KEY_ENV] = self._secret_key
         self._process = subprocess.Popen(
-            self._argv,
+            argv,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             stdin=subprocess.DEVNULL,
@@ -118,13 +152,52 @@ class StandinProcess:
         deadline = time.monotonic() + self.ready_timeout_s
         while not self._ready.wait(0.05):
             if self._process.poll() is not None or time.monotonic() > deadline:
-                self.stop()
+                self._halt(STOP_TIMEOUT_S)
                 raise NotReadyError(
                     "the local stand-in did not start"
                     + (f":\n{self.stderr_tail()}" if self._stderr_tail else ""),
                     "run `fwload standin` by hand to see why",
                 )
-        return self
+        self._port = urlsplit(self.url).port or self._port
+        if self.admin is not None:
+            self._admin_password = self.admin.password.get_secret_value()
+
+    def restart(self, down_s: float) -> None:
+        """The API restarting: SIGTERM (in-flight requests finish, new connections are refused), ``down_s``
+        seconds with nothing listening, then a new process on the same port, data and faults."""
+        with self._lock:
+            if self._process is None:
+                raise RuntimeError("the stand-in is not started")
+            self._halt(STOP_TIMEOUT_S)
+            time.sleep(down_s)
+            for attempt in range(RESTART_ATTEMPTS):
+                try:
+                    self._spawn(keep_faults=True)
+                    break
+                except NotReadyError:
+                    if attempt == RESTART_ATTEMPTS - 1:
+                        raise
+                    time.sleep(0.5)
+            self.restarts += 1
+
+    restart_api = restart
+    """`fwload.standin.faults.lifecycle.FaultTarget`: what a scheduled restart calls."""
+
+    def fault_admin(self) -> FaultAdmin:
+        """The admin endpoints of this stand-in (arm faults, read what it received)."""
+        if self.admin is None:
+            raise RuntimeError("the stand-in is not started")
+        return FaultAdmin(self.url, self.admin.username, self.admin.password)
+
+    def arm_faults(self, plan: Faults, on_event: Callable[[Happened], None] | None = None) -> LifecycleSchedule:
+        """Put ``plan`` in force from now: the server's own part through its admin endpoint, the
+        restarts on a timer here; ``on_event`` hears of each restart once done."""
+        self.fault_admin().arm(plan)
+        with self._lock:
+            if self._schedule is not None:
+                self._schedule.cancel()
+            self._schedule = LifecycleSchedule(plan, self, on_event).start()
+            return self._schedule
 
     def _read_stdout(self, stream: IO[str]) -> None:
         for line in stream:
@@ -143,6 +216,17 @@ class StandinProcess:
 
     def stop(self, timeout_s: float = STOP_TIMEOUT_S) -> int | None:
         """SIGTERM, then SIGKILL after `timeout_s`; returns the exit code."""
+        schedule, self._schedule = self._schedule, None
+        if schedule is not None:
+            schedule.cancel()
+        with self._lock:
+            code = self._halt(timeout_s)
+            if self._owned_data_dir is not None:
+                shutil.rmtree(self._owned_data_dir, ignore_errors=True)
+                self._owned_data_dir = self._data_dir = None
+            return code
+
+    def _halt(self, timeout_s: float) -> int | None:
         process = self._process
         if process is None:
             return None

@@ -17,6 +17,8 @@ from fwload.standin.backends.media import MediaStorage
 from fwload.standin.db.engine import Database
 from fwload.standin.domain import preferences, users
 from fwload.standin.domain.importer import Importer, pending_upload_ids
+from fwload.standin.faults.imports import FaultyImport
+from fwload.standin.faults.runtime import FaultRuntime
 from fwload.standin.security.passwords import PasswordHasher
 from fwload.standin.security.tokens import ListenTokens
 from fwload.standin.settings import StandinSettings
@@ -35,6 +37,7 @@ class Services:
     hasher: PasswordHasher
     listen_tokens: ListenTokens
     imports: ImportQueue
+    faults: FaultRuntime
 
     @classmethod
     def build(cls, settings: StandinSettings) -> Services:
@@ -42,16 +45,19 @@ class Services:
             raise ValueError("public_url must be resolved (the bound port known) before building services")
         db = Database(settings.resolved_database_url())
         media = MediaStorage(settings.media_root)
+        cache = _cache(settings)
+        faults = FaultRuntime.for_data_dir(settings.data_dir, cache)
         return cls(
             settings=settings,
             instance=Instance(settings.public_url.rstrip("/")),
             db=db,
-            cache=_cache(settings),
+            cache=cache,
             media=media,
             audio=make_audio_serving(settings),
             hasher=PasswordHasher(settings.password_iterations),
             listen_tokens=ListenTokens(settings.secret_key.get_secret_value()),
-            imports=_import_queue(settings, Importer(db, media)),
+            imports=_import_queue(settings, FaultyImport(Importer(db, media), faults)),
+            faults=faults,
         )
 
     def start(self) -> None:
@@ -67,11 +73,13 @@ class Services:
             )
             preferences.set_value(conn, "users__registration_enabled", self.settings.registration_open)
             preferences.set_value(conn, "users__upload_quota", self.settings.upload_quota_mb)
+        self.faults.start(self.settings.faults)
         self.imports.start()
         for upload_id in pending_upload_ids(self.db):
             self.imports.enqueue(upload_id)
 
     def stop(self) -> None:
+        self.faults.stop()
         self.imports.stop()
         self.db.dispose()
 

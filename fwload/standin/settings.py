@@ -15,6 +15,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 from fwload.errors import UsageError
+from fwload.scenario.faults import Faults
 
 DJANGO_PBKDF2_ITERATIONS = 260_000
 """What Django 3.2 (Funkwhale 1.4) uses, so HTTP Basic costs what it costs for real."""
@@ -76,6 +77,11 @@ class StandinSettings(BaseModel):
     )
     max_body_bytes: Annotated[int, Field(gt=0)] = Field(
         100 * 1024 * 1024, description="Bodies above this get 413, as nginx's client_max_body_size 100M."
+    )
+    faults: Faults | None = Field(
+        None,
+        description="Faults armed at start for every process of this stand-in (fwload.standin.faults); "
+        "None keeps what its data directory holds (a restart, stack mode's workers).",
     )
 
     def resolved_database_url(self) -> str:

@@ -1,0 +1,131 @@
+"""A person's view: `fwload ui` in headless Chromium, from the start form to a closed run directory.
+
+Debian's Chromium (/usr/bin/chromium) driven by Playwright, which downloads no browser.
+With FWLOAD_SCREENSHOTS=1 the tabs' screenshots are written to docs/screenshots/ for the
+README; otherwise to the test's folder.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from fwload.recording import schema
+
+from tests.webui.uiprocess import FWLOAD, REPO, UiProcess, csv_rows, fwload_ui, number
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+READ_TABLE = """() => {
+  const table = document.querySelector('table');
+  if (!table) return [];
+  const heads = [...table.querySelectorAll('thead th')].map(th => th.innerText.trim());
+  return [...table.querySelectorAll('tbody tr')].map(tr =>
+    Object.fromEntries([...tr.querySelectorAll('td')].map((td, i) => [heads[i], td.innerText.trim()])));
+}"""
+
+
+@pytest.fixture
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def screenshots(tmp_path: Path) -> Path:
+    return REPO / "docs" / "screenshots" if os.environ.get("FWLOAD_SCREENSHOTS") else tmp_path
+
+
+def open_tab(page: Page, title: str) -> None:
+    page.get_by_role("tab", name=title, exact=True).click()
+
+
+def table_until(ui: UiProcess, page: Page, what: str, ready: Callable[[dict[str, dict[str, str]]], Any],
+                first_column: str) -> dict[str, dict[str, str]]:
+    """The shown table keyed by its first column, once ``ready`` accepts it (the page refreshes every 2 s)."""
+
+    def shown() -> dict[str, dict[str, str]] | None:
+        rows = {row.get(first_column, ""): row for row in page.evaluate(READ_TABLE)}
+        return rows if ready(rows) else None
+
+    return ui.wait_for(what, shown, timeout_s=60)
+
+
+def milliseconds(text: str) -> float:
+    value, unit = text.split()
+    return float(value) * (1000 if unit == "s" else 1)
+
+
+@pytest.mark.browser
+def test_tabs_show_live_rows_and_stopping_from_the_page_closes_the_run(tmp_path, write_scenario, browser,
+                                                                       screenshots):
+    scenario = write_scenario("browser", "3m")
+    with fwload_ui(scenario, tmp_path / "reports") as ui:
+        page = browser.new_page(viewport={"width": 1280, "height": 640})
+        page.goto(ui.url)
+        page.get_by_role("button", name="Custom parameters").click()
+        assert page.locator("input[name=scenario]").input_value() == str(scenario)
+        page.get_by_role("button", name="Start", exact=True).click()
+        page.get_by_text("RUNNING", exact=True).wait_for(timeout=30_000)
+
+        open_tab(page, "Resources")
+        resources = table_until(ui, page, "a resource sample of the stand-in", lambda rows: "standin" in rows,
+                                "Component")["standin"]
+        assert re.fullmatch(r"\d+m", resources["CPU"])
+        assert 10 <= number(resources["Memory"]) <= 4096
+        assert resources["State"] == "Running, ready"
+        assert number(resources["Sampled"]) < 30
+        page.screenshot(path=screenshots / "webui-resources.png")
+
+        open_tab(page, "Imports and streams")
+        flows = table_until(ui, page, "a finished import and streams",
+                            lambda rows: rows and number(rows["imports finished"]["Whole run"]) >= 1
+                            and number(rows["streams played"]["Whole run"]) >= 5, "Measure")
+        assert 0 < milliseconds(flows["stream ttfb p95"]["Whole run"]) < 30_000
+        assert 0 < milliseconds(flows["import wait p95"]["Whole run"]) < 30_000
+        assert flows["stream transfer rate"]["Whole run"].endswith("MiB/s")
+        page.screenshot(path=screenshots / "webui-imports-streams.png")
+
+        open_tab(page, "SLOs")
+        slos = table_until(ui, page, "SLO values", lambda rows: rows.get("latency p95 [browse]", {}).get("Holds")
+                           in ("yes", "NO", "yes, last window over"), "SLO")
+        assert list(slos)[0] == "scenario browser"
+        browse = slos["latency p95 [browse]"]
+        assert browse["Threshold"] == "2 s"
+        assert 0 < milliseconds(browse["Whole run"]) < 60_000
+        error_ratio = float(slos["error ratio"]["Whole run"].removesuffix(" %"))
+        assert 0 <= error_ratio <= 100
+        assert slos["error ratio"]["Holds"] == ("yes" if error_ratio <= 5 else "NO")
+        page.screenshot(path=screenshots / "webui-slos.png")
+
+        open_tab(page, "Download data")
+        link = page.get_by_role("link", name="Download resource samples CSV (fwload)")
+        answer = page.request.get(f"{ui.url}/{link.get_attribute('href').removeprefix('./')}")
+        assert answer.ok and answer.text().splitlines()[0].split(",") == list(schema.RESOURCE_COLUMNS)
+
+        page.get_by_role("button", name="Stop", exact=True).click()
+        page.get_by_text("STOPPED", exact=True).wait_for(timeout=90_000)
+        run_dir, meta = ui.finished_run("browser")
+
+    assert meta["status"] == "complete" and meta["scenario"]["name"] == "browser"
+    for name in schema.CSV_FILES:
+        assert meta["counts"][name] == len(csv_rows(run_dir / name)), name
+    verdict = (run_dir / "verdict.json").read_text()
+    rebuilt = subprocess.run([*FWLOAD, "report", str(run_dir)], cwd=REPO, capture_output=True, text=True,
+                             timeout=180, stdin=subprocess.DEVNULL)
+    assert rebuilt.returncode == meta["exit_code"], rebuilt.stderr[-2000:]
+    assert json.loads((run_dir / "verdict.json").read_text()) == json.loads(verdict)
+    assert (run_dir / "report.html").is_file() and (run_dir / "summary.md").is_file()
