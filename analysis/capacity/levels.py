@@ -25,8 +25,9 @@ def load_levels(
     (the SLOs it broke, as text)."""
     stages = timeline.stages
     by_stage = requests.by_stage
+    timed = streams.loc[~streams["error_kind"].isin(NOT_TIMED)]
     ttfb = grouped_percentiles(
-        streams.loc[~streams["error_kind"].isin(NOT_TIMED)].assign(stage=timeline.stage_index(streams["ts"])),
+        timed.assign(stage=timeline.stage_index(timed["ts"])),
         "stage",
         "ttfb_ms",
         (95,),

@@ -27,13 +27,20 @@ DEMO_OVERRIDES = {
 def demo_command(
     out: Path = typer.Option(Path("reports"), "--out", help="Folder for the run directory"),
     duration: int = typer.Option(60, "--duration", min=10, help="Seconds of load"),
+    stack: bool = typer.Option(
+        False, "--stack", help="Run the stand-in in stack mode: nginx, gunicorn, PostgreSQL, Redis, Celery "
+        "(needs nginx and redis-server, and PostgreSQL on 127.0.0.1:5432; see `fwload standin --help`)",
+    ),
 ) -> None:
     """Start the local stand-in, run the upload-and-play mix for a minute, write the report."""
-    console.print("[bold]fwload demo[/]: upload-and-play against a local stand-in of Funkwhale 1.4")
+    where = "the stack-mode stand-in" if stack else "a local stand-in"
+    console.print(f"[bold]fwload demo[/]: upload-and-play against {where} of Funkwhale 1.4")
     with console.status("generating audio fixtures…"):
         ensure_fixtures("fixtures/audio")
     overrides = {**DEMO_OVERRIDES, "load": {"duration": duration}}
-    result = run(RunRequest(scenario=DEMO_SCENARIO, out=out, collector="auto", overrides=overrides), console)
+    standin_options = {"mode": "stack" if stack else "embedded"}
+    result = run(RunRequest(scenario=DEMO_SCENARIO, out=out, collector="auto", overrides=overrides,
+                            standin_options=standin_options), console)
     if result.summary:
         console.print(result.summary, highlight=False)
     console.print(f"report: {result.run_dir / 'report.html'}")

@@ -29,6 +29,9 @@ ADMIN_PREFIX = "admin credential: "
 ADMIN_PASSWORD_ENV = "FWLOAD_STANDIN_ADMIN_PASSWORD"
 SECRET_KEY_ENV = "FWLOAD_STANDIN_SECRET_KEY"
 STACK_PREFIX = "standin stack: "
+MODE_ENV = "FWLOAD_STANDIN_MODE"
+DATABASE_URL_ENV = "FWLOAD_STANDIN_DATABASE_URL"
+REDIS_URL_ENV = "FWLOAD_STANDIN_REDIS_URL"
 MODES = ("embedded", "stack")
 
 _FIELDS = StandinSettings.model_fields
@@ -62,23 +65,26 @@ def standin(
         _FIELDS["audio_serving"].default, help=_FIELDS["audio_serving"].description
     ),
     mode: str = typer.Option(
-        "embedded", envvar="FWLOAD_STANDIN_MODE", show_envvar=True,
+        "embedded", envvar=MODE_ENV, show_envvar=True,
         help="embedded: one process, SQLite; stack: nginx, gunicorn API, PostgreSQL, Redis, Celery worker "
         "and beat as local processes (audio through nginx's X-Accel-Redirect).",
     ),
-    api_workers: int = typer.Option(_STACK["api_workers"].default, help=_STACK["api_workers"].description),
+    api_workers: int = typer.Option(
+        _STACK["api_workers"].default, envvar="FWLOAD_STANDIN_API_WORKERS", help=_STACK["api_workers"].description
+    ),
     worker_concurrency: int = typer.Option(
-        _STACK["worker_concurrency"].default, help=_STACK["worker_concurrency"].description
+        _STACK["worker_concurrency"].default, envvar="FWLOAD_STANDIN_WORKER_CONCURRENCY",
+        help=_STACK["worker_concurrency"].description,
     ),
     database_url: str = typer.Option(
-        _STACK["database_url"].default, envvar="FWLOAD_STANDIN_DATABASE_URL",
+        _STACK["database_url"].default, envvar=DATABASE_URL_ENV,
         help=_STACK["database_url"].description,
     ),
     own_postgres: bool = typer.Option(
         False, "--own-postgres", envvar="FWLOAD_STANDIN_OWN_POSTGRES", help=_STACK["own_postgres"].description
     ),
     redis_url: str | None = typer.Option(
-        None, envvar="FWLOAD_STANDIN_REDIS_URL", help=_STACK["redis_url"].description
+        None, envvar=REDIS_URL_ENV, help=_STACK["redis_url"].description
     ),
     limits: str = typer.Option(
         _STACK["limits"].default, envvar="FWLOAD_STANDIN_LIMITS", show_envvar=True,
@@ -89,13 +95,16 @@ def standin(
         help=_STACK["limit_overrides"].description + " Repeatable.",
     ),
     ready_timeout: float = typer.Option(
-        _STACK["ready_timeout_s"].default, help=_STACK["ready_timeout_s"].description
+        _STACK["ready_timeout_s"].default, envvar="FWLOAD_STANDIN_READY_TIMEOUT",
+        help=_STACK["ready_timeout_s"].description,
     ),
     beat_interval: float = typer.Option(
-        _STACK["beat_interval_s"].default, help=_STACK["beat_interval_s"].description
+        _STACK["beat_interval_s"].default, envvar="FWLOAD_STANDIN_BEAT_INTERVAL",
+        help=_STACK["beat_interval_s"].description,
     ),
     task_memory: float = typer.Option(
-        _STACK["task_memory_mb"].default, help=_STACK["task_memory_mb"].description
+        _STACK["task_memory_mb"].default, envvar="FWLOAD_STANDIN_TASK_MEMORY",
+        help=_STACK["task_memory_mb"].description,
     ),
     fault: list[str] = typer.Option([], "--fault", help=FAULT_HELP),
     keep_faults: bool = typer.Option(

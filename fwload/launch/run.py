@@ -72,8 +72,10 @@ def run(request: RunRequest, console: Console) -> RunResult:
         run_dir = RunDirectory.create(request.out, scenario.name, _meta(scenario, host, request))
         run_dir.write_text(schema.SCENARIO_YAML, scenario.dump_resolved())
         console.print(f"run directory: [bold]{run_dir.path}[/]")
+        local_cgroups = standin.cgroups if standin is not None else None
+        _record_standin_startup(standin, run_dir)
         try:
-            _preflight(scenario, host, run_dir, console, request, local_pids)
+            _preflight(scenario, host, run_dir, console, request, local_pids, local_cgroups)
         except NotReadyError as error:
             run_dir.finalize("not_ready", exit_code=int(error.status))
             result = _analyse(run_dir.path, console)
@@ -88,7 +90,7 @@ def run(request: RunRequest, console: Console) -> RunResult:
             scenario=scenario_file, host=host, run_dir=run_dir.path, processes=request.processes,
             users_file=str(scenario.target.users_file) if scenario.target.users_file else None,
             collector=request.collector, namespace=request.namespace, kube_context=request.context,
-            kubeconfig=request.kubeconfig, local_pids=local_pids,
+            kubeconfig=request.kubeconfig, local_pids=local_pids, local_cgroups=local_cgroups,
         )
         console.print(f"running {scenario.name!r} against {preflight.safe_url(host)} "
                       f"for {scenario.load.duration:g} s ({scenario.load.profile}, up to {scenario.load.peak_users} users)")
@@ -117,7 +119,29 @@ def _target(scenario: Scenario, request: RunRequest, stack: contextlib.ExitStack
     console.print("no host given: starting the local stand-in of Funkwhale…")
     standin = stack.enter_context(StandinProcess(**request.standin_options))
     console.print(f"stand-in ready at {standin.url}")
-    return standin.url, {"standin": standin.pid}, standin
+    for notice in standin.notices:
+        console.print(f"[yellow]notice:[/] {notice}", highlight=False)
+    return standin.url, standin.component_pids, standin
+
+
+def _record_standin_startup(standin: Any, run_dir: RunDirectory) -> None:
+    """What a stack stand-in saw while starting: OOM kills counted in a confined component's
+    cgroup before the collector's first sample (which takes them as its baseline), components
+    dead or never ready, and what it could not confine or sample."""
+    if standin is None:
+        return
+    if standin.stack_description is not None:
+        described = {k: standin.stack_description[k] for k in ("stack_id", "components", "options")}
+        run_dir.update_meta(target={**run_dir.read_meta().get("target", {}), "stack": described})
+    for notice in standin.notices:
+        run_dir.event("collector_notice", source="standin", detail=notice)
+    for finding in standin.findings:
+        name = finding["component"]
+        if finding["kind"] == "oom_kill":
+            run_dir.event("oom_kill", ts=finding["ts"], component=name, pod=name, container=name,
+                          count=finding["count"], source="cgroup", detail=finding["detail"])
+        else:
+            run_dir.event("startup_failure", ts=finding["ts"], component=name, detail=finding["detail"])
 
 
 def _arm_faults(scenario: Scenario, standin: Any, run_dir: RunDirectory, console: Console) -> None:
@@ -152,11 +176,11 @@ def _meta(scenario: Scenario, host: str, request: RunRequest) -> dict[str, Any]:
 
 
 def _preflight(scenario: Scenario, host: str, run_dir: RunDirectory, console: Console, request: RunRequest,
-               local_pids: dict[str, int] | None) -> None:
+               local_pids: dict[str, int] | None, local_cgroups: dict[str, str] | None = None) -> None:
     backend = choose_backend(request.collector or scenario.collector.backend, local_pids=bool(local_pids),
                              kubeconfig=request.kubeconfig)
-    collector = build_collector(backend, local_pids=local_pids, namespace=request.namespace or scenario.collector.namespace,
-                                context=request.context or scenario.collector.context, kubeconfig=request.kubeconfig)
+    collector = build_collector(backend, local_pids=local_pids, cgroups=local_cgroups or None,
+                                namespace=request.namespace or scenario.collector.namespace, context=request.context or scenario.collector.context, kubeconfig=request.kubeconfig)
     if collector is not None:
         for notice in collector.check_connection():
             console.print(f"[yellow]notice:[/] {notice}", highlight=False)

@@ -40,8 +40,8 @@ class Recorder:
         self.environment = environment
         self.live = live or LiveStats()
         self.run: RunDirectory | None = None
-        self.worker = "local"
         self.buffers: dict[str, list[tuple[Any, ...]]] = {kind: [] for kind in _KINDS}
+        """Rows in schema column order, without the last column (worker), added where they land."""
         self.produced = dict.fromkeys(_KINDS, 0)
         self.received: dict[str, dict[str, int]] = {}
         self.drained: dict[str, dict[str, int]] = {}
@@ -57,7 +57,6 @@ class Recorder:
         measurements.stream_done.add_listener(self.on_stream)
         measurements.throttled.add_listener(self.on_throttled)
         measurements.iteration_done.add_listener(self.on_iteration)
-        events.test_start.add_listener(self.on_test_start)
         runner = self.environment.runner
         if isinstance(runner, WorkerRunner):
             events.report_to_master.add_listener(self.on_report_to_master)
@@ -78,18 +77,18 @@ class Recorder:
         self.buffers["requests"].append((
             round(start_time or time.time(), 3), ctx.get("group", ""), name, request_type, status,
             round(response_time or 0.0, 3), response_length or 0, kind,
-            short_error(exception, status) if kind else "", ctx.get("user_class", ""), self.worker,
+            short_error(exception, status) if kind else "", ctx.get("user_class", ""),
         ))
 
     def on_import(self, ts: float, upload: str, outcome: str, wait_ms: Any, polls: int, fixture: str,
                   format: str, bytes: int, user_class: str, **_kwargs: Any) -> None:  # noqa: A002
         self.buffers["imports"].append((round(ts, 3), upload, outcome, _ms(wait_ms), polls, fixture, format,
-                                        bytes, user_class, self.worker))
+                                        bytes, user_class))
 
     def on_stream(self, ts: float, track: int, status: int, ttfb_ms: Any, total_ms: Any, bytes: int,  # noqa: A002
                   range: str, error_kind: str, user_class: str, **_kwargs: Any) -> None:  # noqa: A002
         self.buffers["streams"].append((round(ts, 3), track, status, _ms(ttfb_ms), _ms(total_ms), bytes, range,
-                                        error_kind, user_class, self.worker))
+                                        error_kind, user_class))
 
     def on_throttled(self, group: str, retry_after_s: float, scope: str, **_kwargs: Any) -> None:
         key = (group, scope)
@@ -133,12 +132,15 @@ class Recorder:
         return rows
 
     def _accept(self, source: str, rows: dict[str, list]) -> None:
+        """Write rows from ``source`` (a worker's client id, or "local"), labelled with the worker."""
         counted = self.received.setdefault(source, dict.fromkeys(_KINDS, 0))
+        label = self._worker_label(source)
         for kind in _KINDS:
             batch = rows.get(kind) or []
             if not batch:
                 continue
             counted[kind] += len(batch)
+            batch = [(*row, label) for row in batch]
             if self.run is not None:
                 self.run.append_rows(_FILES[kind], batch)
             getattr(self.live, f"add_{kind}")(batch)
@@ -154,12 +156,13 @@ class Recorder:
         self.run.events({"ts": now, "type": "throttled", "group": group, "scope": scope, "count": count}
                         for (group, scope), count in counts.items())
 
-    # -- worker side --------------------------------------------------------------------
+    def _worker_label(self, source: str) -> str:
+        runner = self.environment.runner
+        if isinstance(runner, MasterRunner) and source != "local":
+            return str(runner.get_worker_index(source))
+        return "local"
 
-    def on_test_start(self, environment: Environment, **_kwargs: Any) -> None:
-        runner = environment.runner
-        if isinstance(runner, WorkerRunner):
-            self.worker = str(runner.worker_index)
+    # -- worker side --------------------------------------------------------------------
 
     def on_report_to_master(self, client_id: str, data: dict[str, Any]) -> None:
         rows = self._take()
@@ -175,7 +178,7 @@ class Recorder:
             runner.stop()
         rows = self._take()
         runner.send_message("fwload_drained", {
-            "worker": self.worker, "rows": rows, "produced": dict(self.produced),
+            "rows": rows, "produced": dict(self.produced),
             "throttled": _pack_throttles(self.throttle_counts),
         })
         self.throttle_counts = {}

@@ -9,11 +9,17 @@ environment variable (not argv, which every local user can read) and is kept as 
 A restart (the API restarting mid-run, a fault of `fwload.standin.faults`) starts a new
 process on the same port and data directory, with the same admin password and secret key,
 so accounts, tokens and listen tokens survive it as they survive a real pod restart.
+
+``mode="stack"`` (or ``FWLOAD_STANDIN_MODE=stack`` in the environment) runs the seed's
+components as processes (`fwload.standin.stack`); ``component_pids`` and ``cgroups`` then
+name each component's root process and cgroup for the processes collector, and
+``findings`` lists what the limits did to them during start-up.
 """
 
 from __future__ import annotations
 
 import collections
+import json
 import os
 import secrets
 import shutil
@@ -27,19 +33,32 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Self
+from typing import IO, Any, Self
 from urllib.parse import urlsplit
 
 from pydantic import SecretStr
 
 import fwload
-from fwload.cli.standin import ADMIN_PASSWORD_ENV, ADMIN_PREFIX, READY_PREFIX, SECRET_KEY_ENV
-from fwload.errors import NotReadyError
+from fwload.cli.standin import (
+    ADMIN_PASSWORD_ENV,
+    ADMIN_PREFIX,
+    DATABASE_URL_ENV,
+    MODE_ENV,
+    READY_PREFIX,
+    REDIS_URL_ENV,
+    SECRET_KEY_ENV,
+    STACK_PREFIX,
+)
+from fwload.errors import NotReadyError, UsageError
 from fwload.scenario.faults import Faults
 from fwload.standin.faults.client import FaultAdmin
 from fwload.standin.faults.lifecycle import Happened, LifecycleSchedule
+from fwload.standin.stack.options import StackOptions, build_options
 
 STOP_TIMEOUT_S = 10.0
+STACK_STOP_TIMEOUT_S = 60.0
+"""Stopping a stack stops six components in turn and drops a database."""
+STACK_READY_MARGIN_S = 30.0
 RESTART_ATTEMPTS = 5
 
 
@@ -63,8 +82,16 @@ class StandinProcess:
         admin_password: str | None = None,
         audio_serving: str = "direct",
         ready_timeout_s: float = 30.0,
+        mode: str | None = None,
+        stack: dict[str, Any] | None = None,
     ) -> None:
+        """`stack`: `StackOptions` fields for ``mode="stack"``, e.g. ``{"limits": "k8s", "own_postgres": True}``."""
         self.ready_timeout_s = ready_timeout_s
+        self.mode = mode or os.environ.get(MODE_ENV) or "embedded"
+        self._stack_argv, self._stack_env, stack_options = _stack_arguments(self.mode, stack)
+        if stack_options is not None:
+            self.ready_timeout_s = max(ready_timeout_s, stack_options.ready_timeout_s + STACK_READY_MARGIN_S)
+        self.stack_description: dict[str, Any] | None = None
         self._argv = [
             sys.executable,
             "-m",
@@ -103,6 +130,34 @@ class StandinProcess:
     def running(self) -> bool:
         return self._process is not None and self._process.poll() is None
 
+    @property
+    def component_pids(self) -> dict[str, int]:
+        """Component -> root PID for the processes collector (``{"standin": pid}`` when embedded)."""
+        if self.stack_description is None:
+            return {"standin": self.pid}
+        components = self.stack_description["components"]
+        return {name: c["pid"] for name, c in components.items() if c["pid"] is not None}
+
+    @property
+    def cgroups(self) -> dict[str, str]:
+        """Component -> cgroup path (relative to each controller's root) of a confined stack."""
+        components = (self.stack_description or {}).get("components", {})
+        return {name: c["cgroup"] for name, c in components.items() if c.get("cgroup")}
+
+    @property
+    def findings(self) -> list[dict[str, Any]]:
+        """What the limits did during start-up: ``{component, kind, detail, ts, count}``."""
+        return list((self.stack_description or {}).get("findings", []))
+
+    @property
+    def notices(self) -> list[str]:
+        return list((self.stack_description or {}).get("notices", []))
+
+    @property
+    def api_url(self) -> str:
+        """The API itself, behind nginx (stack mode; the same as `url` when embedded)."""
+        return (self.stack_description or {}).get("api_url") or self.url
+
     def stderr_tail(self) -> str:
         """The last lines the server wrote on stderr (warnings, errors), for diagnostics."""
         return "\n".join(self._stderr_tail)
@@ -122,7 +177,8 @@ class StandinProcess:
     def _spawn(self, *, keep_faults: bool) -> None:
         self._ready.clear()
         self.url, self.admin = "", None
-        argv = [*self._argv, "--port", str(self._port), "--data", str(self._data_dir)]
+        argv = [*self._argv, "--port", str(self._port), "--data", str(self._data_dir), "--mode", self.mode,
+                *self._stack_argv]
         if keep_faults:
             argv.append("--keep-faults")
         env = dict(os.environ)
@@ -133,6 +189,7 @@ class StandinProcess:
         if self._admin_password:
             env[ADMIN_PASSWORD_ENV] = self._admin_password
         env[SECRET_KEY_ENV] = self._secret_key
+        env.update(self._stack_env)
         self._process = subprocess.Popen(
             argv,
             stdout=subprocess.PIPE,
@@ -168,6 +225,8 @@ class StandinProcess:
         with self._lock:
             if self._process is None:
                 raise RuntimeError("the stand-in is not started")
+            if self.mode == "stack":
+                raise RuntimeError("restarts are an embedded-mode fault: a stack restarts with a new database")
             self._halt(STOP_TIMEOUT_S)
             time.sleep(down_s)
             for attempt in range(RESTART_ATTEMPTS):
@@ -204,6 +263,8 @@ class StandinProcess:
             text = line.rstrip("\n")
             if text.startswith(READY_PREFIX):
                 self.url = text.removeprefix(READY_PREFIX).strip()
+            elif text.startswith(STACK_PREFIX):
+                self.stack_description = json.loads(text.removeprefix(STACK_PREFIX))
             elif text.startswith(ADMIN_PREFIX):
                 username, _, password = text.removeprefix(ADMIN_PREFIX).partition(":")
                 self.admin = AdminCredential(username, SecretStr(password))
@@ -220,7 +281,7 @@ class StandinProcess:
         if schedule is not None:
             schedule.cancel()
         with self._lock:
-            code = self._halt(timeout_s)
+            code = self._halt(max(timeout_s, STACK_STOP_TIMEOUT_S) if self.mode == "stack" else timeout_s)
             if self._owned_data_dir is not None:
                 shutil.rmtree(self._owned_data_dir, ignore_errors=True)
                 self._owned_data_dir = self._data_dir = None
@@ -248,3 +309,33 @@ class StandinProcess:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
     ) -> None:
         self.stop()
+
+
+def _stack_arguments(mode: str, values: dict[str, Any] | None
+                     ) -> tuple[list[str], dict[str, str], StackOptions | None]:
+    """Flags (and, for URLs that may hold a password, environment variables) for the stack
+    options given; the others come from the caller's environment or the defaults."""
+    if mode != "stack":
+        if values:
+            raise UsageError("stack options need mode='stack'", "pass mode='stack' or no stack options")
+        return [], {}, None
+    options = build_options(**(values or {}))
+    flags = {"api_workers": "--api-workers", "worker_concurrency": "--worker-concurrency", "limits": "--limits",
+             "ready_timeout_s": "--ready-timeout", "beat_interval_s": "--beat-interval",
+             "task_memory_mb": "--task-memory"}
+    secret = {"database_url": DATABASE_URL_ENV, "redis_url": REDIS_URL_ENV}
+    argv: list[str] = []
+    env: dict[str, str] = {}
+    for name in sorted(options.model_fields_set):
+        value = getattr(options, name)
+        if name == "own_postgres":
+            argv += ["--own-postgres"] if value else []
+        elif name == "limit_overrides":
+            for override in value:
+                argv += ["--limit", override]
+        elif name in secret:
+            if value is not None:
+                env[secret[name]] = str(value)
+        elif value is not None:
+            argv += [flags[name], str(value)]
+    return argv, env, options

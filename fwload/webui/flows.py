@@ -146,7 +146,7 @@ def flow_rows(live: LiveStats, tracker: FlowTracker, now: float, window_s: float
     rows.append(_row("import wait p95", fmt.ms(nearest_rank(recent_waits, 95)), fmt.ms(live.import_wait.percentile(95)),
                      "upload accepted → final status (finished, skipped, errored)"))
     most, mean = tracker.at_once(now, window_s)
-    rows.append(_row("active streams", f"{most} at most, {mean:.1f} on average", f"{tracker.mean_at_once(now):.1f} on average",
+    rows.append(_row("active streams", f"{most} at most, {mean:.2f} on average", f"{tracker.mean_at_once(now):.2f} on average",
                      "audio fetches in progress at the same time"))
     recent = tracker.recent_streams(now, window_s)
     rows.append(_row("streams played", fmt.count(len(recent)), fmt.count(tracker.stream_count),

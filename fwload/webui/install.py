@@ -4,7 +4,9 @@ Called by the plugin only ``if environment.web_ui`` (workers and headless runs h
 so the engine never imports this module otherwise. It uses Locust's documented extension
 points: template arguments for the tabs and CSV links, ``extended_stats`` added to each
 ``/stats/requests`` answer, and a blueprint for the downloads. Locust's own "reset stats"
-fires ``reset_stats``, which the session and the tracker both follow.
+fires ``reset_stats``, which the session and the tracker both follow. A start form naming a
+scenario that does not load is answered like Locust answers a bad user count: the form
+shows the problem and its fix, and no test starts.
 """
 
 from __future__ import annotations
@@ -13,8 +15,10 @@ import json
 import time
 from typing import Any
 
-from flask import Blueprint, Response, make_response, request
+from flask import Blueprint, Response, jsonify, make_response, request
 
+from fwload.errors import FwloadError
+from fwload.scenario.loader import load_scenario
 from fwload.webui.flows import FlowTracker
 from fwload.webui.tables import RESOURCES_CSV, SLOS_CSV, URL_PREFIX, LiveTables, template_args
 
@@ -46,9 +50,18 @@ def install_tabs(environment: Any) -> LiveTables:
     web_ui.app.register_blueprint(downloads)
 
     @web_ui.app.before_request
-    def prepare_next_test() -> None:
-        if request.method == "POST" and request.path == base + "/swarm":
-            session.prepare_next_test()
+    def check_start_form() -> Response | None:
+        if request.method != "POST" or request.path != base + "/swarm" or session.active:
+            return None
+        picked = request.form.get("scenario")
+        if picked:
+            try:
+                load_scenario(picked)
+            except FwloadError as error:
+                message = f"{error.problem} (fix: {error.fix})" if error.fix else error.problem
+                return jsonify({"success": False, "message": message, "host": environment.host})
+        session.prepare_next_test()
+        return None
 
     @web_ui.app.after_request
     def add_tables(response: Response) -> Response:

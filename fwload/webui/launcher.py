@@ -4,7 +4,9 @@ Locust runs as a child process from its own command line (as ``fwload run`` does
 web UI, the plugin and distributed mode behave exactly as in a plain ``locust`` run. The
 child gets a session of its own: Ctrl-C reaches only this process, which then stops Locust
 first (its ``quitting`` closes the run directory of a test still going) and the stand-in
-last. The web UI has no login, so it binds to 127.0.0.1 unless told otherwise.
+last. The web UI has no login, so it binds to 127.0.0.1 unless told otherwise; with
+``--processes`` the master listens for its workers on 127.0.0.1 and a free port, never on
+Locust's default ``*:5557``, where another distributed run's workers would join it.
 """
 
 from __future__ import annotations
@@ -90,7 +92,9 @@ def ui_command(request: UiRequest, host: str, port: int, local_pids: dict[str, i
         "--reports-dir", str(request.out),
     ]
     if request.processes:
-        command += ["--processes", str(request.processes)]
+        master_port = str(free_port())
+        command += ["--processes", str(request.processes), "--master-bind-host", LOOPBACK,
+                    "--master-bind-port", master_port, "--master-port", master_port]
     for flag, value in (("--users-file", request.users_file), ("--collector", request.collector)):
         if value:
             command += [flag, value]

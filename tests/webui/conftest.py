@@ -12,9 +12,9 @@ from tests.webui.uiprocess import scenario_text
 
 @pytest.fixture
 def write_scenario(tmp_path: Path) -> Callable[..., Path]:
-    def write(name: str, duration: str, users: int = 3) -> Path:
+    def write(name: str, duration: str, users: int = 3, ready_timeout: str = "60s") -> Path:
         path = tmp_path / f"{name}.yaml"
-        path.write_text(scenario_text(name, duration, users), encoding="utf-8")
+        path.write_text(scenario_text(name, duration, users, ready_timeout), encoding="utf-8")
         return path
 
     return write

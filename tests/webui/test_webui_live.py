@@ -9,6 +9,10 @@ from __future__ import annotations
 import json
 from collections import Counter
 
+import psutil
+
+from fwload.standin.launcher import StandinProcess
+from fwload.webui.launcher import free_port
 from fwload.webui.tables import FLOWS, RESOURCES, SLOS
 
 from tests.webui.uiprocess import cell, csv_rows, fwload_ui, number
@@ -22,11 +26,14 @@ def test_distributed_tabs_count_the_rows_of_every_worker(tmp_path, write_scenari
     scenario = write_scenario("distributed", "12s", users=4)
     with fwload_ui(scenario, tmp_path / "reports", "--processes", "2") as ui:
         ui.wait_for("two workers", lambda: ui.stats().get("worker_count") == 2)
+        listening = {conn.laddr.ip for child in ui.children for conn in child.net_connections("inet")
+                     if conn.status == psutil.CONN_LISTEN}
+        assert listening == {"127.0.0.1"}
         ui.start(scenario)
         run_dir, meta = ui.finished_run("distributed")
         requests_rows = csv_rows(run_dir / "requests.csv")
         by_worker = Counter(row["worker"] for row in requests_rows)
-        assert len(by_worker) == 2 and all(by_worker.values()), by_worker
+        assert len(by_worker) == 2 and all(by_worker.values()), f"{by_worker}\n{ui.tail()}"
         counted = sum(1 for row in requests_rows if row["error_kind"] != "throttled")
         assert whole_run_samples(ui, "error ratio") == counted
         browse = [row for row in requests_rows if row["group"] == "browse" and not row["error_kind"]]
@@ -38,14 +45,24 @@ def test_distributed_tabs_count_the_rows_of_every_worker(tmp_path, write_scenari
         assert cell(ui.tab(RESOURCES), "component", "standin")["cpu"].endswith("m")
         assert meta["status"] == "complete" and meta["counts"]["requests.csv"] == len(requests_rows)
         assert meta["locust"]["workers"] == 2
-        assert ui.interrupt() == meta["exit_code"]
+
+        again = write_scenario("again", "6s", users=4)
+        ui.start(again)
+        again_dir, again_meta = ui.finished_run("again")
+        events = [json.loads(line) for line in (again_dir / "events.jsonl").read_text().splitlines()]
+        assert not [event for event in events if event["type"] == "worker_missing"]
+        assert len({row["worker"] for row in csv_rows(again_dir / "requests.csv")}) == 2
+        assert again_meta["counts"]["requests.csv"] == len(csv_rows(again_dir / "requests.csv"))
+        assert ui.interrupt() == again_meta["exit_code"]
 
 
 def test_reset_and_a_new_scenario_from_the_start_form_take_effect(tmp_path, write_scenario):
     first = write_scenario("first", "2m")
     second = write_scenario("second", "6s", users=2)
-    with fwload_ui(first, tmp_path / "reports") as ui:
+    with fwload_ui(first, tmp_path / "reports", "--collector", "none") as ui:
         ui.start(first)
+        ui.wait_for("the Resources tab to say there is no collector",
+                    lambda: ui.tab(RESOURCES)[0]["component"].startswith("no resource collector in this test"))
         before = ui.wait_for("50 timed requests", lambda: (n := whole_run_samples(ui, "error ratio")) >= 50 and n)
         ui.post("/stats/reset")
         assert whole_run_samples(ui, "error ratio") < before
@@ -54,9 +71,8 @@ def test_reset_and_a_new_scenario_from_the_start_form_take_effect(tmp_path, writ
         events = [json.loads(line)["type"] for line in (first_dir / "events.jsonl").read_text().splitlines()]
         assert "stats_reset" in events and first_meta["status"] == "complete"
 
-        ui.start(tmp_path / "missing.yaml")
-        refused = ui.wait_for("the refusal", lambda: cell(ui.tab(SLOS), "slo", "test refused")["detail"])
-        assert "missing.yaml" in refused and "no such scenario file" in refused
+        refused = ui.post("/swarm", user_count=1, spawn_rate=1, scenario=str(tmp_path / "missing.yaml")).json()
+        assert not refused["success"] and "missing.yaml: no such scenario file" in refused["message"]
 
         ui.start(second)
         second_dir, second_meta = ui.finished_run("second")
@@ -64,4 +80,21 @@ def test_reset_and_a_new_scenario_from_the_start_form_take_effect(tmp_path, writ
         assert second_meta["scenario"]["name"] == "second" and second_meta["status"] == "complete"
         assert int(second_meta["counts"]["requests.csv"]) > 0
         assert [path.name.rsplit("-", 1)[1] for path in ui.run_dirs()] == ["first", "second"]
+        ui.interrupt()
+
+
+def test_a_test_refused_because_the_target_is_down_can_be_started_again_once_it_is_up(tmp_path, write_scenario):
+    port = free_port()
+    scenario = write_scenario("retry", "5s", ready_timeout="2s")
+    with fwload_ui(scenario, tmp_path / "reports", "--host", f"http://127.0.0.1:{port}") as ui:
+        ui.start(scenario)
+        refusal = ui.wait_for("the refusal", lambda: [row for row in ui.tab(SLOS) if row["slo"] == "test refused"])
+        assert "ready" in refusal[0]["detail"]
+        assert ui.finished_run("retry")[1]["status"] == "not_ready"
+        with StandinProcess(port=port):
+            ui.start(scenario)
+            ui.wait_for("a second run directory", lambda: len(ui.run_dirs()) == 2)
+            run_dir, meta = ui.finished_run("retry")
+            assert run_dir == ui.run_dirs()[1] and meta["status"] == "complete"
+            assert cell(ui.tab(SLOS), "slo", "scenario retry")
         ui.interrupt()

@@ -27,10 +27,11 @@ START_TIMEOUT_S = 90.0
 STOP_TIMEOUT_S = 90.0
 
 
-def scenario_text(name: str, duration: str, users: int = 3) -> str:
+def scenario_text(name: str, duration: str, users: int = 3, ready_timeout: str = "60s") -> str:
     return f"""\
 name: {name}
 description: a short web UI test
+target: {{ready_timeout: {ready_timeout}}}
 users:
   - class: Listener
     weight: 2

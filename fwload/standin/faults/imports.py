@@ -17,6 +17,8 @@ from fwload.standin.faults.runtime import FaultRuntime
 log = logging.getLogger("fwload.standin.faults")
 
 FAILED_DETAIL = "Import failed (fault injected by fwload)"
+IMPORTS = "imports"
+"""The counts' pseudo-group for import tasks: ran, delayed, failed, stuck, deferred (a dead worker's tries)."""
 
 
 class FaultyImport:
@@ -27,20 +29,26 @@ class FaultyImport:
         self.runtime = runtime
 
     def __call__(self, upload_id: int) -> None:
+        """Run, delay, fail, skip or defer the import; the counts (group ``imports``) say which."""
         plan, elapsed = self.runtime.plan()
+        count = self.runtime.counts.add
         if plan.worker is not None and plan.worker.dead(elapsed):
+            count(IMPORTS, "deferred")
             raise ImportDeferred("the import worker is dead (fault injection)")
         faults = plan.imports
-        if faults is None or not faults.active(elapsed):
-            self.importer(upload_id)
-            return
-        draw = self.runtime.rng.random()
-        if draw < faults.stuck:
-            log.info("upload %s left pending (fault injection)", upload_id)
-            return
-        if draw < faults.stuck + faults.fail:
-            self.importer.fail(upload_id, faults.error_code, FAILED_DETAIL)
-            return
-        if faults.delay is not None and self.runtime.closing.wait(faults.delay.seconds(self.runtime.rng)):
-            raise ImportDeferred("the stand-in is stopping")
+        if faults is not None and faults.active(elapsed):
+            draw = self.runtime.rng.random()
+            if draw < faults.stuck:
+                count(IMPORTS, "stuck")
+                log.info("upload %s left pending (fault injection)", upload_id)
+                return
+            if draw < faults.stuck + faults.fail:
+                count(IMPORTS, "failed")
+                self.importer.fail(upload_id, faults.error_code, FAILED_DETAIL)
+                return
+            if faults.delay is not None:
+                count(IMPORTS, "delayed")
+                if self.runtime.closing.wait(faults.delay.seconds(self.runtime.rng)):
+                    raise ImportDeferred("the stand-in is stopping")
         self.importer(upload_id)
+        count(IMPORTS, "ran")

@@ -106,7 +106,7 @@ def _request_value(kind: str, value: str, spec: str) -> Any:
         return _share(value)
     if kind == "error":
         ratio, _, status = value.partition(":")
-        return {"ratio": _share(ratio), **({"status": status} if status else {})}
+        return {"ratio": _share(ratio), **({"status": int(status) if status.isdigit() else status} if status else {})}
     if value.startswith("storm:"):
         share, _, retry = value.removeprefix("storm:").partition(":")
         return {"storm": _share(share), **({"retry_after": retry} if retry else {})}

@@ -47,7 +47,7 @@ STOP_TIMEOUT_S = 10.0
 PROBE_TIMEOUT_S = 2.0
 NODEINFO = "/api/v1/instance/nodeinfo/2.0/"
 API_READY = r"Application startup complete"
-WORKER_READY = r"celery@\S+ ready\."
+WORKER_READY = r"@\S+ ready\."
 BEAT_READY = r"beat: Starting\.\.\."
 REPO_ROOT = Path(__file__).resolve().parents[3]
 
@@ -127,6 +127,7 @@ class Stack:
                                                  "redis-server": "without --redis-url"})
         server_url = None if options.own_postgres else postgres.parse_url(options.database_url)
         deadline = time.monotonic() + options.ready_timeout_s
+        self.notify(f"starting stack {self.stack_id} (components labelled FWLOAD_STACK={self.stack_id})")
         self._run_dir = Path(tempfile.mkdtemp(prefix=f"fwload-stack-{self.stack_id}-"))
         self._run_dir.chmod(0o711)
         self._confine()
@@ -153,6 +154,7 @@ class Stack:
         self._start_nginx(programs["nginx"], resolved, nginx_port)
         self._wait([c for c in self.components.values() if c.owned and not c.ready], deadline)
         self._check_front(resolved)
+        self._note_survived_kills()
         return resolved
 
     def _confine(self) -> None:
@@ -171,8 +173,8 @@ class Stack:
         limit = self._limits[name]
         try:
             return self._confinement.add(name, limit), limit
-        except OSError as error:
-            raise FwloadError(f"cannot set the limits of {name} ({limit.describe()}): {error.strerror or error}",
+        except FwloadError as error:
+            raise FwloadError(f"cannot set the limits of {name} ({limit.describe()}): {error.problem}",
                               "run as root on a host with cgroups mounted read-write, or use --limits none") from None
 
     def _launch(self, command: ComponentCommand, probe: Callable[[], bool]) -> Component:
@@ -291,7 +293,8 @@ class Stack:
         if problem:
             raise FwloadError(f"nginx refuses the generated configuration: {problem}",
                               "check the nginx version (1.19.5 or newer) or report this as a bug")
-        self._launch(command, lambda: _tcp_open(host, port))
+        front = f"http://{_url_host(host)}:{port}/"
+        self._launch(command, lambda: _answered_by_nginx(front))
 
     # -- readiness -----------------------------------------------------------------------
 
@@ -349,6 +352,16 @@ class Stack:
                             f"{component.process.tail()}",
                             f"give it more time (--ready-timeout) or {_fix_for(component.name)}")
 
+    def _note_survived_kills(self) -> None:
+        """A component that answers although processes in it were OOM-killed (a respawn loop)."""
+        for component in self.components.values():
+            kills = 0 if component.failed else self._oom_kills(component)
+            if kills:
+                limit = component.limit.describe() if component.limit else "no limit"
+                self._finding(component.name, "oom_kill", f"ready, but {kills} OOM kill(s) in its cgroup during "
+                              f"start-up ({limit}): its workers are being killed and replaced", count=kills)
+                self.notify(f"finding: {component.name}: ready, but {kills} OOM kill(s) during start-up")
+
     def _check_front(self, resolved: StandinSettings) -> None:
         """nodeinfo through nginx, unless the API itself is a finding."""
         if self.components["api"].failed or self.components["nginx"].failed:
@@ -386,11 +399,13 @@ class Stack:
             "components": {
                 name: {
                     "pid": c.pid, "owned": c.owned, "ready": c.ready and not c.failed,
-                    "cgroup": cgroup_as_dict(c.cgroup),
+                    "cgroup": self._confinement.relative.get(name) if self._confinement else None,
                     "limit": None if c.limit is None else {"cpu_m": c.limit.cpu_m, "memory_bytes": c.limit.memory_bytes},
                 }
                 for name, c in self.components.items()
             },
+            "options": self.options.model_dump(include={"api_workers", "worker_concurrency", "limits",
+                                                         "limit_overrides", "own_postgres", "task_memory_mb"}),
             "findings": [asdict(f) for f in self.findings],
             "notices": list(self.notices),
         }
@@ -427,13 +442,6 @@ class Stack:
         return list(problems)
 
 
-def cgroup_as_dict(cgroup: Cgroup | None) -> dict[str, Any] | None:
-    if cgroup is None:
-        return None
-    return {"version": cgroup.version, "memory": str(cgroup.memory), "cpu": str(cgroup.cpu),
-            "cpuacct": str(cgroup.cpuacct)}
-
-
 def _fix_for(name: str) -> str:
     return {
         "nginx": "check that nginx can run here (`nginx -t`), or free the --port",
@@ -462,11 +470,11 @@ def _url_host(host: str) -> str:
     return f"[{host}]" if ":" in host else host
 
 
-def _tcp_open(host: str, port: int) -> bool:
+def _answered_by_nginx(url: str) -> bool:
+    """nginx itself answers (its own 404 for ``/``), not just anything listening on the port."""
     try:
-        with socket.create_connection((host, port), timeout=PROBE_TIMEOUT_S):
-            return True
-    except OSError:
+        return requests.get(url, timeout=PROBE_TIMEOUT_S).headers.get("Server", "").startswith("nginx")
+    except requests.RequestException:
         return False
 
 
