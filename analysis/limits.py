@@ -18,8 +18,15 @@ LIMIT_FIELDS = ("cpu_request_m", "cpu_limit_m", "memory_request_bytes", "memory_
 
 
 def documented_limits() -> dict[str, Limits]:
-    """Documented requests and limits per component (k8s/base); raises `UsageError` if not found."""
-    return manifests.documented_limits()
+    """Documented requests and limits per component (k8s/base); raises `UsageError` if not found.
+
+    Local stand-ins that do a component's work are judged against that component's limits
+    (`fwload.limits.STANDS_IN_FOR`: the embedded stand-in against the api's).
+    """
+    documented = manifests.documented_limits()
+    for local, component in manifests.STANDS_IN_FOR.items():
+        documented.setdefault(local, documented[component])
+    return documented
 
 
 def live_limits(resources: pd.DataFrame) -> dict[str, Limits]:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+from fwload.limits import STANDS_IN_FOR
+
 from analysis.load import Run
 from analysis.metrics.requests import RequestMetrics
 
@@ -40,6 +42,14 @@ def run_notices(run: Run, requests: RequestMetrics, scenario_found: bool) -> lis
                 "The figures cover what was recorded before the run stopped.",
             )
         )
+    stand_ins = sorted(set(STANDS_IN_FOR) & set(run.resources["component"].astype(str).unique()))
+    for local in stand_ins:
+        notices.append(Notice(
+            "stand-in",
+            f"The embedded stand-in ({local}) is one process doing the work of Funkwhale's API and its "
+            f"import worker; its CPU and memory are compared with the {STANDS_IN_FOR[local]}'s documented limits.",
+            "Use the stack mode (fwload demo --stack) to see each component against its own limit.",
+        ))
     throttled = int(requests.overall["throttled"].sum()) if len(requests.overall) else 0
     if throttled:
         total = int(requests.overall["requests"].sum())

@@ -57,6 +57,17 @@ def base_dir() -> Path:
     return candidate
 
 
+EMBEDDED_STANDIN = "standin"
+"""The embedded stand-in is one process doing the API's work (and the import worker's): it is
+judged against the api's documented limit, the container it stands in for."""
+STANDS_IN_FOR = {EMBEDDED_STANDIN: "api"}
+
+
+def limits_for(component: str, documented: dict[str, ComponentLimits]) -> ComponentLimits | None:
+    """The documented limits a component is judged against (an alias for local stand-ins)."""
+    return documented.get(component) or documented.get(STANDS_IN_FOR.get(component, ""))
+
+
 def documented_limits(base: Path | None = None) -> dict[str, ComponentLimits]:
     """Limits per component (`COMPONENTS`), read from the Deployments of ``k8s/base``."""
     return dict(_read_limits(str((base or base_dir()).resolve())))

@@ -183,9 +183,10 @@ def _serve_stack(settings: StandinSettings, options: StackOptions) -> None:
         components = description["components"]
         assert isinstance(components, dict)
         pids = ", ".join(f"{name} {c['pid']}" for name, c in components.items())
-        console.print(f"stack up: {pids}; media in {ready.media_root}; Ctrl-C to stop", highlight=False)
+        console.print(f"stack up: {pids}; media in {ready.media_root}; Ctrl-C to stop", highlight=False,
+                      soft_wrap=True)
 
     def notify(message: str) -> None:
-        console.print(f"stack: {message}", highlight=False, markup=False)
+        console.print(f"stack: {message}", highlight=False, markup=False, soft_wrap=True)
 
     serve_stack(settings, options, announce, notify)

@@ -121,6 +121,8 @@ def _target(scenario: Scenario, request: RunRequest, stack: contextlib.ExitStack
     console.print(f"stand-in ready at {standin.url}")
     for notice in standin.notices:
         console.print(f"[yellow]notice:[/] {notice}", highlight=False)
+    for finding in standin.findings:
+        console.print(f"[yellow]finding:[/] {finding['component']}: {finding['detail']}", highlight=False)
     return standin.url, standin.component_pids, standin
 
 
@@ -140,14 +142,15 @@ def _record_standin_startup(standin: Any, run_dir: RunDirectory) -> None:
         if finding["kind"] == "oom_kill":
             run_dir.event("oom_kill", ts=finding["ts"], component=name, pod=name, container=name,
                           count=finding["count"], source="cgroup", detail=finding["detail"])
-        else:
+        elif not finding.get("dead"):  # a dead root is reported by the readiness gate
             run_dir.event("startup_failure", ts=finding["ts"], component=name, detail=finding["detail"])
 
 
 def _arm_faults(scenario: Scenario, standin: Any, run_dir: RunDirectory, console: Console) -> None:
-    """Switch the scenario's faults on just before the load, so their ``after``/``for`` count from its start."""
+    """Switch the scenario's faults on when the load starts, so their ``after``/``for`` count from it."""
     if standin is None or not scenario.faults.active:
         return
+    from fwload.standin.faults.lifecycle import arm_when
 
     def record(happened: Any) -> None:
         if happened.kind == "restart":
@@ -157,10 +160,27 @@ def _arm_faults(scenario: Scenario, standin: Any, run_dir: RunDirectory, console
         else:
             run_dir.event("collector_notice", source="faults", detail=f"{happened.kind}: {happened.detail}")
 
-    standin.arm_faults(scenario.faults, on_event=record)
+    def arm() -> None:
+        try:
+            standin.arm_faults(scenario.faults, on_event=record)
+        except FwloadError as error:
+            console.print(f"[yellow]notice:[/] faults not armed: {error.problem}", highlight=False)
+            return
+        for line in scenario.faults.describe():
+            run_dir.event("collector_notice", source="faults", detail=f"injected on purpose: {line}")
+
     for line in scenario.faults.describe():
-        console.print(f"[yellow]fault injected:[/] {line}", highlight=False)
-        run_dir.event("collector_notice", source="faults", detail=f"injected on purpose: {line}")
+        console.print(f"[yellow]fault to inject:[/] {line}", highlight=False)
+    arm_when(lambda: _load_started(run_dir), arm, timeout_s=scenario.target.ready_timeout + 120)
+
+
+def _load_started(run_dir: RunDirectory) -> bool:
+    """The plugin wrote ``run_start``: the load shape's first tick."""
+    try:
+        lines = (run_dir.path / schema.EVENTS_JSONL).read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return False
+    return any('"run_start"' in line for line in lines)
 
 
 def _meta(scenario: Scenario, host: str, request: RunRequest) -> dict[str, Any]:

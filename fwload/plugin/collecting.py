@@ -63,7 +63,8 @@ def start_collector(session: FwloadSession, collector: Collector) -> CollectorLo
         run.events(as_json)
         session.resources.update(samples, as_json)
 
-    loop = CollectorLoop(collector, interval, sink, spawn=gevent.spawn, sleep=gevent.sleep)
+    loop = CollectorLoop(collector, interval, sink, spawn=gevent.spawn, sleep=gevent.sleep,
+                         stage=lambda: session.stage)
     loop.start()
     return loop
 

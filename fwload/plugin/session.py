@@ -275,8 +275,7 @@ class FwloadSession:
         """
         if self.active:
             return
-        self.failed = None
-        self.exit_code = None
+        self.exit_code = None  # MUTATION
         self.environment.process_exit_code = None
         self.recorder.drained.clear()
 

@@ -101,7 +101,10 @@ class FunkwhaleUser(FastHttpUser):
     # -- authentication ----------------------------------------------------------------
 
     def authenticate(self) -> None:
-        """Get credentials for this virtual user; a user that cannot is stopped, not looped."""
+        """Open the app like the web client (instance info first), then get credentials; a
+        user that cannot log in is stopped, not looped."""
+        self.call("GET", paths.NODEINFO, group="instance", authenticated=False)
+        self.call("GET", paths.INSTANCE_SETTINGS, group="instance", authenticated=False)
         settings = self.auth_settings
         if settings.accounts is not None:
             self.account = settings.accounts.next()
@@ -149,8 +152,9 @@ class FunkwhaleUser(FastHttpUser):
             return token
 
     def _session_login(self, account: Account) -> bool:
-        self.client.cookiejar.clear()
-        self.call("GET", paths.NODEINFO, group="instance", authenticated=False)
+        """Form login with CSRF, as the web UI: the csrftoken cookie comes from nodeinfo."""
+        if self._csrf_token() is None:
+            self.call("GET", paths.NODEINFO, group="instance", authenticated=False)
         csrf = self._csrf_token()
         if csrf is None:
             return False

@@ -72,11 +72,11 @@ def test_junit_has_one_testcase_per_check_and_failures_carry_observed_vs_thresho
 def test_unevaluated_checks_are_skipped_in_junit(tmp_path):
     truth = standard_run(tmp_path / "run")
     with (truth.path / "resources.csv").open("a") as handle:
-        handle.write(f"{T0},processes,standin,pid-1,standin,,50,1000,,,,,,,0,0,,,,0,,true,\n")
+        handle.write(f"{T0},processes,sidecar,pid-1,sidecar,,50,1000,,,,,,,0,0,,,,0,,true,\n")
     build_outputs(truth.path, ["junit"])
     root = ElementTree.fromstring((truth.path / "junit.xml").read_text())
     skipped = [case for case in root.iter("testcase") if case.find("skipped") is not None]
-    assert [case.get("name") for case in skipped] == ["memory peak [standin]", "cpu p95 [standin]"]
+    assert [case.get("name") for case in skipped] == ["memory peak [sidecar]", "cpu p95 [sidecar]"]
     assert root.find("testsuite").get("skipped") == "2"
 
 

@@ -27,8 +27,9 @@ def labelled_processes(stack_id: str) -> dict[int, str]:
         except OSError:
             continue
         if label in variables:
-            component = next((v.split(b"=", 1)[1].decode() for v in variables if v.startswith(b"FWLOAD_COMPONENT=")),
-                             "?")
+            component = next(
+                (v.split(b"=", 1)[1].decode() for v in variables if v.startswith(b"FWLOAD_COMPONENT=")), "?"
+            )
             found[int(entry.name)] = component
     return found
 

@@ -8,12 +8,10 @@ import json
 from pathlib import Path
 
 import pytest
-import requests
 
 from fwload.limits import COMPONENTS
-from fwload.standin.launcher import StandinProcess
 from tests.e2e.helpers import FWLOAD, only_run_dir, rows, run
-from tests.stack.leftovers import assert_nothing_left, component_sessions
+from tests.stack.leftovers import assert_nothing_left
 
 pytestmark = pytest.mark.stack
 
@@ -26,9 +24,15 @@ def events(run_dir: Path) -> list[dict]:
 
 
 def test_a_worker_oom_kill_during_the_load_is_counted_by_its_cgroup_in_its_stage(tmp_path):
-    env = {"FWLOAD_STANDIN_MODE": "stack", "FWLOAD_STANDIN_LIMITS": "accounting",
-           "FWLOAD_STANDIN_LIMIT": "celery-worker=memory:96Mi", "FWLOAD_STANDIN_TASK_MEMORY": "64"}
-    done = run([*FWLOAD, "run", str(DATA / "stack-worker-oom.yaml"), "--out", str(tmp_path)], timeout=280, env=env)
+    env = {
+        "FWLOAD_STANDIN_MODE": "stack",
+        "FWLOAD_STANDIN_LIMITS": "accounting",
+        "FWLOAD_STANDIN_LIMIT": "celery-worker=memory:96Mi",
+        "FWLOAD_STANDIN_TASK_MEMORY": "64",
+    }
+    done = run(
+        [*FWLOAD, "run", str(DATA / "stack-worker-oom.yaml"), "--out", str(tmp_path)], timeout=280, env=env
+    )
     run_dir = only_run_dir(tmp_path)
     assert done.code == 3, done.err[-3000:]
     stack = json.loads((run_dir / "run.json").read_text())["target"]["stack"]
@@ -49,7 +53,9 @@ def test_a_worker_oom_kill_during_the_load_is_counted_by_its_cgroup_in_its_stage
     assert any(e["type"] == "respawn" and e["component"] == "celery-worker" for e in happened)
 
     verdict = json.loads((run_dir / "verdict.json").read_text())
-    incidents = [i for i in verdict["incidents"] if i["kind"] == "oom_kill" and i["component"] == "celery-worker"]
+    incidents = [
+        i for i in verdict["incidents"] if i["kind"] == "oom_kill" and i["component"] == "celery-worker"
+    ]
     assert sum(i["count"] for i in incidents) == sum(e["count"] for e in kills)
     starts = [ts for ts, _ in stages]
     for incident in incidents:
@@ -64,18 +70,32 @@ def test_a_worker_oom_kill_during_the_load_is_counted_by_its_cgroup_in_its_stage
     assert_nothing_left(stack["stack_id"], {c["pid"] for c in stack["components"].values() if c["owned"]})
 
 
-def test_a_worker_and_beat_killed_at_start_up_are_findings_and_the_rest_serves():
-    limits = {"limits": "accounting", "limit_overrides": ["celery-worker=memory:24Mi", "celery-beat=memory:24Mi"]}
-    with StandinProcess(mode="stack", stack=limits) as standin:
-        description = standin.stack_description
-        assert description is not None
-        sessions = component_sessions(standin.pid)
-        found = {(f["component"], f["kind"]) for f in standin.findings}
-        assert found == {("celery-worker", "oom_kill"), ("celery-worker", "startup_failure"),
-                         ("celery-beat", "oom_kill"), ("celery-beat", "startup_failure")}
-        assert all("24Mi" in f["detail"] for f in standin.findings)
-        assert "celery-worker" in standin.cgroups and "celery-beat" in standin.cgroups
-        assert not description["components"]["celery-worker"]["ready"]
-        assert requests.get(standin.url + "/api/v1/instance/nodeinfo/2.0/", timeout=10).status_code == 200
-        assert "finding: celery-worker: died during start-up (killed by SIGKILL)" in standin.stderr_tail()
-    assert_nothing_left(description["stack_id"], sessions)
+def test_a_worker_and_beat_killed_at_start_up_stop_the_run_at_the_gate_with_their_oom_kills(tmp_path):
+    env = {
+        "FWLOAD_STANDIN_MODE": "stack",
+        "FWLOAD_STANDIN_LIMITS": "accounting",
+        "FWLOAD_STANDIN_LIMIT": "celery-worker=memory:24Mi celery-beat=memory:24Mi",
+    }
+    done = run(
+        [*FWLOAD, "run", str(DATA / "stack-startup-oom.yaml"), "--out", str(tmp_path)], timeout=200, env=env
+    )
+    run_dir = only_run_dir(tmp_path)
+    assert done.code == 4, done.err[-3000:]
+    assert "finding: celery-worker: died during start-up (killed by SIGKILL)" in " ".join(done.err.split())
+    stack = json.loads((run_dir / "run.json").read_text())["target"]["stack"]
+    assert not stack["components"]["celery-worker"]["ready"] and stack["components"]["api"]["ready"]
+
+    happened = events(run_dir)
+    kills = {e["component"]: e for e in happened if e["type"] == "oom_kill"}
+    assert set(kills) == {"celery-worker", "celery-beat"}
+    assert all(e["source"] == "cgroup" and e["count"] >= 1 and "24Mi" in e["detail"] for e in kills.values())
+    failed = {e["component"] for e in happened if e["type"] == "startup_failure"}
+    assert {"celery-worker", "celery-beat"} <= failed
+    assert not any(e["type"] == "stage" for e in happened), "the load must not start"
+
+    verdict = json.loads((run_dir / "verdict.json").read_text())
+    assert verdict["status"] == "not_ready"
+    assert {f["component"] for f in verdict["startup"]["failures"]} >= {"celery-worker", "celery-beat"}
+    before_load = [i for i in verdict["incidents"] if i["kind"] == "oom_kill"]
+    assert {i["component"] for i in before_load} == {"celery-worker", "celery-beat"}
+    assert_nothing_left(stack["stack_id"], {c["pid"] for c in stack["components"].values() if c["owned"]})

@@ -20,8 +20,15 @@ MiB = 1024 * 1024
 
 
 def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "fwload.standin", *args], capture_output=True, text=True,
-                          timeout=60, check=False, stdin=subprocess.DEVNULL, env={**os.environ, **(env or {})})
+    return subprocess.run(
+        [sys.executable, "-m", "fwload.standin", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        stdin=subprocess.DEVNULL,
+        env={**os.environ, **(env or {})},
+    )
 
 
 def flat(text: str) -> str:
@@ -33,7 +40,9 @@ def test_documented_limits_with_one_override_change_only_what_it_names():
     limits = resolve_limits("k8s", ["celery-worker=memory:40Mi", "api=cpu:1"])
     documented = documented_limits()
     assert limits is not None and set(limits) == set(COMPONENTS)
-    assert limits["celery-worker"] == Limit(cpu_m=documented["celery-worker"].cpu_limit_m, memory_bytes=40 * MiB)
+    assert limits["celery-worker"] == Limit(
+        cpu_m=documented["celery-worker"].cpu_limit_m, memory_bytes=40 * MiB
+    )
     assert limits["api"] == Limit(cpu_m=1000, memory_bytes=documented["api"].memory_limit_bytes)
     assert limits["nginx"] == Limit(cpu_m=750, memory_bytes=parse_size("256Mi"))
 
@@ -47,14 +56,17 @@ def test_no_limits_and_no_overrides_means_no_cgroups_while_an_override_alone_acc
     assert resolve_limits("accounting") == {name: Limit() for name in COMPONENTS}
 
 
-@pytest.mark.parametrize(("override", "named"), [
-    ("worker=memory:40Mi", "unknown component 'worker'"),
-    ("api=disk:1Gi", "'disk:1Gi' is not cpu:<value> or memory:<value>"),
-    ("api=memory:lots", "is not a size"),
-    ("api=cpu:fast", "is not a CPU quantity"),
-    ("api=cpu:0", "cpu must be above zero"),
-    ("api=", "sets nothing"),
-])
+@pytest.mark.parametrize(
+    ("override", "named"),
+    [
+        ("worker=memory:40Mi", "unknown component 'worker'"),
+        ("api=disk:1Gi", "'disk:1Gi' is not cpu:<value> or memory:<value>"),
+        ("api=memory:lots", "is not a size"),
+        ("api=cpu:fast", "is not a CPU quantity"),
+        ("api=cpu:0", "cpu must be above zero"),
+        ("api=", "sets nothing"),
+    ],
+)
 def test_a_bad_override_is_one_usage_error_naming_it(override, named):
     with pytest.raises(UsageError) as caught:
         resolve_limits("k8s", [override])
@@ -79,8 +91,10 @@ def test_missing_programs_are_listed_in_one_message_with_what_to_install():
     before = set(Path(tempfile.gettempdir()).glob("fwload-stack-*"))
     result = run_cli("--mode", "stack", env={"PATH": "/nonexistent"})
     assert result.returncode == 2, result.stderr
-    assert "stack mode needs programs that are not installed: nginx, redis-server (without --redis-url)" \
+    assert (
+        "stack mode needs programs that are not installed: nginx, redis-server (without --redis-url)"
         in flat(result.stderr)
+    )
     assert "apt-get install nginx-light redis-server" in flat(result.stderr)
     assert result.stdout == ""
     assert set(Path(tempfile.gettempdir()).glob("fwload-stack-*")) == before
@@ -104,8 +118,14 @@ def test_the_generated_nginx_config_is_accepted_by_nginx(tmp_path):
     assert program is not None, "nginx is not installed (apt-get install nginx-light)"
     media = tmp_path / "media"
     media.mkdir()
-    config = nginx.render_config(prefix=tmp_path, listen="127.0.0.1:8080", upstream="127.0.0.1:5000",
-                                 media_root=media, build=nginx.build_info(program), run_as_root=os.geteuid() == 0)
+    config = nginx.render_config(
+        prefix=tmp_path,
+        listen="127.0.0.1:8080",
+        upstream="127.0.0.1:5000",
+        media_root=media,
+        build=nginx.build_info(program),
+        run_as_root=os.geteuid() == 0,
+    )
     nginx.nginx_command(program, tmp_path, config)
     assert nginx.check_config(program, tmp_path) is None
     assert f"alias {media}/$1;" in config and "internal;" in config

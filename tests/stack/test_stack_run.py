@@ -18,8 +18,11 @@ DATA = Path(__file__).parent / "data"
 
 
 def test_upload_and_play_passes_on_the_stack_with_every_component_sampled(tmp_path):
-    done = run([*FWLOAD, "run", str(DATA / "stack-play.yaml"), "--out", str(tmp_path)], timeout=280,
-               env={"FWLOAD_STANDIN_MODE": "stack"})
+    done = run(
+        [*FWLOAD, "run", str(DATA / "stack-play.yaml"), "--out", str(tmp_path)],
+        timeout=280,
+        env={"FWLOAD_STANDIN_MODE": "stack"},
+    )
     run_dir = only_run_dir(tmp_path)
     assert done.code == 0, done.err[-3000:]
     meta = json.loads((run_dir / "run.json").read_text())

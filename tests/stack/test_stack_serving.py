@@ -38,8 +38,9 @@ def stack() -> Iterator[Target]:
 def played(stack: Target) -> tuple[Account, str, bytes]:
     """One account and one imported track: (account, its listen URL, the file's bytes)."""
     account = stack.register("stack")
-    library = stack.request("POST", "/api/v1/libraries/", headers=account.bearer,
-                            json={"name": "stack", "privacy_level": "me"})
+    library = stack.request(
+        "POST", "/api/v1/libraries/", headers=account.bearer, json={"name": "stack", "privacy_level": "me"}
+    )
     assert library.status_code == 201, library.text
     word = f"Stack{secrets.token_hex(3)}"
     audio = render_track("mp3", title=f"{word} song", artist=f"{word} band", album=word, seconds=3.0, seed=7)
@@ -68,9 +69,13 @@ def test_imports_wait_for_the_celery_worker(stack: Target, played):
     audio = render_track("mp3", title=f"{reference} song", artist=f"{reference} band", seconds=2.0, seed=9)
     os.killpg(worker, signal.SIGSTOP)
     try:
-        assert stack.upload(account, library, audio, name="paused.mp3", reference=reference).status_code == 201
+        assert (
+            stack.upload(account, library, audio, name="paused.mp3", reference=reference).status_code == 201
+        )
         for _ in range(30):
-            statuses = {u["import_status"] for u in stack.uploads_by_reference(account, reference).json()["results"]}
+            statuses = {
+                u["import_status"] for u in stack.uploads_by_reference(account, reference).json()["results"]
+            }
             assert statuses == {"pending"}
             time.sleep(0.1)
     finally:
@@ -94,7 +99,9 @@ def test_a_range_is_answered_by_nginx_with_206(stack: Target, played):
 
 def test_an_unsatisfiable_range_gets_nginx_416(stack: Target, played):
     account, listen_url, audio = played
-    answer = stack.request("GET", listen_url, headers={**account.bearer, "Range": f"bytes={len(audio) + 10}-"})
+    answer = stack.request(
+        "GET", listen_url, headers={**account.bearer, "Range": f"bytes={len(audio) + 10}-"}
+    )
     assert answer.status_code == 416
     assert answer.headers["Server"].startswith("nginx") and "nginx" in answer.text
     assert answer.headers["Content-Range"] == f"bytes */{len(audio)}"

@@ -99,12 +99,13 @@ class UiProcess:
         pytest.fail(f"timed out waiting for {what}\n{self.tail()}")
 
     def finished_run(self, name: str) -> tuple[Path, dict[str, Any]]:
-        """The run directory of scenario ``name`` once the plugin has closed it."""
+        """The newest run directory of scenario ``name``, once the plugin has closed it."""
 
         def closed() -> tuple[Path, dict[str, Any]] | None:
-            for path in self.run_dirs():
+            newest = [path for path in self.run_dirs() if path.name.endswith(f"-{name}")][-1:]
+            for path in newest:
                 meta = json.loads((path / "run.json").read_text())
-                if path.name.endswith(f"-{name}") and meta["status"] != "running" and meta.get("exit_code") is not None:
+                if meta["status"] != "running" and meta.get("exit_code") is not None:
                     return path, meta
             return None
 

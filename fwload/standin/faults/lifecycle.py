@@ -85,3 +85,22 @@ class LifecycleSchedule:
             self.happened.append(happened)
             if self._on_event is not None:
                 self._on_event(happened)
+
+
+def arm_when(started: Callable[[], bool], arm: Callable[[], None], *, timeout_s: float,
+             poll_s: float = 0.1) -> threading.Thread:
+    """Call ``arm`` on a daemon thread once ``started()`` holds (the load began), so every fault's
+    ``after``/``for`` counts from the load's start rather than from Locust's own start-up."""
+
+    def wait_then_arm() -> None:
+        deadline = time.monotonic() + timeout_s
+        while not started():
+            if time.monotonic() >= deadline:
+                log.warning("the load never started: faults not armed")
+                return
+            time.sleep(poll_s)
+        arm()
+
+    thread = threading.Thread(target=wait_then_arm, name="standin-arm-faults", daemon=True)
+    thread.start()
+    return thread

@@ -51,9 +51,11 @@ def require(programs: Iterable[str], *, why: dict[str, str] | None = None) -> di
         why = why or {}
         listed = ", ".join(f"{p} ({why[p]})" if p in why else p for p in missing)
         packages = " ".join(dict.fromkeys(PACKAGES.get(p, p) for p in missing))
-        raise UsageError(f"stack mode needs programs that are not installed: {listed}",
-                         f"install them (Debian/Ubuntu: apt-get install {packages}), or run the embedded "
-                         "stand-in (fwload standin without --mode stack)")
+        raise UsageError(
+            f"stack mode needs programs that are not installed: {listed}",
+            f"install them (Debian/Ubuntu: apt-get install {packages}), or run the embedded "
+            "stand-in (fwload standin without --mode stack)",
+        )
     return found
 
 

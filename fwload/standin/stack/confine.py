@@ -36,8 +36,9 @@ class Confinement:
     def add(self, component: str, limit: Limit) -> Cgroup:
         """Make the component's cgroup with its limits (FwloadError when the kernel refuses)."""
         relative = f"{self.parent}/{component}"
-        cgroup = create_cgroup(relative, memory_limit_bytes=limit.memory_bytes, cpu_limit_m=limit.cpu_m,
-                               root=self.root)
+        cgroup = create_cgroup(
+            relative, memory_limit_bytes=limit.memory_bytes, cpu_limit_m=limit.cpu_m, root=self.root
+        )
         self.cgroups[component], self.relative[component] = cgroup, relative
         return cgroup
 

@@ -33,5 +33,7 @@ def settings_from_environment(environ: Mapping[str, str] | None = None) -> Stand
     environ = os.environ if environ is None else environ
     raw = environ.get(SETTINGS_ENV)
     if not raw:
-        raise RuntimeError(f"{SETTINGS_ENV} is not set: this module is started by `fwload standin --mode stack`")
+        raise RuntimeError(
+            f"{SETTINGS_ENV} is not set: this module is started by `fwload standin --mode stack`"
+        )
     return StandinSettings.model_validate(json.loads(raw))

@@ -40,8 +40,10 @@ def parse_override(text: str) -> tuple[str, Limit, set[str]]:
     component = component.strip()
     example = "write it like celery-worker=memory:40Mi or api=cpu:1,memory:256Mi"
     if component not in COMPONENTS:
-        raise UsageError(f"--limit {text!r}: unknown component {component!r}",
-                         f"use one of {', '.join(COMPONENTS)}; {example}")
+        raise UsageError(
+            f"--limit {text!r}: unknown component {component!r}",
+            f"use one of {', '.join(COMPONENTS)}; {example}",
+        )
     values: dict[str, float | int | None] = {}
     for item in filter(None, (part.strip() for part in spec.split(","))):
         key, _, value = item.partition(":")

@@ -30,8 +30,16 @@ def build_info(nginx: Path) -> str:
     return done.stderr + done.stdout
 
 
-def render_config(*, prefix: Path, listen: str, upstream: str, media_root: Path, build: str,
-                  workers: str = "auto", run_as_root: bool = False) -> str:
+def render_config(
+    *,
+    prefix: Path,
+    listen: str,
+    upstream: str,
+    media_root: Path,
+    build: str,
+    workers: str = "auto",
+    run_as_root: bool = False,
+) -> str:
     """The whole ``nginx.conf``; `listen` and `upstream` are ``host:port``."""
     conf_path = re.search(r"--conf-path=(\S+)", build)
     mime_types = Path(conf_path.group(1)).with_name("mime.types") if conf_path else None
@@ -48,7 +56,7 @@ def render_config(*, prefix: Path, listen: str, upstream: str, media_root: Path,
 daemon off;
 master_process on;
 worker_processes {workers};
-pid {prefix / 'nginx.pid'};
+pid {prefix / "nginx.pid"};
 error_log stderr crit;
 
 events {{
@@ -61,8 +69,8 @@ http {{
     sendfile on;
     keepalive_timeout 65;
     access_log off;
-    client_body_temp_path {prefix / 'temp-client-body'};
-    proxy_temp_path {prefix / 'temp-proxy'};
+    client_body_temp_path {prefix / "temp-client-body"};
+    proxy_temp_path {prefix / "temp-proxy"};
 {temp_paths}
 
     upstream funkwhale-api {{
@@ -134,6 +142,11 @@ def nginx_command(nginx: Path, prefix: Path, config: str) -> ComponentCommand:
 
 def check_config(nginx: Path, prefix: Path) -> str | None:
     """``nginx -t`` on the written config: None when valid, else nginx's message."""
-    done = subprocess.run([str(nginx), "-t", "-q", "-p", str(prefix), "-c", str(prefix / "nginx.conf"),
-                           "-e", "stderr"], capture_output=True, text=True, timeout=30, check=False)
+    done = subprocess.run(
+        [str(nginx), "-t", "-q", "-p", str(prefix), "-c", str(prefix / "nginx.conf"), "-e", "stderr"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
     return None if done.returncode == 0 else (done.stderr or done.stdout).strip()

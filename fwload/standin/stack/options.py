@@ -49,7 +49,8 @@ class StackOptions(BaseModel):
         60.0, description="Seconds between two runs of beat's periodic cleanup task."
     )
     task_memory_mb: Annotated[float, Field(ge=0, le=4096)] = Field(
-        20.0, description="MiB each import task touches, like Funkwhale's process_upload above an idle worker."
+        20.0,
+        description="MiB each import task touches, like Funkwhale's process_upload above an idle worker.",
     )
 
 

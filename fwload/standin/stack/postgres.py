@@ -35,11 +35,14 @@ def parse_url(url: str, option: str = "--database-url") -> URL:
     try:
         parsed = make_url(url)
     except ArgumentError:
-        raise UsageError(f"{option} {url!r} is not a URL",
-                         "write it like postgresql://postgres@127.0.0.1:5432/") from None
+        raise UsageError(
+            f"{option} {url!r} is not a URL", "write it like postgresql://postgres@127.0.0.1:5432/"
+        ) from None
     if parsed.get_backend_name() not in ("postgresql", "postgres"):
-        raise UsageError(f"{option} must be a PostgreSQL URL, not {parsed.drivername}",
-                         "write it like postgresql://postgres@127.0.0.1:5432/")
+        raise UsageError(
+            f"{option} must be a PostgreSQL URL, not {parsed.drivername}",
+            "write it like postgresql://postgres@127.0.0.1:5432/",
+        )
     return parsed.set(drivername="postgresql+psycopg")
 
 
@@ -55,8 +58,12 @@ class Server:
 
     def _admin(self) -> Engine:
         """An engine on the maintenance database, outside transactions (CREATE DATABASE needs it)."""
-        return create_engine(self.url.set(database="postgres"), isolation_level="AUTOCOMMIT",
-                             connect_args={"connect_timeout": CONNECT_TIMEOUT_S}, poolclass=NullPool)
+        return create_engine(
+            self.url.set(database="postgres"),
+            isolation_level="AUTOCOMMIT",
+            connect_args={"connect_timeout": CONNECT_TIMEOUT_S},
+            poolclass=NullPool,
+        )
 
     def check(self) -> int:
         """The PID of the backend serving us (its parent is the server); UsageError when unreachable."""
@@ -65,8 +72,10 @@ class Server:
             with engine.connect() as conn:
                 return int(conn.execute(text("SELECT pg_backend_pid()")).scalar_one())
         except SQLAlchemyError as error:
-            raise UsageError(f"cannot reach PostgreSQL at {safe(self.url)} ({_reason(error)})",
-                             "start it, point --database-url at a running server, or use --own-postgres") from None
+            raise UsageError(
+                f"cannot reach PostgreSQL at {safe(self.url)} ({_reason(error)})",
+                "start it, point --database-url at a running server, or use --own-postgres",
+            ) from None
         finally:
             engine.dispose()
 
@@ -83,8 +92,10 @@ class Server:
             with engine.connect() as conn:
                 conn.execute(text(statement))
         except SQLAlchemyError as error:
-            raise UsageError(f"PostgreSQL at {safe(self.url)} refused {statement.split(' (')[0]!r} "
-                             f"({_reason(error)})", "use a role that may create databases") from None
+            raise UsageError(
+                f"PostgreSQL at {safe(self.url)} refused {statement.split(' (')[0]!r} ({_reason(error)})",
+                "use a role that may create databases",
+            ) from None
         finally:
             engine.dispose()
 
@@ -106,8 +117,10 @@ def run_as() -> str | None:
     try:
         pwd.getpwnam("postgres")
     except KeyError:
-        raise UsageError("--own-postgres as root needs a 'postgres' user (PostgreSQL refuses to run as root)",
-                         "create it (useradd --system postgres) or run without --own-postgres") from None
+        raise UsageError(
+            "--own-postgres as root needs a 'postgres' user (PostgreSQL refuses to run as root)",
+            "create it (useradd --system postgres) or run without --own-postgres",
+        ) from None
     return "postgres"
 
 
@@ -119,12 +132,21 @@ def init_cluster(initdb: Path, directory: Path, user: str | None) -> None:
         os.chown(directory, entry.pw_uid, entry.pw_gid)
     done = subprocess.run(
         [str(initdb), "-D", str(directory), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C"],
-        capture_output=True, text=True, timeout=180, check=False, cwd=directory, stdin=subprocess.DEVNULL,
-        user=user, group=pwd.getpwnam(user).pw_gid if user else None, extra_groups=[] if user else None,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+        cwd=directory,
+        stdin=subprocess.DEVNULL,
+        user=user,
+        group=pwd.getpwnam(user).pw_gid if user else None,
+        extra_groups=[] if user else None,
     )
     if done.returncode != 0:
-        raise UsageError(f"initdb failed: {(done.stderr or done.stdout).strip()[-600:]}",
-                         "check that the stand-in's temporary folder is writable, or use --database-url")
+        raise UsageError(
+            f"initdb failed: {(done.stderr or done.stdout).strip()[-600:]}",
+            "check that the stand-in's temporary folder is writable, or use --database-url",
+        )
 
 
 def cluster_command(postgres: Path, directory: Path, port: int, user: str | None) -> ComponentCommand:

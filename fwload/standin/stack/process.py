@@ -68,7 +68,12 @@ class ComponentProcess:
                 wrapper += ["--join", str(directory / "cgroup.procs")]
         if self.command.user:
             wrapper += ["--user", self.command.user]
-        env = {**os.environ, **self.command.env, STACK_LABEL_ENV: self._stack_id, COMPONENT_LABEL_ENV: self.name}
+        env = {
+            **os.environ,
+            **self.command.env,
+            STACK_LABEL_ENV: self._stack_id,
+            COMPONENT_LABEL_ENV: self.name,
+        }
         self._process = subprocess.Popen(
             [*wrapper, "--", *self.command.argv],
             stdin=subprocess.DEVNULL,
@@ -79,8 +84,9 @@ class ComponentProcess:
             pass_fds=self.command.pass_fds,
             start_new_session=True,
         )
-        self._reader = threading.Thread(target=self._read, args=(self._process.stdout,), daemon=True,
-                                        name=f"stack-{self.name}-output")
+        self._reader = threading.Thread(
+            target=self._read, args=(self._process.stdout,), daemon=True, name=f"stack-{self.name}-output"
+        )
         self._reader.start()
 
     @property
@@ -106,7 +112,9 @@ class ComponentProcess:
 
     def output_ready(self) -> bool:
         """Every ready pattern seen as often as asked."""
-        return all(self.matched(p) >= self.command.ready_counts.get(p, 1) for p in self.command.ready_patterns)
+        return all(
+            self.matched(p) >= self.command.ready_counts.get(p, 1) for p in self.command.ready_patterns
+        )
 
     def tail(self, lines: int = 12) -> str:
         with self._lock:

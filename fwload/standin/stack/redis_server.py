@@ -20,8 +20,23 @@ LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
 
 
 def server_command(redis_server: Path, port: int, directory: Path) -> ComponentCommand:
-    argv = [str(redis_server), "--bind", "127.0.0.1", "--port", str(port), "--daemonize", "no",
-            "--save", "", "--appendonly", "no", "--dir", str(directory), "--protected-mode", "yes"]
+    argv = [
+        str(redis_server),
+        "--bind",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--daemonize",
+        "no",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--dir",
+        str(directory),
+        "--protected-mode",
+        "yes",
+    ]
     return ComponentCommand(name="redis", argv=argv, cwd=directory, stop_signal=signal.SIGTERM)
 
 
@@ -41,13 +56,16 @@ def check(url: str) -> int | None:
     try:
         client = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
     except ValueError as error:
-        raise UsageError(f"--redis-url {safe!r} is not a Redis URL ({error})",
-                         "write it like redis://127.0.0.1:6379/0") from None
+        raise UsageError(
+            f"--redis-url {safe!r} is not a Redis URL ({error})", "write it like redis://127.0.0.1:6379/0"
+        ) from None
     try:
         info = client.info("server")
     except redis.RedisError as error:
-        raise UsageError(f"cannot reach Redis at {safe} ({error})",
-                         "start it, or leave --redis-url out to get a throwaway redis-server") from None
+        raise UsageError(
+            f"cannot reach Redis at {safe} ({error})",
+            "start it, or leave --redis-url out to get a throwaway redis-server",
+        ) from None
     finally:
         client.close()
     pid = info.get("process_id")
@@ -65,7 +83,7 @@ def delete_prefixed(url: str, prefix: str) -> None:
     try:
         keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
         for start in range(0, len(keys), 1000):
-            client.delete(*keys[start:start + 1000])
+            client.delete(*keys[start : start + 1000])
     except redis.RedisError:
         pass
     finally:

@@ -22,7 +22,7 @@ WATCH_INTERVAL_S = 0.5
 
 
 class _StopOnce:
-    """Signal handler: the first SIGINT/SIGTERM raises (Ctrl-C -> KeyboardInterrupt), later ones are ignored."""
+    """The first SIGINT/SIGTERM raises (Ctrl-C -> KeyboardInterrupt); later ones are ignored."""
 
     def __init__(self) -> None:
         self.stopping = False
@@ -36,9 +36,12 @@ class _StopOnce:
         raise SystemExit(0)
 
 
-def serve_stack(settings: StandinSettings, options: StackOptions,
-                announce: Callable[[StandinSettings, dict[str, Any]], None],
-                notify: Callable[[str], None]) -> None:
+def serve_stack(
+    settings: StandinSettings,
+    options: StackOptions,
+    announce: Callable[[StandinSettings, dict[str, Any]], None],
+    notify: Callable[[str], None],
+) -> None:
     """Start the stack, hand its description to `announce`, watch it until told to stop."""
     handler = _StopOnce()
     previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}

@@ -64,6 +64,8 @@ class Finding:
     detail: str
     ts: float
     count: int = 0
+    dead: bool = False
+    """The component's root process is gone (the collector reports that itself, too)."""
 
 
 @dataclass
@@ -123,8 +125,14 @@ class Stack:
         self._limits = resolve_limits(options.limits, options.limit_overrides)
         needed = ["nginx"] + ([] if options.redis_url else ["redis-server"])
         needed += ["initdb", "postgres"] if options.own_postgres else []
-        programs = binaries.require(needed, why={"initdb": "for --own-postgres", "postgres": "for --own-postgres",
-                                                 "redis-server": "without --redis-url"})
+        programs = binaries.require(
+            needed,
+            why={
+                "initdb": "for --own-postgres",
+                "postgres": "for --own-postgres",
+                "redis-server": "without --redis-url",
+            },
+        )
         server_url = None if options.own_postgres else postgres.parse_url(options.database_url)
         deadline = time.monotonic() + options.ready_timeout_s
         self.notify(f"starting stack {self.stack_id} (components labelled FWLOAD_STACK={self.stack_id})")
@@ -138,17 +146,27 @@ class Stack:
 
         nginx_port = self.settings.port or _free_port(self.settings.host)
         public_url = self.settings.public_url or f"http://{_url_host(self.settings.host)}:{nginx_port}"
-        resolved = self.settings.model_copy(update={
-            "port": nginx_port, "public_url": public_url, "database_url": database_url.render_as_string(False),
-            "cache": "redis", "import_queue": "celery", "redis_url": redis_url,
-            "redis_prefix": f"{self.settings.redis_prefix}-{self.stack_id}", "audio_serving": "x-accel-redirect",
-        })
+        resolved = self.settings.model_copy(
+            update={
+                "port": nginx_port,
+                "public_url": public_url,
+                "database_url": database_url.render_as_string(False),
+                "cache": "redis",
+                "import_queue": "celery",
+                "redis_url": redis_url,
+                "redis_prefix": f"{self.settings.redis_prefix}-{self.stack_id}",
+                "audio_serving": "x-accel-redirect",
+            }
+        )
         self._prepare(resolved)
         self.resolved = resolved
 
-        env = {**settings_environment(resolved), BEAT_INTERVAL_ENV: f"{options.beat_interval_s:g}",
-               TASK_MEMORY_ENV: f"{options.task_memory_mb:g}",
-               "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")]))}
+        env = {
+            **settings_environment(resolved),
+            BEAT_INTERVAL_ENV: f"{options.beat_interval_s:g}",
+            TASK_MEMORY_ENV: f"{options.task_memory_mb:g}",
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])),
+        }
         self._start_api(env)
         self._start_celery(env)
         self._start_nginx(programs["nginx"], resolved, nginx_port)
@@ -162,8 +180,10 @@ class Stack:
             return
         confinement, why = create_confinement(self.stack_id)
         if confinement is None:
-            self._notice(f"{why}: the components run WITHOUT their limits (run as root on a host with "
-                         "cgroups mounted read-write to confine them)")
+            self._notice(
+                f"{why}: the components run WITHOUT their limits (run as root on a host with "
+                "cgroups mounted read-write to confine them)"
+            )
             return
         self._confinement = confinement
 
@@ -174,8 +194,10 @@ class Stack:
         try:
             return self._confinement.add(name, limit), limit
         except FwloadError as error:
-            raise FwloadError(f"cannot set the limits of {name} ({limit.describe()}): {error.problem}",
-                              "run as root on a host with cgroups mounted read-write, or use --limits none") from None
+            raise FwloadError(
+                f"cannot set the limits of {name} ({limit.describe()}): {error.problem}",
+                "run as root on a host with cgroups mounted read-write, or use --limits none",
+            ) from None
 
     def _launch(self, command: ComponentCommand, probe: Callable[[], bool]) -> Component:
         cgroup, limit = self._cgroup_for(command.name)
@@ -232,10 +254,15 @@ class Stack:
         if pid is None:
             self._notice(f"{name} runs elsewhere ({option}): it is not sampled")
         if self._confinement is not None:
-            self._notice(f"{name} was already running ({option}): it is not confined, since moving a running "
-                         "server into a cgroup leaves its memory charged elsewhere"
-                         + ("; use --own-postgres to confine it" if name == "postgres" else
-                            "; leave --redis-url out to confine it"))
+            self._notice(
+                f"{name} was already running ({option}): it is not confined, since moving a running "
+                "server into a cgroup leaves its memory charged elsewhere"
+                + (
+                    "; use --own-postgres to confine it"
+                    if name == "postgres"
+                    else "; leave --redis-url out to confine it"
+                )
+            )
 
     def _prepare(self, resolved: StandinSettings) -> None:
         """Schema, admin account and preferences, once, before any API worker starts."""
@@ -251,15 +278,37 @@ class Stack:
         sock = socket.create_server(("127.0.0.1", 0), backlog=2048)
         self._api_socket = sock
         self.api_url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-        argv = [sys.executable, "-m", "gunicorn", "--workers", str(self.options.api_workers),
-                "--worker-class", "fwload.standin.stack.gunicorn_worker.StandinWorker",
-                "--bind", f"fd://{sock.fileno()}", "--log-level", "info", "--graceful-timeout", "5",
-                "--timeout", "30", "--worker-tmp-dir", str(self._run_dir)]
+        argv = [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--workers",
+            str(self.options.api_workers),
+            "--worker-class",
+            "fwload.standin.stack.gunicorn_worker.StandinWorker",
+            "--bind",
+            f"fd://{sock.fileno()}",
+            "--log-level",
+            "info",
+            "--graceful-timeout",
+            "5",
+            "--timeout",
+            "30",
+            "--worker-tmp-dir",
+            str(self._run_dir),
+        ]
         if any(setting.name == "control_socket_disable" for setting in KNOWN_SETTINGS):
             argv.append("--no-control-socket")
         argv.append("fwload.standin.stack.asgi:app")
-        command = ComponentCommand("api", argv, env=env, cwd=self._run_dir, pass_fds=(sock.fileno(),),
-                                   ready_patterns=(API_READY,), ready_counts={API_READY: self.options.api_workers})
+        command = ComponentCommand(
+            "api",
+            argv,
+            env=env,
+            cwd=self._run_dir,
+            pass_fds=(sock.fileno(),),
+            ready_patterns=(API_READY,),
+            ready_counts={API_READY: self.options.api_workers},
+        )
         url = self.api_url + NODEINFO
         component = self._launch(command, lambda: False)
         process = component.process
@@ -269,12 +318,34 @@ class Stack:
     def _start_celery(self, env: dict[str, str]) -> None:
         assert self._run_dir is not None
         app = ["-m", "celery", "--app", "fwload.standin.stack.tasks"]
-        worker = [sys.executable, *app, "worker", "--loglevel", "INFO", "--pool", "prefork",
-                  "--concurrency", str(self.options.worker_concurrency), "--hostname", f"fwload-{self.stack_id}@%h"]
-        beat = [sys.executable, *app, "beat", "--loglevel", "INFO",
-                "--schedule", str(self._run_dir / "celerybeat-schedule"),
-                "--pidfile", str(self._run_dir / "celerybeat.pid")]
-        for name, argv, pattern in (("celery-worker", worker, WORKER_READY), ("celery-beat", beat, BEAT_READY)):
+        worker = [
+            sys.executable,
+            *app,
+            "worker",
+            "--loglevel",
+            "INFO",
+            "--pool",
+            "prefork",
+            "--concurrency",
+            str(self.options.worker_concurrency),
+            "--hostname",
+            f"fwload-{self.stack_id}@%h",
+        ]
+        beat = [
+            sys.executable,
+            *app,
+            "beat",
+            "--loglevel",
+            "INFO",
+            "--schedule",
+            str(self._run_dir / "celerybeat-schedule"),
+            "--pidfile",
+            str(self._run_dir / "celerybeat.pid"),
+        ]
+        for name, argv, pattern in (
+            ("celery-worker", worker, WORKER_READY),
+            ("celery-beat", beat, BEAT_READY),
+        ):
             command = ComponentCommand(name, argv, env=env, cwd=self._run_dir, ready_patterns=(pattern,))
             component = self._launch(command, lambda: False)
             assert component.process is not None
@@ -285,14 +356,21 @@ class Stack:
         prefix = self._run_dir / "nginx"
         prefix.mkdir()
         host = resolved.host
-        config = nginx.render_config(prefix=prefix, listen=f"{_url_host(host)}:{port}",
-                                     upstream=self.api_url.removeprefix("http://"), media_root=resolved.media_root,
-                                     build=nginx.build_info(program), run_as_root=os.geteuid() == 0)
+        config = nginx.render_config(
+            prefix=prefix,
+            listen=f"{_url_host(host)}:{port}",
+            upstream=self.api_url.removeprefix("http://"),
+            media_root=resolved.media_root,
+            build=nginx.build_info(program),
+            run_as_root=os.geteuid() == 0,
+        )
         command = nginx.nginx_command(program, prefix, config)
         problem = nginx.check_config(program, prefix)
         if problem:
-            raise FwloadError(f"nginx refuses the generated configuration: {problem}",
-                              "check the nginx version (1.19.5 or newer) or report this as a bug")
+            raise FwloadError(
+                f"nginx refuses the generated configuration: {problem}",
+                "check the nginx version (1.19.5 or newer) or report this as a bug",
+            )
         front = f"http://{_url_host(host)}:{port}/"
         self._launch(command, lambda: _answered_by_nginx(front))
 
@@ -330,12 +408,21 @@ class Stack:
         component.failed = True
         if kills:
             limit = component.limit.describe() if component.limit else "no limit"
-            self._finding(component.name, "oom_kill", f"{kills} OOM kill(s) in its cgroup ({limit})", count=kills)
-            self._finding(component.name, "startup_failure",
-                          f"died during start-up ({how}) after {kills} OOM kill(s) in its cgroup ({limit})")
+            self._finding(
+                component.name, "oom_kill", f"{kills} OOM kill(s) in its cgroup ({limit})", count=kills
+            )
+            self._finding(
+                component.name,
+                "startup_failure",
+                f"died during start-up ({how}) after {kills} OOM kill(s) in its cgroup ({limit})",
+                dead=True,
+            )
             return
-        raise NotReadyError(f"stack component {component.name} died during start-up ({how}); its last lines:\n"
-                            f"{component.process.tail()}", _fix_for(component.name))
+        raise NotReadyError(
+            f"stack component {component.name} died during start-up ({how}); its last lines:\n"
+            f"{component.process.tail()}",
+            _fix_for(component.name),
+        )
 
     def _never_ready(self, component: Component) -> None:
         assert component.process is not None
@@ -344,13 +431,20 @@ class Stack:
         waited = f"{self.options.ready_timeout_s:g} s"
         if kills:
             limit = component.limit.describe() if component.limit else "no limit"
-            self._finding(component.name, "oom_kill", f"{kills} OOM kill(s) in its cgroup ({limit})", count=kills)
-            self._finding(component.name, "startup_failure",
-                          f"not ready after {waited}: {kills} OOM kill(s) in its cgroup ({limit})")
+            self._finding(
+                component.name, "oom_kill", f"{kills} OOM kill(s) in its cgroup ({limit})", count=kills
+            )
+            self._finding(
+                component.name,
+                "startup_failure",
+                f"not ready after {waited}: {kills} OOM kill(s) in its cgroup ({limit})",
+            )
             return
-        raise NotReadyError(f"stack component {component.name} was not ready after {waited}; its last lines:\n"
-                            f"{component.process.tail()}",
-                            f"give it more time (--ready-timeout) or {_fix_for(component.name)}")
+        raise NotReadyError(
+            f"stack component {component.name} was not ready after {waited}; its last lines:\n"
+            f"{component.process.tail()}",
+            f"give it more time (--ready-timeout) or {_fix_for(component.name)}",
+        )
 
     def _note_survived_kills(self) -> None:
         """A component that answers although processes in it were OOM-killed (a respawn loop)."""
@@ -358,8 +452,13 @@ class Stack:
             kills = 0 if component.failed else self._oom_kills(component)
             if kills:
                 limit = component.limit.describe() if component.limit else "no limit"
-                self._finding(component.name, "oom_kill", f"ready, but {kills} OOM kill(s) in its cgroup during "
-                              f"start-up ({limit}): its workers are being killed and replaced", count=kills)
+                self._finding(
+                    component.name,
+                    "oom_kill",
+                    f"ready, but {kills} OOM kill(s) in its cgroup during "
+                    f"start-up ({limit}): its workers are being killed and replaced",
+                    count=kills,
+                )
                 self.notify(f"finding: {component.name}: ready, but {kills} OOM kill(s) during start-up")
 
     def _check_front(self, resolved: StandinSettings) -> None:
@@ -368,11 +467,13 @@ class Stack:
             return
         url = f"http://{_url_host(resolved.host)}:{resolved.port}{NODEINFO}"
         if not _http_ok(url):
-            raise NotReadyError(f"nginx does not pass {NODEINFO} to the API (checked {url})",
-                                "report this as a bug, with `fwload standin --mode stack` output")
+            raise NotReadyError(
+                f"nginx does not pass {NODEINFO} to the API (checked {url})",
+                "report this as a bug, with `fwload standin --mode stack` output",
+            )
 
-    def _finding(self, component: str, kind: str, detail: str, count: int = 0) -> None:
-        self.findings.append(Finding(component, kind, detail, time.time(), count))
+    def _finding(self, component: str, kind: str, detail: str, count: int = 0, dead: bool = False) -> None:
+        self.findings.append(Finding(component, kind, detail, time.time(), count, dead))
         if kind != "oom_kill":
             self.notify(f"finding: {component}: {detail}")
 
@@ -398,14 +499,26 @@ class Stack:
             "api_url": self.api_url,
             "components": {
                 name: {
-                    "pid": c.pid, "owned": c.owned, "ready": c.ready and not c.failed,
+                    "pid": c.pid,
+                    "owned": c.owned,
+                    "ready": c.ready and not c.failed,
                     "cgroup": self._confinement.relative.get(name) if self._confinement else None,
-                    "limit": None if c.limit is None else {"cpu_m": c.limit.cpu_m, "memory_bytes": c.limit.memory_bytes},
+                    "limit": None
+                    if c.limit is None
+                    else {"cpu_m": c.limit.cpu_m, "memory_bytes": c.limit.memory_bytes},
                 }
                 for name, c in self.components.items()
             },
-            "options": self.options.model_dump(include={"api_workers", "worker_concurrency", "limits",
-                                                         "limit_overrides", "own_postgres", "task_memory_mb"}),
+            "options": self.options.model_dump(
+                include={
+                    "api_workers",
+                    "worker_concurrency",
+                    "limits",
+                    "limit_overrides",
+                    "own_postgres",
+                    "task_memory_mb",
+                }
+            ),
             "findings": [asdict(f) for f in self.findings],
             "notices": list(self.notices),
         }
@@ -430,7 +543,9 @@ class Stack:
             try:
                 self._server.drop_database(self._throwaway_db)
             except FwloadError as error:
-                problems.append(f"the throwaway database {self._throwaway_db} was not dropped: {error.problem}")
+                problems.append(
+                    f"the throwaway database {self._throwaway_db} was not dropped: {error.problem}"
+                )
         if self.options.redis_url and self.resolved is not None:
             redis_server.delete_prefixed(self.options.redis_url, self.resolved.redis_prefix)
         if self._confinement is not None:

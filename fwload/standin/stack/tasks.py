@@ -17,9 +17,13 @@ import logging
 import os
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from fwload.standin.stack.celery_config import PROCESS_UPLOAD, PRUNE_PARTIAL_FILES, make_celery
 from fwload.standin.stack.environment import BEAT_INTERVAL_ENV, TASK_MEMORY_ENV, settings_from_environment
+
+if TYPE_CHECKING:
+    from fwload.standin.domain.importer import Importer
 
 log = logging.getLogger("fwload.standin.tasks")
 
@@ -31,7 +35,8 @@ app = make_celery(settings, beat_interval_s=float(os.environ.get(BEAT_INTERVAL_E
 
 
 @functools.cache
-def _importer():  # noqa: ANN202 - imported lazily so the worker's main process stays small
+def _importer() -> Importer:
+    """Built on the first task: the heavy imports stay out of the worker's main process."""
     from fwload.standin.backends.media import MediaStorage
     from fwload.standin.db.engine import Database
     from fwload.standin.domain.importer import Importer

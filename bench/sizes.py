@@ -1,0 +1,38 @@
+"""How big and how long each benchmark runs: the full run (< 10 minutes on 2 cores) and ``--quick``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Sizes:
+    rounds: int
+    """Interleaved rounds of each Locust side (plain, fwload, plain, fwload, ...): drift hits both."""
+    warmup_s: float
+    window_s: float
+    users: int
+    wrk_s: float
+    stream_users: int
+    audio_bytes: int
+    range_bytes: int
+    curl_fetches: int
+    record_checkpoints: tuple[int, ...]
+    report_rows: tuple[int, ...]
+    pods: int
+    run_hours: float
+    collector_samples: int
+    latencies: int
+
+
+FULL = Sizes(rounds=2, warmup_s=3.0, window_s=10.0, users=10, wrk_s=5.0,
+             stream_users=4, audio_bytes=4 << 20, range_bytes=262_144, curl_fetches=2000,
+             record_checkpoints=(200_000, 600_000, 1_000_000),
+             report_rows=(1_000_000, 5_000_000, 10_000_000), pods=200, run_hours=1.0,
+             collector_samples=20, latencies=200_000)
+
+QUICK = Sizes(rounds=1, warmup_s=1.0, window_s=1.5, users=2, wrk_s=1.0,
+              stream_users=2, audio_bytes=1 << 20, range_bytes=262_144, curl_fetches=20,
+              record_checkpoints=(2_000, 10_000),
+              report_rows=(2_000, 10_000), pods=20, run_hours=0.05,
+              collector_samples=2, latencies=2_000)
