@@ -39,7 +39,7 @@ class Window:
 
 
 def run_locust(locustfile: str, host: str, *, users: int, warmup_s: float, duration_s: float,
-               fwload: bool) -> Window:
+               fwload: bool, extra_env: dict[str, str] | None = None) -> Window:
     """Run ``bench/locustfiles/<locustfile>`` against ``host``; the meter stops it after the window."""
     with tempfile.TemporaryDirectory(prefix="fwload-bench-locust-") as folder:
         result = Path(folder) / "window.json"
@@ -50,7 +50,8 @@ def run_locust(locustfile: str, host: str, *, users: int, warmup_s: float, durat
                    "--stop-timeout", "2", "--loglevel", "WARNING"]
         if fwload:
             command += ["--skip-preflight", "--no-report", "--collector", "none", "--reports-dir", str(reports)]
-        env = child_env(BENCH_RESULT=str(result), BENCH_WARMUP_S=str(warmup_s), BENCH_DURATION_S=str(duration_s))
+        env = child_env(BENCH_RESULT=str(result), BENCH_WARMUP_S=str(warmup_s), BENCH_DURATION_S=str(duration_s),
+                        **(extra_env or {}))
         finished = run_measured(command, timeout_s=limit + 30, cpus=pinning()["generator"], env=env)
         if not result.exists():
             raise BenchError(f"{locustfile}: Locust ended without measuring:\n{finished.stderr[-2000:]}")

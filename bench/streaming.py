@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from bench.locust_runs import Window, run_locust
 from bench.nginx import AUDIO_PATH, Nginx
-from bench.procs import child_env, pinning
+from bench.procs import pinning
 from bench.sizes import Sizes
 from bench.table import Row
 from bench.tools import curl_ranges, wrk
@@ -53,5 +53,3 @@ def run(sizes: Sizes) -> list[Row]:
             _mib(fw), _mib(pl), fw / pl if pl else float("nan")),
     ]
 
-
-__all__ = ["child_env", "run"]

@@ -12,6 +12,7 @@ import bench.locustfiles.meter  # noqa: F401 - measures the steady window
 from bench.nginx import AUDIO_PATH
 
 RANGE = int(os.environ.get("BENCH_RANGE_BYTES", "262144"))
+CHUNK = int(os.environ.get("BENCH_CHUNK", "65536"))
 
 
 class PlainListener(FastHttpUser):
@@ -24,7 +25,7 @@ class PlainListener(FastHttpUser):
             headers = {"Range": f"bytes={offset}-{offset + RANGE - 1}"}
             with self.client.get(AUDIO_PATH, headers=headers, stream=True, catch_response=True) as response:
                 got = 0
-                while chunk := response.read(65536):
+                while chunk := response.read(CHUNK):
                     got += len(chunk)
                 response.request_meta["response_length"] = got
                 total = int(response.headers["Content-Range"].rsplit("/", 1)[1])

@@ -67,9 +67,13 @@ def registration_body(username: str, password: str) -> dict[str, str]:
     }
 
 
+OOB_REDIRECT_URI = "urn:ietf:wg:oauth:2.0:oob"
+
+
 def app_body(name: str = "fwload") -> dict[str, str]:
-    """An application whose ``token`` is the per-account Bearer token (§1.4)."""
-    return {"name": name, "scopes": APP_SCOPES, "redirect_uris": ""}
+    """An application whose ``token`` is the per-account Bearer token (§1.4); the out-of-band
+    redirect URI is the one real 1.4 accepted in the captured exchange."""
+    return {"name": name, "scopes": APP_SCOPES, "redirect_uris": OOB_REDIRECT_URI}
 
 
 def parse_app_token(body: Any) -> str:

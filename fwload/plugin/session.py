@@ -270,12 +270,13 @@ class FwloadSession:
     def prepare_next_test(self) -> None:
         """Forget the last test's refusal, exit code and drained workers before the web UI starts another.
 
-        One web UI process runs test after test: a refused start (a mistyped scenario path)
-        must not refuse every later one, and each test drains its workers afresh.
+        One web UI process runs test after test: a refused start (a target not up yet) must
+        not refuse every later one, and each test drains its workers afresh.
         """
         if self.active:
             return
-        self.exit_code = None  # MUTATION
+        self.failed = None
+        self.exit_code = None
         self.environment.process_exit_code = None
         self.recorder.drained.clear()
 

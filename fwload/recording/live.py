@@ -2,7 +2,8 @@
 
 Reports use the exact values from the run directory; these live figures only steer the
 run while it goes. Memory stays bounded whatever the run length: recent rows live in time
-windows, whole-run latencies in log-spaced histograms (1 % relative resolution).
+windows (16 bytes per request, `fwload.recording.recent`), whole-run latencies in
+log-spaced histograms (1 % relative resolution).
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from collections import Counter, defaultdict, deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+from fwload.recording.recent import RequestWindow, nearest_rank_of
 
 _LOG_STEP = math.log(1.01)
 
@@ -79,7 +82,7 @@ class LiveStats:
 
     def reset(self) -> None:
         self.started = time.time()
-        self.windows: dict[str, _Window] = defaultdict(lambda: _Window(self.window_s))
+        self.windows: dict[str, RequestWindow] = defaultdict(lambda: RequestWindow(self.window_s))
         self.whole: dict[str, LogHistogram] = defaultdict(LogHistogram)
         self.requests = Counter[str]()
         self.failures = Counter[str]()
@@ -143,16 +146,12 @@ class LiveStats:
 
     def error_ratio(self, seconds: float, now: float | None = None, group: str | None = None) -> tuple[float, int]:
         """(failed / all, all) over the last ``seconds``; throttled requests count apart."""
-        rows = self._recent(seconds, now, group)
-        if not rows:
-            return 0.0, 0
-        return sum(1 for r in rows if r[2]) / len(rows), len(rows)
+        total, failed, _throttled = self._counts(seconds, now, group)
+        return (failed / total if total else 0.0), total
 
     def throttled_ratio(self, seconds: float, now: float | None = None, group: str | None = None) -> tuple[float, int]:
-        rows = self._recent(seconds, now, group)
-        if not rows:
-            return 0.0, 0
-        return sum(1 for r in rows if r[3]) / len(rows), len(rows)
+        total, _failed, throttled = self._counts(seconds, now, group)
+        return (throttled / total if total else 0.0), total
 
     def percentile(self, q: float, seconds: float | None = None, now: float | None = None,
                    group: str | None = None) -> tuple[float | None, int]:
@@ -160,13 +159,17 @@ class LiveStats:
         if seconds is None:
             hist = self.whole[group] if group else _merged(self.whole.values())
             return hist.percentile(q), hist.count
-        values = [r[1] for r in self._recent(seconds, now, group) if not r[2] and not r[3]]
-        return nearest_rank(values, q), len(values)
-
-    def _recent(self, seconds: float, now: float | None, group: str | None) -> list[tuple[float, float, bool, bool]]:
         now = now or time.time()
-        windows = [self.windows[group]] if group else list(self.windows.values())
-        return [row for window in windows for row in window.since(now, seconds)]
+        parts = [part for window in self._windows(group) for part in window.ok_values(now, seconds)]
+        return nearest_rank_of(parts, q)
+
+    def _counts(self, seconds: float, now: float | None, group: str | None) -> tuple[int, int, int]:
+        now = now or time.time()
+        found = [window.counts(now, seconds) for window in self._windows(group)]
+        return sum(c[0] for c in found), sum(c[1] for c in found), sum(c[2] for c in found)
+
+    def _windows(self, group: str | None) -> list[RequestWindow]:
+        return [self.windows[group]] if group else list(self.windows.values())
 
     def groups(self) -> list[str]:
         return sorted(self.requests)

@@ -242,13 +242,28 @@ class StandinProcess:
     restart_api = restart
     """`fwload.standin.faults.lifecycle.FaultTarget`: what a scheduled restart calls."""
 
+    def kill_import_worker(self) -> str:
+        """The worker fault's outside half: stack mode SIGKILLs the Celery worker's process group, as an
+        OOM kill does; embedded, the import thread is inside the server and the in-process fault stops it."""
+        pid = self.component_pids.get("celery-worker") if self.mode == "stack" else None
+        if pid is None:
+            return "the import thread stops working (in-process)"
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            return f"celery-worker (pid {pid}) was already gone"
+        return f"celery-worker process group {pid} killed"
+
     def fault_admin(self) -> FaultAdmin:
-        """The admin endpoints of this stand-in (arm faults, read what it received)."""
+        """The admin endpoints of this stand-in (arm faults, read what it received), on the API itself:
+        nginx does not proxy ``/_fwload/`` in stack mode."""
         if self.admin is None:
             raise RuntimeError("the stand-in is not started")
-        return FaultAdmin(self.url, self.admin.username, self.admin.password)
+        return FaultAdmin(self.api_url, self.admin.username, self.admin.password)
 
-    def arm_faults(self, plan: Faults, on_event: Callable[[Happened], None] | None = None) -> LifecycleSchedule:
+    def arm_faults(
+        self, plan: Faults, on_event: Callable[[Happened], None] | None = None
+    ) -> LifecycleSchedule:
         """Put ``plan`` in force from now: the server's own part through its admin endpoint, the
         restarts on a timer here; ``on_event`` hears of each restart once done."""
         self.fault_admin().arm(plan)

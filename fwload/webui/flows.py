@@ -143,11 +143,11 @@ def flow_rows(live: LiveStats, tracker: FlowTracker, now: float, window_s: float
         rows.append(_row(title, fmt.count(tracker.decided_since(now, window_s, outcome)),
                          fmt.count(live.imports.get(outcome, 0)), meaning))
     recent_waits = [row[1] for row in live.import_window.since(now, window_s)]
-    rows.append(_row("import wait p95", fmt.ms(nearest_rank(recent_waits, 95)), fmt.ms(live.import_wait.percentile(95)),
-                     "upload accepted → final status (finished, skipped, errored)"))
+    rows.append(_row("import wait p95", fmt.ms(nearest_rank(recent_waits, 95)),
+                     fmt.ms(live.import_wait.percentile(95)), "upload accepted → final status (finished, skipped, errored)"))
     most, mean = tracker.at_once(now, window_s)
-    rows.append(_row("active streams", f"{most} at most, {mean:.2f} on average", f"{tracker.mean_at_once(now):.2f} on average",
-                     "audio fetches in progress at the same time"))
+    rows.append(_row("active streams", f"{most} at most, {mean:.2f} on average",
+                     f"{tracker.mean_at_once(now):.2f} on average", "audio fetches in progress at the same time"))
     recent = tracker.recent_streams(now, window_s)
     rows.append(_row("streams played", fmt.count(len(recent)), fmt.count(tracker.stream_count),
                      "plays through a listen URL (each of one or more Range requests)"))
@@ -155,7 +155,8 @@ def flow_rows(live: LiveStats, tracker: FlowTracker, now: float, window_s: float
     rows.append(_row("stream ttfb p95", fmt.ms(nearest_rank(recent_ttfb, 95)), fmt.ms(live.ttfb.percentile(95)),
                      "time to the first audio byte"))
     timed = [s for s in recent if s.body_s]
-    recent_rate = sum(s.bytes for s in timed) / sum(s.body_s for s in timed) if timed else None  # type: ignore[misc]
+    timed_s = sum(s.body_s or 0.0 for s in timed)
+    recent_rate = sum(s.bytes for s in timed) / timed_s if timed_s else None
     rows.append(_row("stream transfer rate", fmt.rate(recent_rate),
                      fmt.rate(tracker.bytes / tracker.body_s if tracker.body_s else None),
                      "bytes over the time after the first byte, per stream"))

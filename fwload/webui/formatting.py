@@ -47,7 +47,7 @@ def ordered(rows: list[dict[str, str]]) -> list[dict[str, str]]:
     return [{**row, "name": f"{index:03d} {row['name']}"} for index, row in enumerate(rows)]
 
 
-def count(value: int | float | None) -> str:
+def count(value: float | None) -> str:
     return UNKNOWN if value is None else f"{value:,.0f}"
 
 

@@ -76,6 +76,7 @@ def run_ui(request: UiRequest, console: Console, announce: Callable[[str], None]
             _list_scenarios(request.scenario, console)
             announce(url)
             exit_code = locust.wait()
+            console.print(f"Locust exited by itself (exit code {exit_code})", highlight=False)
         except KeyboardInterrupt:
             console.print("stopping Locust (it closes the run directory of a test still going)…")
             exit_code = stop_process_group(locust)

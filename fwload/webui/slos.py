@@ -128,8 +128,8 @@ def slo_rows(scenario: Scenario | None, scenario_file: str, live: LiveStats, now
     if scenario is None:
         return [_note("no scenario", "set the scenario field under Custom parameters in the start form "
                                      "(e.g. scenarios/smoke.yaml) to judge a test by its SLOs")]
-    rows = [_note(f"scenario {scenario.name}", f"{scenario_file}: its load profile sets the users "
-                                               "(the start form's user count and ramp up apply without a scenario)")]
+    rows = [_note(f"scenario {scenario.name}", f"{scenario_file} (its load profile, not the start form, "
+                                               "sets the users)")]
     values = slo_values(scenario, live, now)
     if not values:
         rows.append(_note("no SLO", "the scenario sets no slos"))

@@ -12,7 +12,6 @@ from __future__ import annotations
 import csv
 import io
 import time
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fwload.recording import schema
@@ -97,7 +96,7 @@ class LiveTables:
         """The resource samples of the current (or last) test, as in its run directory."""
         run = self.session.run
         if run is not None and (run.path / schema.RESOURCES_CSV).is_file():
-            return Path(run.path / schema.RESOURCES_CSV).read_text(encoding="utf-8")
+            return (run.path / schema.RESOURCES_CSV).read_text(encoding="utf-8")
         return to_csv(schema.RESOURCE_COLUMNS, [tuple(s.as_row().values()) for s in self.session.resources.latest()])
 
     def slos_csv(self, now: float | None = None) -> str:

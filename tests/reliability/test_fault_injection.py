@@ -3,7 +3,6 @@ it, and what the stand-in counts. The admin endpoints arm the faults, as a test 
 
 from __future__ import annotations
 
-import secrets
 import subprocess
 import sys
 import time
@@ -13,54 +12,23 @@ from pathlib import Path
 import pytest
 import requests
 
-from fwload.fixtures.audio import render_track
 from fwload.funkwhale import api, paths
 from fwload.recording.classify import error_kind
 from fwload.scenario.faults import Faults
 from fwload.standin.faults.client import FaultAdmin
 from fwload.standin.faults.imports import FAILED_DETAIL
 from fwload.standin.launcher import StandinProcess
+from tests.reliability.conftest import REPO, TIMEOUT_S, Client, wait_for
 
-from tests.reliability.conftest import REPO
-
-TIMEOUT_S = 10
-WAIT_S = 15
-RATE_LIMIT_HEADERS = ("X-RateLimit-Limit", "X-RateLimit-Scope", "X-RateLimit-Remaining", "X-RateLimit-Duration",
-                      "Retry-After", "X-RateLimit-Reset", "X-RateLimit-ResetSeconds")
-
-
-class Client:
-    """One registered account with its app token, against the module's stand-in."""
-
-    def __init__(self, url: str) -> None:
-        self.url = url
-        self.username = f"rel{secrets.token_hex(5)}"
-        self.password = f"pw-{secrets.token_hex(8)}"
-        self.http = requests.Session()
-        answer = self.http.post(url + paths.REGISTRATION, json=api.registration_body(self.username, self.password),
-                                timeout=TIMEOUT_S)
-        assert answer.status_code == 201, answer.text
-        app = self.http.post(url + paths.OAUTH_APPS, json=api.app_body(), auth=(self.username, self.password),
-                             timeout=TIMEOUT_S)
-        self.http.headers["Authorization"] = f"Bearer {app.json()['token']}"
-
-    def get(self, path: str, **kwargs) -> requests.Response:
-        return self.http.get(self.url + path, timeout=TIMEOUT_S, **kwargs)
-
-    def upload(self, library: str, reference: str) -> requests.Response:
-        data = render_track("mp3", title=f"Fault {reference}", artist="Fault artist", album="Fault album",
-                            seconds=1.0, seed=3)
-        return self.http.post(self.url + paths.UPLOADS, timeout=TIMEOUT_S, files={"audio_file": ("f.mp3", data)},
-                              data=api.upload_fields(library, reference, "f.mp3"))
-
-    def import_status(self, reference: str) -> tuple[str, dict]:
-        page = self.get(paths.UPLOADS, params=api.import_poll_params(reference)).json()
-        status, upload = api.parse_import_state(page)
-        return status, dict(upload or {})
-
-    def library(self) -> str:
-        answer = self.http.post(self.url + paths.LIBRARIES, json=api.library_body("faults", "me"), timeout=TIMEOUT_S)
-        return answer.json()["uuid"]
+RATE_LIMIT_HEADERS = (
+    "X-RateLimit-Limit",
+    "X-RateLimit-Scope",
+    "X-RateLimit-Remaining",
+    "X-RateLimit-Duration",
+    "Retry-After",
+    "X-RateLimit-Reset",
+    "X-RateLimit-ResetSeconds",
+)
 
 
 @pytest.fixture(scope="module")
@@ -87,17 +55,9 @@ def arm(admin: FaultAdmin, **plan) -> None:
     admin.arm(Faults.model_validate(plan))
 
 
-def wait_for(condition, what: str):
-    deadline = time.monotonic() + WAIT_S
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"never happened: {what}")
-
-
-def test_the_admin_endpoints_are_for_the_admin_only(standin: StandinProcess, client: Client, admin: FaultAdmin):
+def test_the_admin_endpoints_are_for_the_admin_only(
+    standin: StandinProcess, client: Client, admin: FaultAdmin
+):
     url = standin.url + "/_fwload/faults"
     assert requests.get(url, timeout=TIMEOUT_S).status_code == 401
     assert requests.get(url, auth=(client.username, client.password), timeout=TIMEOUT_S).status_code == 403
@@ -119,7 +79,10 @@ def test_a_429_storm_answers_like_funkwhale(client: Client, admin: FaultAdmin):
     assert answer.status_code == 429
     assert answer.json() == {"detail": "Request was throttled. Expected available in 3 seconds."}
     assert all(name in answer.headers for name in RATE_LIMIT_HEADERS), answer.headers
-    assert (answer.headers["X-RateLimit-Scope"], answer.headers["X-RateLimit-Remaining"]) == ("authenticated-list", "0")
+    assert (answer.headers["X-RateLimit-Scope"], answer.headers["X-RateLimit-Remaining"]) == (
+        "authenticated-list",
+        "0",
+    )
     assert (answer.headers["X-RateLimit-Limit"], answer.headers["X-RateLimit-Duration"]) == ("10000", "3600")
     assert answer.headers["Retry-After"] == answer.headers["X-RateLimit-ResetSeconds"] == "3"
     assert api.throttle_of(429, answer.headers) == api.Throttle(retry_after_s=3.0, scope="authenticated-list")
@@ -128,18 +91,23 @@ def test_a_429_storm_answers_like_funkwhale(client: Client, admin: FaultAdmin):
     assert admin.counts()["browse"] == {"received": 1, "throttled": 1, "status": {"429": 1}}
 
 
-def test_a_rate_lets_that_many_requests_through_per_user_then_throttles(standin: StandinProcess, client: Client,
-                                                                        admin: FaultAdmin):
+def test_a_rate_lets_that_many_requests_through_per_user_then_throttles(
+    standin: StandinProcess, client: Client, admin: FaultAdmin
+):
     arm(admin, requests=[{"group": "browse", "throttle": "3/minute"}])
     answers = [client.get(paths.TRACKS) for _ in range(4)]
     assert [a.status_code for a in answers] == [200, 200, 200, 429]
     assert [a.headers["X-RateLimit-Remaining"] for a in answers] == ["2", "1", "0", "0"]
-    assert all(a.headers["X-RateLimit-Limit"] == "3" and a.headers["X-RateLimit-Duration"] == "60" for a in answers)
+    assert all(
+        a.headers["X-RateLimit-Limit"] == "3" and a.headers["X-RateLimit-Duration"] == "60" for a in answers
+    )
     assert 0 < int(answers[-1].headers["Retry-After"]) <= 60
     assert Client(standin.url).get(paths.TRACKS).status_code == 200, "another user has a history of their own"
 
 
-def test_a_throttled_login_answers_500_and_still_counts_as_throttling(standin: StandinProcess, admin: FaultAdmin):
+def test_a_throttled_login_answers_500_and_still_counts_as_throttling(
+    standin: StandinProcess, admin: FaultAdmin
+):
     arm(admin, requests=[{"scope": "login", "throttle": "1/hour"}])
     form = api.login_form("nobody", "wrong")
     first = requests.post(standin.url + paths.LOGIN, data=form, timeout=TIMEOUT_S)
@@ -150,13 +118,17 @@ def test_a_throttled_login_answers_500_and_still_counts_as_throttling(standin: S
     assert error_kind(500, None, second.headers) == "throttled"
 
 
-@pytest.mark.parametrize(("status", "page", "kind"), [
-    (500, "<h1>Server Error (500)</h1>", "http"),
-    (502, "<h1>502 Bad Gateway</h1>", "proxy"),
-    (503, "<h1>503 Service Temporarily Unavailable</h1>", "proxy"),
-])
-def test_injected_errors_look_like_django_and_nginx(client: Client, admin: FaultAdmin, status: int, page: str,
-                                                    kind: str):
+@pytest.mark.parametrize(
+    ("status", "page", "kind"),
+    [
+        (500, "<h1>Server Error (500)</h1>", "http"),
+        (502, "<h1>502 Bad Gateway</h1>", "proxy"),
+        (503, "<h1>503 Service Temporarily Unavailable</h1>", "proxy"),
+    ],
+)
+def test_injected_errors_look_like_django_and_nginx(
+    client: Client, admin: FaultAdmin, status: int, page: str, kind: str
+):
     arm(admin, requests=[{"group": "upload", "error": {"ratio": 1.0, "status": status}}])
     answer = client.upload(client.library(), f"error-{status}")
     assert answer.status_code == status and page in answer.text
@@ -192,7 +164,9 @@ def test_a_fault_outside_its_window_does_nothing(client: Client, admin: FaultAdm
 def test_failing_imports_end_errored_with_an_import_error(client: Client, admin: FaultAdmin):
     arm(admin, imports={"fail": 1.0})
     assert client.upload(client.library(), "fails").status_code == 201
-    status, upload = wait_for(lambda: (s := client.import_status("fails"))[0] != "pending" and s, "a final status")
+    status, upload = wait_for(
+        lambda: (s := client.import_status("fails"))[0] != "pending" and s, "a final status"
+    )
     assert status == "errored"
     assert upload["import_details"] == {"error_code": "unknown_error", "detail": FAILED_DETAIL}
 
@@ -210,17 +184,31 @@ def test_a_dead_worker_leaves_uploads_pending_until_it_is_back(client: Client, a
     wait_for(lambda: admin.counts().get("imports", {}).get("deferred", 0) >= 2, "the worker to try twice")
     assert client.import_status("dead")[0] == "pending"
     admin.clear()
-    assert wait_for(lambda: client.import_status("dead")[0] != "pending" and client.import_status("dead")[0],
-                    "the import once the worker is back") == "finished"
+    assert (
+        wait_for(
+            lambda: client.import_status("dead")[0] != "pending" and client.import_status("dead")[0],
+            "the import once the worker is back",
+        )
+        == "finished"
+    )
 
 
 def test_command_line_faults_are_in_force_from_the_start(tmp_path: Path):
-    process = subprocess.Popen([sys.executable, "-m", "fwload.standin", "--data", str(tmp_path), "--fault",
-                                "browse.error=1:503"], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                               stdin=subprocess.DEVNULL, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "fwload.standin", "--data", str(tmp_path), "--fault", "browse.error=1:503"],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        stdin=subprocess.DEVNULL,
+        text=True,
+    )
     try:
         assert process.stdout is not None
-        url = next(line for line in process.stdout if line.startswith("standin ready: ")).split(": ", 1)[1].strip()
+        url = (
+            next(line for line in process.stdout if line.startswith("standin ready: "))
+            .split(": ", 1)[1]
+            .strip()
+        )
         assert requests.get(url + paths.TRACKS, timeout=TIMEOUT_S).status_code == 503
         assert requests.get(url + paths.NODEINFO, timeout=TIMEOUT_S).status_code == 200
     finally:

@@ -15,10 +15,18 @@ from pathlib import Path
 
 from fwload.scenario.faults import Faults
 from fwload.standin.launcher import StandinProcess
-
 from tests.reliability.conftest import (
-    REPO, RUN_TIMEOUT_S, RunFiles, environment, locust_command, only_run_dir, rows_per_group, run_fwload,
-    run_locust, scenario_file, server_per_group,
+    REPO,
+    RUN_TIMEOUT_S,
+    RunFiles,
+    environment,
+    locust_command,
+    only_run_dir,
+    rows_per_group,
+    run_fwload,
+    run_locust,
+    scenario_file,
+    server_per_group,
 )
 
 THROTTLING_ADVICE = ("THROTTLING_ENABLED=false", "THROTTLING_RATES")
@@ -35,20 +43,31 @@ def assert_nothing_lost_or_doubled(run: RunFiles, counts: dict | None = None) ->
     assert run.locust_totals == (len(rows), len(failed))
     assert run.meta["counts"]["requests.csv"] == len(rows), "run.json counts what the file holds"
     if counts is not None:
-        answered = {(group, status): n for group, entry in counts.items() if group not in ("imports", "other")
-                    for status, n in entry["status"].items()}
+        answered = {
+            (group, status): n
+            for group, entry in counts.items()
+            if group not in ("imports", "other")
+            for status, n in entry["status"].items()
+        }
         recorded = rows.loc[rows["status"] != 0].groupby(["group", "status"]).size()
         assert answered == {(str(g), str(s)): int(n) for (g, s), n in recorded.items()}
         for group, entry in counts.items():
             assert entry.get("received", 0) == sum(entry["status"].values()) + entry.get("reset", 0), group
 
 
-def test_a_429_storm_is_reported_as_throttling_not_slowness(tmp_path: Path, standin: StandinProcess,
-                                                           fixtures_dir: Path):
-    standin.fault_admin().arm(Faults.model_validate({"requests": [
-        {"group": group, "throttle": {"storm": share, "retry_after": "1s"}}
-        for group, share in (("browse", 0.5), ("listen", 0.3), ("history", 0.3))
-    ]}))
+def test_a_429_storm_is_reported_as_throttling_not_slowness(
+    tmp_path: Path, standin: StandinProcess, fixtures_dir: Path
+):
+    standin.fault_admin().arm(
+        Faults.model_validate(
+            {
+                "requests": [
+                    {"group": group, "throttle": {"storm": share, "retry_after": "1s"}}
+                    for group, share in (("browse", 0.5), ("listen", 0.3), ("history", 0.3))
+                ]
+            }
+        )
+    )
     scenario = scenario_file(tmp_path, "storm", slos={"error_ratio": 0.01})
     result, path = run_locust(scenario, standin.url, tmp_path / "reports", fixtures_dir, "--skip-preflight")
     run = RunFiles(path)
@@ -64,22 +83,33 @@ def test_a_429_storm_is_reported_as_throttling_not_slowness(tmp_path: Path, stan
     error_check = next(check for check in verdict["checks"] if check["name"] == "error ratio")
     assert error_check["passed"] is True, error_check
     for group, figures in verdict["groups"].items():
-        assert figures["samples"] == figures["requests"] - figures["throttled"] - figures["errors_connection"], group
+        assert (
+            figures["samples"] == figures["requests"] - figures["throttled"] - figures["errors_connection"]
+        ), group
     notice = next(n for n in verdict["notices"] if n["kind"] == "throttling")
     assert f"{len(throttled)} of {len(rows)} requests were throttled" in notice["message"]
     assert all(word in notice["advice"] and word in run.summary for word in THROTTLING_ADVICE)
     assert {event["scope"] for event in run.events_of("throttled")} >= {"authenticated-list"}
 
 
-def test_connection_resets_are_connection_errors_and_the_run_goes_on(tmp_path: Path, standin: StandinProcess,
-                                                                    fixtures_dir: Path):
+def test_connection_resets_are_connection_errors_and_the_run_goes_on(
+    tmp_path: Path, standin: StandinProcess, fixtures_dir: Path
+):
     """A POST whose connection is reset is a ``connection`` error. A GET is not: the HTTP client
     (geventhttpclient, under FastHttpUser) retries an idempotent request whose connection closed
     before any answer, as browsers do, so the user sees the retry's answer and the stand-in
     counts one more request than requests.csv has rows."""
-    standin.fault_admin().arm(Faults.model_validate({"requests": [
-        {"group": "browse", "reset": 0.3}, {"group": "search", "reset": 0.3}, {"group": "history", "reset": 0.2},
-    ]}))
+    standin.fault_admin().arm(
+        Faults.model_validate(
+            {
+                "requests": [
+                    {"group": "browse", "reset": 0.3},
+                    {"group": "search", "reset": 0.3},
+                    {"group": "history", "reset": 0.2},
+                ]
+            }
+        )
+    )
     scenario = scenario_file(tmp_path, "resets", slos={"error_ratio": 0.5})
     result, path = run_locust(scenario, standin.url, tmp_path / "reports", fixtures_dir, "--skip-preflight")
     run = RunFiles(path)
@@ -98,8 +128,13 @@ def test_connection_resets_are_connection_errors_and_the_run_goes_on(tmp_path: P
 
 
 def test_a_restart_mid_run_shows_as_connection_errors_in_its_window(tmp_path: Path, fixtures_dir: Path):
-    scenario = scenario_file(tmp_path, "restart", duration="20s", slos={"error_ratio": 0.5},
-                             faults={"restarts": [{"after": "6s", "down": "3s"}]})
+    scenario = scenario_file(
+        tmp_path,
+        "restart",
+        duration="20s",
+        slos={"error_ratio": 0.5},
+        faults={"restarts": [{"after": "6s", "down": "3s"}]},
+    )
     result = run_fwload("run", str(scenario), "--out", str(tmp_path / "reports"), fixtures=fixtures_dir)
     run = RunFiles(only_run_dir(tmp_path / "reports", result))
     assert run.meta["status"] == "complete", result.stdout[-3000:]
@@ -108,7 +143,9 @@ def test_a_restart_mid_run_shows_as_connection_errors_in_its_window(tmp_path: Pa
     rows = run.requests
     refused = rows.loc[rows["error_kind"] == "connection"]
     assert len(refused) > 0
-    assert refused["ts"].between(restart["ts"] - 0.5, restart["back_at"] + 1.0).all(), refused[["ts", "error"]]
+    assert refused["ts"].between(restart["ts"] - 0.5, restart["back_at"] + 1.0).all(), refused[
+        ["ts", "error"]
+    ]
     after = rows.loc[rows["ts"] > restart["back_at"] + 1.0]
     assert (after["error_kind"] == "").sum() > 10, "the users carry on once the API is back"
     assert_nothing_lost_or_doubled(run)
@@ -119,9 +156,13 @@ def test_a_restart_mid_run_shows_as_connection_errors_in_its_window(tmp_path: Pa
 
 
 def test_a_dead_import_worker_gives_timeouts_and_no_user_hangs(tmp_path: Path, fixtures_dir: Path):
-    scenario = scenario_file(tmp_path, "dead-worker", uploader={"import_timeout": "3s"},
-                             slos={"error_ratio": 0.01, "import_wait_p95": "2s"},
-                             faults={"worker": {"dies_after": 0}})
+    scenario = scenario_file(
+        tmp_path,
+        "dead-worker",
+        uploader={"import_timeout": "3s"},
+        slos={"error_ratio": 0.01, "import_wait_p95": "2s"},
+        faults={"worker": {"dies_after": 0}},
+    )
     result = run_fwload("run", str(scenario), "--out", str(tmp_path / "reports"), fixtures=fixtures_dir)
     run = RunFiles(only_run_dir(tmp_path / "reports", result))
     assert run.meta["status"] == "complete", result.stdout[-3000:]
@@ -130,22 +171,33 @@ def test_a_dead_import_worker_gives_timeouts_and_no_user_hangs(tmp_path: Path, f
     assert outcomes.get("timeout", 0) >= 2 and "finished" not in outcomes, outcomes
     assert (imports.loc[imports["outcome"] == "timeout", "wait_ms"] >= 3000).all()
     accepted = run.requests.query("group == 'upload' and status == 201")
-    assert len(imports.loc[imports["upload"] != ""]) == len(accepted), "every accepted upload is accounted for"
+    assert len(imports.loc[imports["upload"] != ""]) == len(accepted), (
+        "every accepted upload is accounted for"
+    )
     verdict = run.verdict
     assert verdict["imports"]["outcomes"]["timeout"] == outcomes["timeout"]
     wait_check = next(check for check in verdict["checks"] if "import" in check["name"])
     assert wait_check["passed"] is False and result.returncode == 1
     assert_nothing_lost_or_doubled(run)
-    assert "timeout" in run.summary, "summary.md must say the imports timed out (not yet written by analysis/)"
+    assert "timeout" in run.summary, (
+        "summary.md must say the imports timed out (not yet written by analysis/)"
+    )
 
 
-def test_a_runner_killed_outright_still_gets_a_partial_report(tmp_path: Path, standin: StandinProcess,
-                                                              fixtures_dir: Path):
+def test_a_runner_killed_outright_still_gets_a_partial_report(
+    tmp_path: Path, standin: StandinProcess, fixtures_dir: Path
+):
     scenario = scenario_file(tmp_path, "killed", duration="60s")
     reports = tmp_path / "reports"
-    process = subprocess.Popen(locust_command(scenario, standin.url, reports), cwd=REPO,
-                               env=environment(fixtures_dir), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                               stdin=subprocess.DEVNULL, start_new_session=True)
+    process = subprocess.Popen(
+        locust_command(scenario, standin.url, reports),
+        cwd=REPO,
+        env=environment(fixtures_dir),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     try:
         deadline = time.monotonic() + RUN_TIMEOUT_S
         while time.monotonic() < deadline and _rows(reports) < 60:

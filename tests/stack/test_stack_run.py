@@ -9,6 +9,10 @@ from pathlib import Path
 import pytest
 
 from fwload.limits import COMPONENTS
+from typer.testing import CliRunner
+
+from fwload.cli.main import app
+from fwload.launch.run import RunResult
 from tests.e2e.helpers import FWLOAD, only_run_dir, rows, run
 from tests.stack.leftovers import assert_nothing_left
 
@@ -44,3 +48,26 @@ def test_upload_and_play_passes_on_the_stack_with_every_component_sampled(tmp_pa
     assert imports and {row["outcome"] for row in imports} <= {"finished", "unfinished"}
     assert any(row["outcome"] == "finished" for row in imports)
     assert_nothing_left(stack["stack_id"], {c["pid"] for c in stack["components"].values() if c["owned"]})
+
+
+def test_demo_with_stack_runs_on_the_stack(tmp_path):
+    done = run([*FWLOAD, "demo", "--stack", "--duration", "10", "--out", str(tmp_path)], timeout=280)
+    assert done.code == 0, done.err[-3000:]
+    run_dir = only_run_dir(tmp_path)
+    stack = json.loads((run_dir / "run.json").read_text())["target"]["stack"]
+    assert {row["component"] for row in rows(run_dir, "resources.csv")} == set(COMPONENTS)
+    assert_nothing_left(stack["stack_id"], {c["pid"] for c in stack["components"].values() if c["owned"]})
+
+
+def test_the_default_demo_asks_for_the_embedded_stand_in_even_when_the_environment_says_stack(
+    monkeypatch, tmp_path
+):
+    import fwload.cli.demo as demo
+
+    asked = []
+    monkeypatch.setenv("FWLOAD_STANDIN_MODE", "stack")
+    monkeypatch.setattr(demo, "ensure_fixtures", lambda _folder: None)
+    monkeypatch.setattr(demo, "run", lambda request, _console: asked.append(request) or RunResult(0, tmp_path))
+    assert CliRunner().invoke(app, ["demo", "--out", str(tmp_path)]).exit_code == 0
+    assert CliRunner().invoke(app, ["demo", "--stack", "--out", str(tmp_path)]).exit_code == 0
+    assert [request.standin_options for request in asked] == [{"mode": "embedded"}, {"mode": "stack"}]

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import socket
 import subprocess
+import sys
 
 from fwload.status import ExitStatus
-
 from tests.webui.uiprocess import FWLOAD, REPO
 
 
 def fwload(*args: str) -> tuple[int, str, str]:
     """Exit code, stdout, and stderr with the console's line wrapping undone."""
     result = subprocess.run([*FWLOAD, *args], cwd=REPO, capture_output=True, text=True, timeout=120,
-                            stdin=subprocess.DEVNULL)
+                            stdin=subprocess.DEVNULL, check=False)
     return result.returncode, result.stdout, " ".join(result.stderr.split())
 
 
@@ -35,3 +35,11 @@ def test_a_web_port_in_use_ends_with_the_fix_and_no_url(tmp_path, write_scenario
     assert code == ExitStatus.USAGE_ERROR
     assert "Locust stopped before its web UI answered" in err
     assert "pass another --web-port" in err and out == ""
+
+
+def test_the_command_and_the_table_builders_do_not_import_locust_or_flask():
+    probe = ("import sys, fwload.cli.ui, fwload.webui.tables; "
+             "print(sorted(m for m in ('locust', 'gevent', 'flask') if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, timeout=60,
+                            check=True)
+    assert result.stdout.strip() == "[]"

@@ -14,9 +14,7 @@ import psutil
 from fwload.standin.launcher import StandinProcess
 from fwload.webui.launcher import free_port
 from fwload.webui.tables import FLOWS, RESOURCES, SLOS
-
 from tests.webui.uiprocess import cell, csv_rows, fwload_ui, number
-
 
 OUTCOME_ROWS = (("finished", "imports finished"), ("skipped", "imports skipped"), ("errored", "imports errored"),
                 ("timeout", "imports timed out"), ("failed", "imports not followed"),
@@ -81,7 +79,7 @@ def test_reset_and_a_new_scenario_from_the_start_form_take_effect(tmp_path, writ
         assert not refused["success"] and "missing.yaml: no such scenario file" in refused["message"]
 
         ui.start(second)
-        second_dir, second_meta = ui.finished_run("second")
+        _, second_meta = ui.finished_run("second")
         assert cell(ui.tab(SLOS), "slo", "scenario second")
         assert second_meta["scenario"]["name"] == "second" and second_meta["status"] == "complete"
         assert int(second_meta["counts"]["requests.csv"]) > 0

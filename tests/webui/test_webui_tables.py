@@ -87,9 +87,10 @@ def test_slo_csv_keeps_raw_numbers():
 
 
 def sample(**fields):
-    base = dict(ts=NOW - 3, source="kubernetes", component="api", pod="api-1", container="api", cpu_m=250.0,
-                memory_bytes=300 * MIB, cpu_limit_m=1000.0, cpu_request_m=500.0, memory_limit_bytes=600 * MIB,
-                memory_request_bytes=None, restarts=2, oom_kills=1, phase="Running", ready=True)
+    base = {"ts": NOW - 3, "source": "kubernetes", "component": "api", "pod": "api-1", "container": "api",
+            "cpu_m": 250.0, "memory_bytes": 300 * MIB, "cpu_limit_m": 1000.0, "cpu_request_m": 500.0,
+            "memory_limit_bytes": 600 * MIB, "memory_request_bytes": None, "restarts": 2, "oom_kills": 1,
+            "phase": "Running", "ready": True}
     return ResourceSample(**{**base, **fields})
 
 

@@ -27,6 +27,10 @@ from fwload.standin.api.errors import ApiError
 from fwload.standin.api.views import Call, api_view
 from fwload.standin.faults.middleware import ADMIN_PREFIX
 
+NO_RESTARTS = (
+    "restarts: the stand-in cannot restart itself; whoever started it does "
+    "(StandinProcess.restart, or faults.restarts in a scenario)"
+)
 FAULTS_PATH = f"{ADMIN_PREFIX}faults"
 COUNTS_PATH = f"{ADMIN_PREFIX}counts"
 
@@ -54,8 +58,7 @@ def arm_faults(call: Call) -> dict[str, Any]:
     except ValidationError as error:
         raise ApiError(400, {"faults": describe(error, Faults, raw)}) from None
     if plan.restarts:
-        raise ApiError(400, {"faults": ["restarts: the stand-in cannot restart itself; whoever started it "
-                                        "does (StandinProcess.restart, or faults.restarts in a scenario)"]})
+        raise ApiError(400, {"faults": [NO_RESTARTS]})
     call.services.faults.board.arm(plan)
     return _state(call)
 

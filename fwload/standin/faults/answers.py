@@ -50,7 +50,7 @@ def rate_limit_headers(limit: int, duration_s: int, scope: str, history: Sequenc
 
 
 def storm_headers(limit: int, duration_s: int, scope: str, retry_after_s: float) -> dict[str, str]:
-    """The same headers for a storm, which throttles whatever the history: nothing left, back in ``retry_after_s``."""
+    """The same headers for a storm, which throttles whatever the history: none left for ``retry_after_s``."""
     wait = math.ceil(retry_after_s)
     now = int(time.time())
     return {

@@ -42,12 +42,21 @@ class FaultAdmin:
     def _call(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         username, password = self._auth
         try:
-            answer = requests.request(method, self.url + path, auth=(username, password.get_secret_value()),
-                                      timeout=TIMEOUT_S, **kwargs)
+            answer = requests.request(
+                method,
+                self.url + path,
+                auth=(username, password.get_secret_value()),
+                timeout=TIMEOUT_S,
+                **kwargs,
+            )
         except requests.RequestException as error:
-            raise FwloadError(f"the stand-in's admin endpoint {path} did not answer ({error.__class__.__name__})",
-                              "check that the stand-in still runs (its last lines of output say why not)") from None
+            raise FwloadError(
+                f"the stand-in's admin endpoint {path} did not answer ({error.__class__.__name__})",
+                "check that the stand-in still runs (its last lines of output say why not)",
+            ) from None
         if answer.status_code >= 400:
-            raise FwloadError(f"the stand-in refused {method} {path}: HTTP {answer.status_code} {answer.text[:300]}",
-                              "check the fault plan and the admin credentials")
+            raise FwloadError(
+                f"the stand-in refused {method} {path}: HTTP {answer.status_code} {answer.text[:300]}",
+                "check the fault plan and the admin credentials",
+            )
         return answer

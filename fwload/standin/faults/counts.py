@@ -66,7 +66,7 @@ class RequestCounts:
             _write_json(self._own, snapshot)
 
     def totals(self) -> dict[str, dict[str, object]]:
-        """Per group: received, reset, throttled, error, delayed and ``status`` {code: n}, since the baseline."""
+        """Per group since the baseline: received, reset, throttled, error, delayed, ``status`` {code: n}."""
         self.flush()
         return nested(read_totals(self.folder))
 

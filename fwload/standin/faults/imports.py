@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import logging
 
+from fwload.standin.backends.cache import MemoryCache
 from fwload.standin.backends.import_queue import ImportDeferred
 from fwload.standin.domain.importer import Importer
 from fwload.standin.faults.runtime import FaultRuntime
+from fwload.standin.settings import StandinSettings
 
 log = logging.getLogger("fwload.standin.faults")
 
 FAILED_DETAIL = "Import failed (fault injected by fwload)"
 IMPORTS = "imports"
-"""The counts' pseudo-group for import tasks: ran, delayed, failed, stuck, deferred (a dead worker's tries)."""
+"""The counts' pseudo-group for import tasks: ran, delayed, failed, stuck, deferred (a dead worker's try)."""
 
 
 class FaultyImport:
@@ -27,6 +29,14 @@ class FaultyImport:
     def __init__(self, importer: Importer, runtime: FaultRuntime) -> None:
         self.importer = importer
         self.runtime = runtime
+
+    @classmethod
+    def for_settings(cls, importer: Importer, settings: StandinSettings) -> FaultyImport:
+        """For a process that only imports (stack mode's Celery worker): the faults its stand-in shares.
+
+        Its task must turn `ImportDeferred` into a retry (``raise task.retry(countdown=RETRY_DEFERRED_S)``).
+        """
+        return cls(importer, FaultRuntime.for_data_dir(settings.data_dir, MemoryCache()))
 
     def __call__(self, upload_id: int) -> None:
         """Run, delay, fail, skip or defer the import; the counts (group ``imports``) say which."""

@@ -41,10 +41,12 @@ class Happened:
 class LifecycleSchedule:
     """Runs the plan's restarts (and worker kill) on a daemon thread; `cancel` stops what has not happened."""
 
-    def __init__(self, plan: Faults, target: FaultTarget,
-                 on_event: Callable[[Happened], None] | None = None) -> None:
+    def __init__(
+        self, plan: Faults, target: FaultTarget, on_event: Callable[[Happened], None] | None = None
+    ) -> None:
         self._steps: list[tuple[float, str, Callable[[], str]]] = [
-            (restart.after, "restart", lambda down=restart.down: self._restart(down)) for restart in plan.restarts
+            (restart.after, "restart", lambda down=restart.down: self._restart(down))
+            for restart in plan.restarts
         ]
         kill = getattr(target, "kill_import_worker", None)
         if plan.worker is not None and callable(kill):
@@ -78,7 +80,7 @@ class LifecycleSchedule:
             started = time.time()
             try:
                 detail, error = action(), ""
-            except Exception as failure:  # noqa: BLE001 - reported as what happened, the run goes on
+            except Exception as failure:
                 log.exception("lifecycle fault %s failed", kind)
                 detail, error = "", str(failure)
             happened = Happened(kind, started, time.time(), detail, error)
@@ -87,8 +89,9 @@ class LifecycleSchedule:
                 self._on_event(happened)
 
 
-def arm_when(started: Callable[[], bool], arm: Callable[[], None], *, timeout_s: float,
-             poll_s: float = 0.1) -> threading.Thread:
+def arm_when(
+    started: Callable[[], bool], arm: Callable[[], None], *, timeout_s: float, poll_s: float = 0.1
+) -> threading.Thread:
     """Call ``arm`` on a daemon thread once ``started()`` holds (the load began), so every fault's
     ``after``/``for`` counts from the load's start rather than from Locust's own start-up."""
 

@@ -29,9 +29,8 @@ class FaultMiddleware:
         if scope["type"] != "http" or scope["path"].startswith(ADMIN_PREFIX):
             await self.app(scope, receive, send)
             return
-        headers = {name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"]}
         client = scope.get("client") or ("", 0)
-        decision = self.runtime.decide(scope["method"], scope["path"], headers, client[0])
+        decision = self.runtime.decide(scope["method"], scope["path"], scope["headers"], client[0])
         counts, group = self.runtime.counts, decision.group
         counts.add(group, "received")
         if decision.reset:

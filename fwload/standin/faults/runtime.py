@@ -54,7 +54,7 @@ class FaultRuntime:
         return cls(data_dir / FOLDER, cache)
 
     def start(self, plan: Faults | None) -> None:
-        """Arm ``plan`` for every process of this stand-in, or (None) keep the one its data directory holds."""
+        """Arm ``plan`` for every process of this stand-in; None keeps the one its data directory holds."""
         if plan is not None:
             self.board.arm(plan.without_restarts())
 
@@ -71,13 +71,16 @@ class FaultRuntime:
                 self.rng.seed(plan.seed)
         return plan, elapsed
 
-    def decide(self, method: str, path: str, headers: dict[str, str], client_host: str) -> Decision:
+    def decide(
+        self, method: str, path: str, raw_headers: list[tuple[bytes, bytes]], client_host: str
+    ) -> Decision:
         """Every active rule that matches applies: delays add up; reset > throttle > error."""
         group = request_group(method, path)
         plan, elapsed = self.plan()
         decision = Decision(group)
         if not plan.requests:
             return decision
+        headers = {name.decode("latin-1"): value.decode("latin-1") for name, value in raw_headers}
         ident, authenticated = ident_of(headers, client_host)
         scope = throttle_scope(method, path, authenticated)
         for index, rule in enumerate(plan.requests):

@@ -16,7 +16,7 @@
     restart=5s@1m              the API goes down for 5 s at 1 min (only a launcher can do this)
     seed=42                    repeatable random draws
 
-Examples: ``--fault browse.latency=200ms~2s --fault login.throttle=5/minute --fault search.reset=10%@10s+20s``.
+Example: ``--fault browse.latency=200ms~2s --fault login.throttle=5/minute --fault search.reset=10%@10s+20s``.
 """
 
 from __future__ import annotations
@@ -37,7 +37,10 @@ FAULT_HELP = (
     "upload.error=5%:503, throttle=storm:50%, login.throttle=5/minute, search.reset=0.1, import-fail=0.2, "
     "import-stuck=0.1, worker=dead@30s. Syntax: fwload/standin/faults/syntax.py."
 )
-_SPEC = re.compile(r"^(?:(?P<selector>[a-z_-]+)\.)?(?P<kind>[a-z-]+)=(?P<value>[^@]+)(?:@(?P<after>[^+]+)(?:\+(?P<for>.+))?)?$")
+_SPEC = re.compile(
+    r"^(?:(?P<selector>[a-z_-]+)\.)?(?P<kind>[a-z-]+)=(?P<value>[^@]+)"
+    r"(?:@(?P<after>[^+]+)(?:\+(?P<for>.+))?)?$"
+)
 _REQUEST_KINDS = ("latency", "error", "throttle", "reset")
 _IMPORT_KINDS = {"import-delay": "delay", "import-fail": "fail", "import-stuck": "stuck"}
 _OTHER_KINDS = ("worker", "restart", "seed")
@@ -56,19 +59,27 @@ def parse_faults(specs: list[str]) -> Faults:
         selector, kind, value = match["selector"], match["kind"], match["value"].strip()
         window = {key: match[name] for key, name in (("after", "after"), ("for", "for")) if match[name]}
         if selector and kind not in _REQUEST_KINDS:
-            raise UsageError(f"--fault {spec!r}: {kind} takes no {selector!r} selector",
-                             f"only {', '.join(_REQUEST_KINDS)} apply to a group or scope")
+            raise UsageError(
+                f"--fault {spec!r}: {kind} takes no {selector!r} selector",
+                f"only {', '.join(_REQUEST_KINDS)} apply to a group or scope",
+            )
         if kind in _REQUEST_KINDS:
-            data["requests"].append({**_selector(selector, spec), kind: _request_value(kind, value, spec), **window})
+            data["requests"].append(
+                {**_selector(selector, spec), kind: _request_value(kind, value, spec), **window}
+            )
         elif kind in _IMPORT_KINDS:
             imports[_IMPORT_KINDS[kind]] = _delay(value) if kind == "import-delay" else _share(value)
             import_windows.add((window.get("after"), window.get("for")))
         elif kind == "worker":
             if value != "dead":
-                raise UsageError(f"--fault {spec!r}: the only worker fault is 'dead'", "write worker=dead@30s")
+                raise UsageError(
+                    f"--fault {spec!r}: the only worker fault is 'dead'", "write worker=dead@30s"
+                )
             data["worker"] = {"dies_after": window.get("after", 0)}
             if "for" in window:
-                data["worker"]["back_after"] = f"{_seconds(window['after'], spec) + _seconds(window['for'], spec)}"
+                data["worker"]["back_after"] = (
+                    f"{_seconds(window['after'], spec) + _seconds(window['for'], spec)}"
+                )
         elif kind == "restart":
             data["restarts"].append({"down": value, "after": window.get("after", 0)})
         elif kind == "seed":
@@ -78,10 +89,16 @@ def parse_faults(specs: list[str]) -> Faults:
             raise UsageError(f"--fault {spec!r}: unknown kind {kind!r}", f"use one of {known}")
     if imports:
         if len(import_windows) > 1:
-            raise UsageError("--fault: the import-* faults name different @AFTER+FOR windows",
-                             "give every import-* fault the same window (or none)")
+            raise UsageError(
+                "--fault: the import-* faults name different @AFTER+FOR windows",
+                "give every import-* fault the same window (or none)",
+            )
         after, for_ = import_windows.pop()
-        data["imports"] = {**imports, **({"after": after} if after else {}), **({"for": for_} if for_ else {})}
+        data["imports"] = {
+            **imports,
+            **({"after": after} if after else {}),
+            **({"for": for_} if for_ else {}),
+        }
     try:
         return Faults.model_validate(data)
     except ValidationError as error:
@@ -95,8 +112,10 @@ def _selector(selector: str | None, spec: str) -> dict[str, str]:
         return {"group": selector}
     if selector in THROTTLE_SCOPES:
         return {"scope": selector}
-    raise UsageError(f"--fault {spec!r}: {selector!r} is neither a request group nor a throttle scope",
-                     f"use a group ({', '.join(REQUEST_GROUPS)}) or a scope such as login, signup")
+    raise UsageError(
+        f"--fault {spec!r}: {selector!r} is neither a request group nor a throttle scope",
+        f"use a group ({', '.join(REQUEST_GROUPS)}) or a scope such as login, signup",
+    )
 
 
 def _request_value(kind: str, value: str, spec: str) -> Any:
@@ -106,12 +125,17 @@ def _request_value(kind: str, value: str, spec: str) -> Any:
         return _share(value)
     if kind == "error":
         ratio, _, status = value.partition(":")
-        return {"ratio": _share(ratio), **({"status": int(status) if status.isdigit() else status} if status else {})}
+        return {
+            "ratio": _share(ratio),
+            **({"status": int(status) if status.isdigit() else status} if status else {}),
+        }
     if value.startswith("storm:"):
         share, _, retry = value.removeprefix("storm:").partition(":")
         return {"storm": _share(share), **({"retry_after": retry} if retry else {})}
     if "/" not in value:
-        raise UsageError(f"--fault {spec!r}: a throttle is N/period or storm:SHARE", "e.g. throttle=30/minute")
+        raise UsageError(
+            f"--fault {spec!r}: a throttle is N/period or storm:SHARE", "e.g. throttle=30/minute"
+        )
     return {"rate": value}
 
 

@@ -17,6 +17,7 @@ from fwload.scenario.faults import PERIOD_S, ThrottleFault
 from fwload.standin.backends.cache import Cache
 from fwload.standin.faults import answers
 
+
 @dataclass(frozen=True)
 class Verdict:
     throttled: bool
@@ -27,7 +28,9 @@ class Limiter:
     def __init__(self, cache: Cache) -> None:
         self.cache = cache
 
-    def check(self, rule_id: int, fault: ThrottleFault, scope: str, ident: str, rng: random.Random) -> Verdict:
+    def check(
+        self, rule_id: int, fault: ThrottleFault, scope: str, ident: str, rng: random.Random
+    ) -> Verdict:
         """Throttle this request or let it through; either way, the headers the answer carries."""
         if fault.storm is not None:
             if rng.random() >= fault.storm:
@@ -37,7 +40,9 @@ class Limiter:
         limit, duration = fault.limit()
         key = f"fwload-throttle:{rule_id}:{scope}:{ident}"
         now = time.time()
-        history = [t for t in self.cache.get(key) or [] if t > now - duration]
+        history = list(self.cache.get(key) or [])
+        while history and history[-1] <= now - duration:
+            history.pop()
         if len(history) >= limit:
             return Verdict(True, answers.rate_limit_headers(limit, duration, scope, history))
         history.insert(0, now)
@@ -55,7 +60,7 @@ def default_limit(scope: str) -> tuple[int, int]:
 
 
 def ident_of(headers: dict[str, str], client_host: str) -> tuple[str, bool]:
-    """(ident, authenticated): a digest of the credentials, else the client IP as DRF's NUM_PROXIES=1 gives it."""
+    """(ident, authenticated): the credentials' digest, else the client IP as DRF's NUM_PROXIES=1 gives it."""
     credential = headers.get("authorization") or _session_cookie(headers.get("cookie", ""))
     if credential:
         return "user:" + hashlib.sha256(credential.encode()).hexdigest()[:16], True

@@ -1,11 +1,11 @@
 """One component as a process group: started through the cgroup wrapper, watched, stopped.
 
-Each component gets its own session (so its process group id is its root PID and Ctrl-C on
-the stand-in's terminal reaches only the stand-in, which then stops the components in
-order), the labels ``FWLOAD_STACK``/``FWLOAD_COMPONENT`` in its environment (so anything
-left behind can be found), and a pipe for its output, of which the last lines are kept
-in memory for error messages; nothing is written to disk, since logs may carry request
-details.
+Each component gets its own session (its session and process group id are its root PID,
+and Ctrl-C on the stand-in's terminal reaches only the stand-in, which then stops the
+components in order), the labels ``FWLOAD_STACK``/``FWLOAD_COMPONENT`` in its environment
+(nginx, Redis and PostgreSQL's backends overwrite theirs with their process titles: their
+session still finds them), and a pipe for its output, of which the last lines are kept in
+memory for error messages; nothing is written to disk, since logs may carry request details.
 """
 
 from __future__ import annotations
@@ -17,8 +17,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -154,14 +152,3 @@ def _signal_group(pgid: int, signum: int) -> None:
         os.killpg(pgid, signum)
     except (ProcessLookupError, PermissionError):
         pass
-
-
-def wait_for(condition: Callable[[], bool], timeout_s: float, interval_s: float = 0.1) -> bool:
-    """Poll `condition` until true or `timeout_s` passed (for stop and cleanup, not for readiness)."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        if condition():
-            return True
-        if time.monotonic() >= deadline:
-            return False
-        time.sleep(interval_s)

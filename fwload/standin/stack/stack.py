@@ -21,7 +21,6 @@ import secrets
 import shutil
 import signal
 import socket
-import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -37,6 +36,7 @@ from fwload.errors import FwloadError, NotReadyError
 from fwload.standin.services import Services
 from fwload.standin.settings import StandinSettings
 from fwload.standin.stack import binaries, nginx, postgres, redis_server
+from fwload.standin.stack.app_processes import api_command, beat_command, worker_command
 from fwload.standin.stack.confine import Confinement, create_confinement
 from fwload.standin.stack.environment import BEAT_INTERVAL_ENV, TASK_MEMORY_ENV, settings_environment
 from fwload.standin.stack.limits import Limit, resolve_limits
@@ -46,9 +46,6 @@ from fwload.standin.stack.process import ComponentCommand, ComponentProcess
 STOP_TIMEOUT_S = 10.0
 PROBE_TIMEOUT_S = 2.0
 NODEINFO = "/api/v1/instance/nodeinfo/2.0/"
-API_READY = r"Application startup complete"
-WORKER_READY = r"@\S+ ready\."
-BEAT_READY = r"beat: Starting\.\.\."
 REPO_ROOT = Path(__file__).resolve().parents[3]
 
 Notify = Callable[[str], None]
@@ -125,14 +122,9 @@ class Stack:
         self._limits = resolve_limits(options.limits, options.limit_overrides)
         needed = ["nginx"] + ([] if options.redis_url else ["redis-server"])
         needed += ["initdb", "postgres"] if options.own_postgres else []
-        programs = binaries.require(
-            needed,
-            why={
-                "initdb": "for --own-postgres",
-                "postgres": "for --own-postgres",
-                "redis-server": "without --redis-url",
-            },
-        )
+        why = {"initdb": "for --own-postgres", "postgres": "for --own-postgres",
+               "redis-server": "without --redis-url"}
+        programs = binaries.require(needed, why=why)
         server_url = None if options.own_postgres else postgres.parse_url(options.database_url)
         deadline = time.monotonic() + options.ready_timeout_s
         self.notify(f"starting stack {self.stack_id} (components labelled FWLOAD_STACK={self.stack_id})")
@@ -146,27 +138,18 @@ class Stack:
 
         nginx_port = self.settings.port or _free_port(self.settings.host)
         public_url = self.settings.public_url or f"http://{_url_host(self.settings.host)}:{nginx_port}"
-        resolved = self.settings.model_copy(
-            update={
-                "port": nginx_port,
-                "public_url": public_url,
-                "database_url": database_url.render_as_string(False),
-                "cache": "redis",
-                "import_queue": "celery",
-                "redis_url": redis_url,
-                "redis_prefix": f"{self.settings.redis_prefix}-{self.stack_id}",
-                "audio_serving": "x-accel-redirect",
-            }
-        )
+        resolved = self.settings.model_copy(update={
+            "port": nginx_port, "public_url": public_url,
+            "database_url": database_url.render_as_string(hide_password=False),
+            "cache": "redis", "import_queue": "celery", "audio_serving": "x-accel-redirect",
+            "redis_url": redis_url, "redis_prefix": f"{self.settings.redis_prefix}-{self.stack_id}",
+        })
         self._prepare(resolved)
         self.resolved = resolved
 
-        env = {
-            **settings_environment(resolved),
-            BEAT_INTERVAL_ENV: f"{options.beat_interval_s:g}",
-            TASK_MEMORY_ENV: f"{options.task_memory_mb:g}",
-            "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])),
-        }
+        env = {**settings_environment(resolved), BEAT_INTERVAL_ENV: f"{options.beat_interval_s:g}",
+               TASK_MEMORY_ENV: f"{options.task_memory_mb:g}",
+               "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")]))}
         self._start_api(env)
         self._start_celery(env)
         self._start_nginx(programs["nginx"], resolved, nginx_port)
@@ -180,10 +163,8 @@ class Stack:
             return
         confinement, why = create_confinement(self.stack_id)
         if confinement is None:
-            self._notice(
-                f"{why}: the components run WITHOUT their limits (run as root on a host with "
-                "cgroups mounted read-write to confine them)"
-            )
+            self._notice(f"{why}: the components run WITHOUT their limits (run as root on a host with "
+                         "cgroups mounted read-write to confine them)")
             return
         self._confinement = confinement
 
@@ -194,10 +175,8 @@ class Stack:
         try:
             return self._confinement.add(name, limit), limit
         except FwloadError as error:
-            raise FwloadError(
-                f"cannot set the limits of {name} ({limit.describe()}): {error.problem}",
-                "run as root on a host with cgroups mounted read-write, or use --limits none",
-            ) from None
+            raise FwloadError(f"cannot set the limits of {name} ({limit.describe()}): {error.problem}",
+                              "run as root with cgroups mounted read-write, or use --limits none") from None
 
     def _launch(self, command: ComponentCommand, probe: Callable[[], bool]) -> Component:
         cgroup, limit = self._cgroup_for(command.name)
@@ -254,15 +233,9 @@ class Stack:
         if pid is None:
             self._notice(f"{name} runs elsewhere ({option}): it is not sampled")
         if self._confinement is not None:
-            self._notice(
-                f"{name} was already running ({option}): it is not confined, since moving a running "
-                "server into a cgroup leaves its memory charged elsewhere"
-                + (
-                    "; use --own-postgres to confine it"
-                    if name == "postgres"
-                    else "; leave --redis-url out to confine it"
-                )
-            )
+            how = "use --own-postgres" if name == "postgres" else "leave --redis-url out"
+            self._notice(f"{name} was already running ({option}): it is not confined, since moving a running "
+                         f"server into a cgroup leaves its memory charged elsewhere; {how} to confine it")
 
     def _prepare(self, resolved: StandinSettings) -> None:
         """Schema, admin account and preferences, once, before any API worker starts."""
@@ -273,104 +246,40 @@ class Stack:
             services.stop()
 
     def _start_api(self, env: dict[str, str]) -> None:
-        from gunicorn.config import KNOWN_SETTINGS
-
+        assert self._run_dir is not None
         sock = socket.create_server(("127.0.0.1", 0), backlog=2048)
         self._api_socket = sock
         self.api_url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-        argv = [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "--workers",
-            str(self.options.api_workers),
-            "--worker-class",
-            "fwload.standin.stack.gunicorn_worker.StandinWorker",
-            "--bind",
-            f"fd://{sock.fileno()}",
-            "--log-level",
-            "info",
-            "--graceful-timeout",
-            "5",
-            "--timeout",
-            "30",
-            "--worker-tmp-dir",
-            str(self._run_dir),
-        ]
-        if any(setting.name == "control_socket_disable" for setting in KNOWN_SETTINGS):
-            argv.append("--no-control-socket")
-        argv.append("fwload.standin.stack.asgi:app")
-        command = ComponentCommand(
-            "api",
-            argv,
-            env=env,
-            cwd=self._run_dir,
-            pass_fds=(sock.fileno(),),
-            ready_patterns=(API_READY,),
-            ready_counts={API_READY: self.options.api_workers},
-        )
-        url = self.api_url + NODEINFO
-        component = self._launch(command, lambda: False)
-        process = component.process
+        workers = self.options.api_workers
+        command = api_command(workers=workers, fd=sock.fileno(), run_dir=self._run_dir, env=env)
+        process = self._launch(command, lambda: False).process
         assert process is not None
-        component.probe = lambda: process.output_ready() and _http_ok(url)
+        nodeinfo = self.api_url + NODEINFO
+        self.components["api"].probe = lambda: process.output_ready() and _http_ok(nodeinfo)
 
     def _start_celery(self, env: dict[str, str]) -> None:
         assert self._run_dir is not None
-        app = ["-m", "celery", "--app", "fwload.standin.stack.tasks"]
-        worker = [
-            sys.executable,
-            *app,
-            "worker",
-            "--loglevel",
-            "INFO",
-            "--pool",
-            "prefork",
-            "--concurrency",
-            str(self.options.worker_concurrency),
-            "--hostname",
-            f"fwload-{self.stack_id}@%h",
-        ]
-        beat = [
-            sys.executable,
-            *app,
-            "beat",
-            "--loglevel",
-            "INFO",
-            "--schedule",
-            str(self._run_dir / "celerybeat-schedule"),
-            "--pidfile",
-            str(self._run_dir / "celerybeat.pid"),
-        ]
-        for name, argv, pattern in (
-            ("celery-worker", worker, WORKER_READY),
-            ("celery-beat", beat, BEAT_READY),
-        ):
-            command = ComponentCommand(name, argv, env=env, cwd=self._run_dir, ready_patterns=(pattern,))
-            component = self._launch(command, lambda: False)
-            assert component.process is not None
-            component.probe = component.process.output_ready
+        for command in (worker_command(concurrency=self.options.worker_concurrency, stack_id=self.stack_id,
+                                       run_dir=self._run_dir, env=env),
+                        beat_command(run_dir=self._run_dir, env=env)):
+            process = self._launch(command, lambda: False).process
+            assert process is not None
+            self.components[command.name].probe = process.output_ready
 
     def _start_nginx(self, program: Path, resolved: StandinSettings, port: int) -> None:
         assert self._run_dir is not None and self._api_socket is not None
         prefix = self._run_dir / "nginx"
         prefix.mkdir()
         host = resolved.host
-        config = nginx.render_config(
-            prefix=prefix,
-            listen=f"{_url_host(host)}:{port}",
-            upstream=self.api_url.removeprefix("http://"),
-            media_root=resolved.media_root,
-            build=nginx.build_info(program),
-            run_as_root=os.geteuid() == 0,
-        )
+        config = nginx.render_config(prefix=prefix, listen=f"{_url_host(host)}:{port}",
+                                     upstream=self.api_url.removeprefix("http://"),
+                                     media_root=resolved.media_root, build=nginx.build_info(program),
+                                     run_as_root=os.geteuid() == 0)
         command = nginx.nginx_command(program, prefix, config)
         problem = nginx.check_config(program, prefix)
         if problem:
-            raise FwloadError(
-                f"nginx refuses the generated configuration: {problem}",
-                "check the nginx version (1.19.5 or newer) or report this as a bug",
-            )
+            raise FwloadError(f"nginx refuses the generated configuration: {problem}",
+                              "check the nginx version (1.19.5 or newer) or report this as a bug")
         front = f"http://{_url_host(host)}:{port}/"
         self._launch(command, lambda: _answered_by_nginx(front))
 
@@ -402,49 +311,30 @@ class Stack:
 
     def _died(self, component: Component) -> None:
         assert component.process is not None
-        code = component.process.exit_code()
-        how = _exit_text(code)
-        kills = self._oom_kills(component)
-        component.failed = True
-        if kills:
-            limit = component.limit.describe() if component.limit else "no limit"
-            self._finding(
-                component.name, "oom_kill", f"{kills} OOM kill(s) in its cgroup ({limit})", count=kills
-            )
-            self._finding(
-                component.name,
-                "startup_failure",
-                f"died during start-up ({how}) after {kills} OOM kill(s) in its cgroup ({limit})",
-                dead=True,
-            )
-            return
-        raise NotReadyError(
-            f"stack component {component.name} died during start-up ({how}); its last lines:\n"
-            f"{component.process.tail()}",
-            _fix_for(component.name),
-        )
+        how = _exit_text(component.process.exit_code())
+        if not self._killed_by_its_limit(component, f"died during start-up ({how})", dead=True):
+            raise NotReadyError(f"stack component {component.name} died during start-up ({how}); "
+                                f"its last lines:\n{component.process.tail()}", _fix_for(component.name))
 
     def _never_ready(self, component: Component) -> None:
         assert component.process is not None
-        kills = self._oom_kills(component)
+        waited = f"not ready after {self.options.ready_timeout_s:g} s"
+        if not self._killed_by_its_limit(component, waited, dead=False):
+            raise NotReadyError(f"stack component {component.name} was {waited}; its last lines:\n"
+                                f"{component.process.tail()}",
+                                f"give it more time (--ready-timeout) or {_fix_for(component.name)}")
+
+    def _killed_by_its_limit(self, component: Component, what: str, *, dead: bool) -> bool:
+        """Record OOM kills in the component's cgroup as findings; False when there were none."""
         component.failed = True
-        waited = f"{self.options.ready_timeout_s:g} s"
-        if kills:
-            limit = component.limit.describe() if component.limit else "no limit"
-            self._finding(
-                component.name, "oom_kill", f"{kills} OOM kill(s) in its cgroup ({limit})", count=kills
-            )
-            self._finding(
-                component.name,
-                "startup_failure",
-                f"not ready after {waited}: {kills} OOM kill(s) in its cgroup ({limit})",
-            )
-            return
-        raise NotReadyError(
-            f"stack component {component.name} was not ready after {waited}; its last lines:\n"
-            f"{component.process.tail()}",
-            f"give it more time (--ready-timeout) or {_fix_for(component.name)}",
-        )
+        kills = self._oom_kills(component)
+        if not kills:
+            return False
+        limit = component.limit.describe() if component.limit else "no limit"
+        self._finding(component.name, "oom_kill", f"{kills} OOM kill(s) in its cgroup ({limit})", count=kills)
+        self._finding(component.name, "startup_failure",
+                      f"{what} after {kills} OOM kill(s) in its cgroup ({limit})", dead=dead)
+        return True
 
     def _note_survived_kills(self) -> None:
         """A component that answers although processes in it were OOM-killed (a respawn loop)."""
@@ -452,13 +342,8 @@ class Stack:
             kills = 0 if component.failed else self._oom_kills(component)
             if kills:
                 limit = component.limit.describe() if component.limit else "no limit"
-                self._finding(
-                    component.name,
-                    "oom_kill",
-                    f"ready, but {kills} OOM kill(s) in its cgroup during "
-                    f"start-up ({limit}): its workers are being killed and replaced",
-                    count=kills,
-                )
+                self._finding(component.name, "oom_kill", f"ready, but {kills} OOM kill(s) in its cgroup "
+                              f"during start-up ({limit}): its workers are killed and replaced", count=kills)
                 self.notify(f"finding: {component.name}: ready, but {kills} OOM kill(s) during start-up")
 
     def _check_front(self, resolved: StandinSettings) -> None:
@@ -467,10 +352,8 @@ class Stack:
             return
         url = f"http://{_url_host(resolved.host)}:{resolved.port}{NODEINFO}"
         if not _http_ok(url):
-            raise NotReadyError(
-                f"nginx does not pass {NODEINFO} to the API (checked {url})",
-                "report this as a bug, with `fwload standin --mode stack` output",
-            )
+            raise NotReadyError(f"nginx does not pass {NODEINFO} to the API (checked {url})",
+                                "report this as a bug, with `fwload standin --mode stack` output")
 
     def _finding(self, component: str, kind: str, detail: str, count: int = 0, dead: bool = False) -> None:
         self.findings.append(Finding(component, kind, detail, time.time(), count, dead))
@@ -498,27 +381,14 @@ class Stack:
             "stack_id": self.stack_id,
             "api_url": self.api_url,
             "components": {
-                name: {
-                    "pid": c.pid,
-                    "owned": c.owned,
-                    "ready": c.ready and not c.failed,
-                    "cgroup": self._confinement.relative.get(name) if self._confinement else None,
-                    "limit": None
-                    if c.limit is None
-                    else {"cpu_m": c.limit.cpu_m, "memory_bytes": c.limit.memory_bytes},
-                }
+                name: {"pid": c.pid, "owned": c.owned, "ready": c.ready and not c.failed,
+                       "cgroup": self._confinement.relative.get(name) if self._confinement else None,
+                       "limit": None if c.limit is None else {"cpu_m": c.limit.cpu_m,
+                                                              "memory_bytes": c.limit.memory_bytes}}
                 for name, c in self.components.items()
             },
-            "options": self.options.model_dump(
-                include={
-                    "api_workers",
-                    "worker_concurrency",
-                    "limits",
-                    "limit_overrides",
-                    "own_postgres",
-                    "task_memory_mb",
-                }
-            ),
+            "options": self.options.model_dump(include={"api_workers", "worker_concurrency", "limits",
+                                                        "limit_overrides", "own_postgres", "task_memory_mb"}),
             "findings": [asdict(f) for f in self.findings],
             "notices": list(self.notices),
         }
@@ -543,9 +413,7 @@ class Stack:
             try:
                 self._server.drop_database(self._throwaway_db)
             except FwloadError as error:
-                problems.append(
-                    f"the throwaway database {self._throwaway_db} was not dropped: {error.problem}"
-                )
+                problems.append(f"database {self._throwaway_db} was not dropped: {error.problem}")
         if self.options.redis_url and self.resolved is not None:
             redis_server.delete_prefixed(self.options.redis_url, self.resolved.redis_prefix)
         if self._confinement is not None:
