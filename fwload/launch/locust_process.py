@@ -10,6 +10,7 @@ import collections
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -36,6 +37,22 @@ def locustfile() -> Path:
     return Path(override) if override else LOCUSTFILE
 
 
+LOOPBACK = "127.0.0.1"
+
+
+def free_port(host: str = LOOPBACK) -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((host, 0))
+        return int(probe.getsockname()[1])
+
+
+def loopback_master_args() -> list[str]:
+    """Workers of ``--processes`` meet their master on 127.0.0.1 and a free port, never on
+    Locust's default ``*:5557``, where another run's workers could join (or the bind fail)."""
+    port = str(free_port())
+    return ["--master-bind-host", LOOPBACK, "--master-bind-port", port, "--master-port", port]
+
+
 def locust_command(*, scenario: Path, host: str, run_dir: Path, processes: int = 0,
                    users_file: str | None = None, collector: str | None = None, namespace: str | None = None,
                    kube_context: str | None = None, kubeconfig: str | None = None,
@@ -47,7 +64,7 @@ def locust_command(*, scenario: Path, host: str, run_dir: Path, processes: int =
         "--html", str(run_dir / "locust" / "report.html"), "--stop-timeout", "5",
     ]
     if processes:
-        command += ["--processes", str(processes)]
+        command += ["--processes", str(processes), *loopback_master_args()]
     for flag, value in (("--users-file", users_file), ("--collector", collector), ("--namespace", namespace),
                         ("--kube-context", kube_context), ("--kubeconfig", kubeconfig),
                         ("--fixtures-dir", fixtures_dir)):

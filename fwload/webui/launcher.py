@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -28,10 +27,9 @@ from rich.console import Console
 
 from fwload import preflight
 from fwload.errors import UsageError
-from fwload.launch.locust_process import locustfile
+from fwload.launch.locust_process import LOOPBACK, free_port, locustfile, loopback_master_args
 from fwload.scenario.loader import load_scenario
 
-LOOPBACK = "127.0.0.1"
 UI_START_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 60.0
 
@@ -93,21 +91,13 @@ def ui_command(request: UiRequest, host: str, port: int, local_pids: dict[str, i
         "--reports-dir", str(request.out),
     ]
     if request.processes:
-        master_port = str(free_port())
-        command += ["--processes", str(request.processes), "--master-bind-host", LOOPBACK,
-                    "--master-bind-port", master_port, "--master-port", master_port]
+        command += ["--processes", str(request.processes), *loopback_master_args()]
     for flag, value in (("--users-file", request.users_file), ("--collector", request.collector)):
         if value:
             command += [flag, value]
     if local_pids:
         command += ["--local-pids", ",".join(f"{name}={pid}" for name, pid in local_pids.items())]
     return command
-
-
-def free_port(host: str = LOOPBACK) -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind((host, 0))
-        return int(probe.getsockname()[1])
 
 
 def stop_process_group(process: subprocess.Popen[bytes], timeout_s: float = STOP_TIMEOUT_S) -> int:

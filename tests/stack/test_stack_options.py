@@ -13,6 +13,7 @@ import pytest
 from fwload.errors import UsageError
 from fwload.limits import COMPONENTS, documented_limits
 from fwload.standin.stack import binaries, nginx
+from fwload.standin.stack.confine import create_confinement
 from fwload.standin.stack.limits import Limit, resolve_limits
 from fwload.units import parse_size
 
@@ -132,3 +133,10 @@ def test_the_generated_nginx_config_is_accepted_by_nginx(tmp_path):
     assert "client_max_body_size 100M;" in config and "access_log off;" in config
     (tmp_path / "nginx.conf").write_text(config.replace("server {", "server {\n        nonsense on;", 1))
     assert "nonsense" in (nginx.check_config(program, tmp_path) or "")
+
+
+def test_no_cgroup_filesystem_means_no_confinement_and_says_why(tmp_path):
+    confinement, why = create_confinement("probe", root=tmp_path)
+    assert confinement is None
+    assert str(tmp_path) in why and "no memory, cpu and cpuacct cgroups" in why
+    assert not list(tmp_path.rglob("fwload-stack-probe"))

@@ -7,12 +7,12 @@ import json
 from pathlib import Path
 
 import pytest
-
-from fwload.limits import COMPONENTS
 from typer.testing import CliRunner
 
-from fwload.cli.main import app
+from fwload.cli import demo
+from fwload.cli.app import app
 from fwload.launch.run import RunResult
+from fwload.limits import COMPONENTS
 from tests.e2e.helpers import FWLOAD, only_run_dir, rows, run
 from tests.stack.leftovers import assert_nothing_left
 
@@ -62,8 +62,6 @@ def test_demo_with_stack_runs_on_the_stack(tmp_path):
 def test_the_default_demo_asks_for_the_embedded_stand_in_even_when_the_environment_says_stack(
     monkeypatch, tmp_path
 ):
-    import fwload.cli.demo as demo
-
     asked = []
     monkeypatch.setenv("FWLOAD_STANDIN_MODE", "stack")
     monkeypatch.setattr(demo, "ensure_fixtures", lambda _folder: None)

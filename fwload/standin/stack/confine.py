@@ -64,9 +64,11 @@ def create_confinement(stack_id: str, root: Path = ROOT) -> tuple[Confinement | 
     except FwloadError as error:
         return None, error.problem
     made = Cgroup.at(parent, root)
-    if not all(d.is_dir() for d in made.directories()):
-        _empty_and_remove(made.directories())
-        return None, f"cgroups under {root} lack the memory, cpu or cpuacct controller"
+    if not all((d / "cgroup.procs").is_file() for d in made.directories()):
+        for directory in made.directories():
+            with contextlib.suppress(OSError):
+                directory.rmdir()
+        return None, f"{root} holds no memory, cpu and cpuacct cgroups"
     return Confinement(parent, root), ""
 
 

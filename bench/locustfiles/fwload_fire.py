@@ -1,0 +1,73 @@
+"""Memory of a recording Locust process: fire Locust's ``request`` event through the real Recorder.
+
+No network: one user fires synthetic requests (real clock, lognormal latencies, six
+groups) as fast as the process can, yielding after each batch so the recorder's flush
+greenlet and fwload's watch run as in a real test. At each count of ``BENCH_CHECKPOINTS``
+it lets the recorder flush, then writes the process's RSS/USS, the rows on disk and the
+size of requests.csv to ``BENCH_RESULT``; after the last one it stops the test.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import random
+import time
+from pathlib import Path
+from typing import Any
+
+import gevent
+import psutil
+from fwload.plugin import FwloadShape
+from fwload.recording.recorder import FLUSH_INTERVAL_S
+from locust import User, constant, task
+
+BATCH = 500
+CHECKPOINTS = [int(c) for c in os.environ.get("BENCH_CHECKPOINTS", "1000").split(",")]
+GROUPS = ("browse", "search", "listen", "favorites", "history", "instance")
+_rng = random.Random(1)
+LATENCIES = [round(_rng.lognormvariate(4.5, 0.8), 3) for _ in range(10_007)]
+
+
+class _Ok:
+    """What the recorder reads of a response: a status and headers."""
+
+    status_code = 200
+    headers: dict[str, str] = {}
+
+
+class Firehose(User):
+    wait_time = constant(0)
+    fired = 0
+    results: list[dict[str, Any]] = []
+
+    @task
+    def fire(self) -> None:
+        fire = self.environment.events.request.fire
+        latencies = itertools.islice(itertools.cycle(LATENCIES), Firehose.fired % len(LATENCIES), None)
+        ok = _Ok()
+        for index, latency in zip(range(BATCH), latencies, strict=False):
+            group = GROUPS[index % len(GROUPS)]
+            fire(request_type="GET", name=f"/api/v1/{group}/", response_time=latency, response_length=1200,
+                 response=ok, context={"group": group, "user_class": "Firehose"}, exception=None,
+                 start_time=time.time())
+        Firehose.fired += BATCH
+        gevent.sleep(0)
+        if Firehose.results.__len__() < len(CHECKPOINTS) and Firehose.fired >= CHECKPOINTS[len(Firehose.results)]:
+            self.checkpoint()
+
+    def checkpoint(self) -> None:
+        gevent.sleep(FLUSH_INTERVAL_S * 1.5)
+        run = self.environment.fwload.run
+        info = psutil.Process().memory_full_info()
+        Firehose.results.append({"requests": Firehose.fired, "rss": info.rss, "uss": info.uss,
+                                 "rows": run.counts["requests.csv"],
+                                 "csv_bytes": (Path(run.path) / "requests.csv").stat().st_size,
+                                 "time": time.time()})
+        Path(os.environ["BENCH_RESULT"]).write_text(json.dumps(Firehose.results))
+        if len(Firehose.results) == len(CHECKPOINTS):
+            self.environment.runner.quit()
+
+
+__all__ = ["Firehose", "FwloadShape"]
