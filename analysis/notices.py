@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass
 from fwload.limits import STANDS_IN_FOR
 
 from analysis.load import Run
+from analysis.metrics.startup import died_during_load
 from analysis.metrics.requests import RequestMetrics
 
 THROTTLING_ADVICE = (
@@ -107,6 +108,18 @@ def run_notices(run: Run, requests: RequestMetrics, scenario_found: bool) -> lis
                 "Resource percentiles cover the samples taken; their counts are shown.",
             )
         )
+    for event in died_during_load(run):
+        notices.append(Notice(
+            "component_died",
+            f"{event.get('component', '?')} died during the load"
+            + (f" (stage {event['stage']})" if event.get("stage") else "") + f": {event.get('detail', '')}",
+            "Its samples stop there; see the restarts and OOM kills of that component.",
+        ))
+    faults = run.events_of("fault")
+    if faults:
+        notices.append(Notice("faults", "Faults were injected on purpose into the local stand-in: "
+                              + "; ".join(str(event.get("detail", "")) for event in faults) + ".",
+                              "The errors and delays they caused are the point of this run."))
     for event in run.events_of("notice"):
         notices.append(Notice(str(event.get("source", "notice")), str(event.get("detail", ""))))
     for event in run.events_of("collector_notice"):

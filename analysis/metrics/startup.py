@@ -44,6 +44,7 @@ def startup_report(run: Run, incidents: pd.DataFrame) -> Startup:
     if not_ready:
         ready = False
     seconds = readiness.get("seconds") if readiness is not None else None
+    load_start = load_started_at(run)
     failures = [
         {
             "component": str(event.get("component", "?")),
@@ -51,6 +52,7 @@ def startup_report(run: Run, incidents: pd.DataFrame) -> Startup:
             "ts": event["ts"],
         }
         for event in run.events_of("startup_failure")
+        if load_start is None or event["ts"] < load_start
     ]
     before = incidents.loc[incidents["stage"] == NO_STAGE] if len(incidents) else incidents
     return Startup(
@@ -62,3 +64,17 @@ def startup_report(run: Run, incidents: pd.DataFrame) -> Startup:
         failures=failures,
         incidents_before_load=before,
     )
+
+
+def load_started_at(run: Run) -> float | None:
+    """When the load began (the first stage), or None if it never did."""
+    stages = run.events_of("stage") or run.events_of("run_start")
+    return min(float(event["ts"]) for event in stages) if stages else None
+
+
+def died_during_load(run: Run) -> list[dict[str, Any]]:
+    """Components the collector found dead after the load had begun (not start-up failures)."""
+    start = load_started_at(run)
+    if start is None:
+        return []
+    return [event for event in run.events_of("startup_failure") if float(event["ts"]) >= start]

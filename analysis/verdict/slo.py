@@ -62,17 +62,19 @@ def slo_checks(
         checks.append(check)
     if slos.import_wait_p95_ms is not None:
         wait = imports.wait
-        checks.append(
-            upper_bound(
-                "import wait p95",
-                SLO,
-                known(wait["p95"]),
-                slos.import_wait_p95_ms,
-                "ms",
-                int(wait["count"]),
-                missing="no import was followed",
-            )
+        check = upper_bound(
+            "import wait p95",
+            SLO,
+            known(wait["p95"]),
+            slos.import_wait_p95_ms,
+            "ms",
+            int(wait["count"]),
+            missing="no import was followed",
         )
+        outcomes = import_outcomes_text(imports)
+        if outcomes:
+            check.detail = f"{check.detail}; {outcomes}" if check.detail else outcomes
+        checks.append(check)
     if slos.stream_ttfb_p95_ms is not None:
         ttfb = streams.ttfb
         checks.append(
@@ -151,3 +153,13 @@ def window_checks(slos: SloSpec, table: pd.DataFrame) -> list[Check]:
                 )
             )
     return checks
+
+
+def import_outcomes_text(imports: ImportMetrics) -> str:
+    """``31 finished, 1 timeout (1 of them deliberately bad files)``: what the wait percentile covers."""
+    parts = [f"{count} {outcome}" for outcome, count in imports.outcomes.items() if count]
+    table = imports.by_fixture
+    bad = int(table.drop(index="valid", errors="ignore")[["timeout", "errored", "skipped"]].to_numpy().sum()) \
+        if len(table) else 0
+    text = ", ".join(parts)
+    return f"{text} ({bad} of them deliberately bad files)" if bad else text

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +26,15 @@ def choose_backend(requested: str | None, *, local_pids: bool, kubeconfig: str |
     return "none"
 
 
-def parse_local_pids(text: str) -> dict[str, int]:
-    """``component=pid[,component=pid...]`` as passed on Locust's command line."""
+def parse_local_pids(text: str) -> dict[str, int] | Callable[[], dict[str, int]]:
+    """``component=pid[,component=pid...]`` as passed on Locust's command line, or ``@FILE``: a
+    JSON object component -> pid that the target's launcher rewrites whenever a component
+    restarts, read at every sample."""
+    if text.startswith("@"):
+        path = Path(text[1:])
+        if not path.is_file():
+            raise UsageError(f"--local-pids: {path} does not exist", "pass the pids file the stand-in wrote")
+        return lambda: {name: int(pid) for name, pid in json.loads(path.read_text()).items()}
     pids = {}
     for item in filter(None, (part.strip() for part in text.split(","))):
         name, _, pid = item.partition("=")
@@ -35,7 +44,7 @@ def parse_local_pids(text: str) -> dict[str, int]:
     return pids
 
 
-def build_collector(backend: str, *, local_pids: dict[str, int] | None = None, cgroups: dict[str, str] | None = None,
+def build_collector(backend: str, *, local_pids: dict[str, int] | Callable[[], dict[str, int]] | None = None, cgroups: dict[str, str] | None = None,
                     namespace: str | None = None, context: str | None = None,
                     kubeconfig: str | None = None) -> Collector | None:
     if backend == "none":

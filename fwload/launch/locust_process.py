@@ -56,7 +56,7 @@ def loopback_master_args() -> list[str]:
 def locust_command(*, scenario: Path, host: str, run_dir: Path, processes: int = 0,
                    users_file: str | None = None, collector: str | None = None, namespace: str | None = None,
                    kube_context: str | None = None, kubeconfig: str | None = None,
-                   local_pids: dict[str, int] | None = None, local_cgroups: dict[str, str] | None = None,
+                   local_pids: dict[str, int] | Path | None = None, local_cgroups: dict[str, str] | None = None,
                    fixtures_dir: str | None = None) -> list[str]:
     command = [
         sys.executable, "-m", "locust", "-f", str(locustfile()), "--headless", "--only-summary",
@@ -70,7 +70,9 @@ def locust_command(*, scenario: Path, host: str, run_dir: Path, processes: int =
                         ("--fixtures-dir", fixtures_dir)):
         if value:
             command += [flag, value]
-    if local_pids:
+    if isinstance(local_pids, Path):
+        command += ["--local-pids", f"@{local_pids}"]
+    elif local_pids:
         command += ["--local-pids", ",".join(f"{name}={pid}" for name, pid in local_pids.items())]
     if local_cgroups:
         command += ["--local-cgroups", ",".join(f"{name}={path}" for name, path in local_cgroups.items())]

@@ -90,7 +90,8 @@ def run(request: RunRequest, console: Console) -> RunResult:
             scenario=scenario_file, host=host, run_dir=run_dir.path, processes=request.processes,
             users_file=str(scenario.target.users_file) if scenario.target.users_file else None,
             collector=request.collector, namespace=request.namespace, kube_context=request.context,
-            kubeconfig=request.kubeconfig, local_pids=local_pids, local_cgroups=local_cgroups,
+            kubeconfig=request.kubeconfig, local_pids=standin.pids_file if standin is not None else None,
+            local_cgroups=local_cgroups,
         )
         console.print(f"running {scenario.name!r} against {preflight.safe_url(host)} "
                       f"for {scenario.load.duration:g} s ({scenario.load.profile}, up to {scenario.load.peak_users} users)")
@@ -153,12 +154,11 @@ def _arm_faults(scenario: Scenario, standin: Any, run_dir: RunDirectory, console
     from fwload.standin.faults.lifecycle import arm_when
 
     def record(happened: Any) -> None:
-        if happened.kind == "restart":
-            run_dir.event("restart", ts=happened.started_at, component="standin", pod="", container="",
-                          restarts=standin.restarts, reason=f"fault injection: {happened.detail}",
-                          back_at=happened.ended_at, error=happened.error)
-        else:
-            run_dir.event("collector_notice", source="faults", detail=f"{happened.kind}: {happened.detail}")
+        """The collector sees the restart itself (a new root PID): here only what was injected."""
+        detail = f"{happened.kind}: {happened.detail}"
+        if happened.error:
+            detail += f" ({happened.error})"
+        run_dir.event("fault", ts=happened.started_at, back_at=happened.ended_at, detail=detail)
 
     def arm() -> None:
         try:
@@ -167,7 +167,7 @@ def _arm_faults(scenario: Scenario, standin: Any, run_dir: RunDirectory, console
             console.print(f"[yellow]notice:[/] faults not armed: {error.problem}", highlight=False)
             return
         for line in scenario.faults.describe():
-            run_dir.event("collector_notice", source="faults", detail=f"injected on purpose: {line}")
+            run_dir.event("fault", detail=f"injected on purpose: {line}")
 
     for line in scenario.faults.describe():
         console.print(f"[yellow]fault to inject:[/] {line}", highlight=False)

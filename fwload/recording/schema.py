@@ -159,6 +159,7 @@ EVENT_TYPES = (
     "gap",               # {source, detail}: the collector could not sample
     "collector_notice",  # {source, detail}: something the collector cannot see, once
     "notice",            # {source, detail}: a pre-flight finding worth reading (throttling on, ...)
+    "fault",             # {detail}: a fault injected on purpose into the local stand-in
     "stats_reset",       # the stats were reset from the web UI
     "worker_missing",    # {worker, detail}: a worker never delivered its final rows
     "run_end",           # {status, counts}

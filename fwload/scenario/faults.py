@@ -31,11 +31,10 @@ from typing import Any, Literal
 from pydantic import Field, field_validator, model_validator
 
 from fwload.recording.schema import REQUEST_GROUPS
+from fwload.scenario.checks import RequestGroup
 from fwload.scenario.problems import Problem, raise_problems
 from fwload.scenario.section import Section
 from fwload.units import Duration, format_duration
-
-RequestGroup = Literal[REQUEST_GROUPS]  # type: ignore[valid-type]
 
 THROTTLE_SCOPES = (
     "login",
@@ -251,7 +250,8 @@ class RequestFault(Window):
     )
     reset: float | None = Field(
         None,
-        description="Share of the requests whose connection is reset with no answer (behind nginx: a 502).",
+        description="Share of the requests whose connection is reset with no answer (behind nginx: a 502). "
+        "HTTP clients silently retry an unanswered GET; other methods fail as connection errors.",
     )
 
     @field_validator("reset")

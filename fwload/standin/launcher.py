@@ -50,12 +50,14 @@ from fwload.cli.standin import (
     STACK_PREFIX,
 )
 from fwload.errors import NotReadyError, UsageError
+from fwload.recording.rundir import write_atomic
 from fwload.scenario.faults import Faults
 from fwload.standin.faults.client import FaultAdmin
 from fwload.standin.faults.lifecycle import Happened, LifecycleSchedule
 from fwload.standin.stack.options import StackOptions, build_options
 
 STOP_TIMEOUT_S = 10.0
+PIDS_FILE = "component-pids.json"
 STACK_STOP_TIMEOUT_S = 60.0
 """Stopping a stack stops six components in turn and drops a database."""
 STACK_READY_MARGIN_S = 30.0
@@ -218,6 +220,13 @@ class StandinProcess:
         self._port = urlsplit(self.url).port or self._port
         if self.admin is not None:
             self._admin_password = self.admin.password.get_secret_value()
+        write_atomic(self.pids_file, json.dumps(self.component_pids))
+
+    @property
+    def pids_file(self) -> Path:
+        """Component -> root PID as JSON, rewritten at every (re)start, so a collector follows restarts."""
+        assert self._data_dir is not None, "the stand-in is not started"
+        return self._data_dir / PIDS_FILE
 
     def restart(self, down_s: float) -> None:
         """The API restarting: SIGTERM (in-flight requests finish, new connections are refused), ``down_s``

@@ -43,19 +43,26 @@ def test_plain_locust_records_every_measurement(standin, tmp_path):
 
 
 def test_distributed_run_loses_and_doubles_nothing(standin, tmp_path):
-    """With --processes 2 every request of every worker is in requests.csv exactly once."""
+    """With --processes 2 every request the stand-in received is in requests.csv exactly once."""
+    admin = standin.fault_admin()
+    admin.reset_counts()
     done = locust("--host", standin.url, "--scenario", "scenarios/smoke.yaml", "--processes", "2",
-                  "--reports-dir", str(tmp_path))
+                  "--stop-timeout", "20", "--reports-dir", str(tmp_path))
     assert done.code == 0, done.err[-3000:]
+    received = Counter({group: counts.get("received", 0) for group, counts in admin.counts().items()})
     run_dir = only_run_dir(tmp_path)
     requests = rows(run_dir, "requests.csv")
     assert {r["worker"] for r in requests} == {"0", "1"}
-    assert len(requests) == locust_total(run_dir)
+    recorded = Counter(r["group"] for r in requests)
+    preflight_probes = {"instance"}  # the plugin's own readiness checks are not Locust requests
+    assert {g: n for g, n in recorded.items() if g not in preflight_probes} == \
+        {g: n for g, n in received.items() if g not in preflight_probes and n}
+    assert received["instance"] >= recorded["instance"] > 0
     assert len({(r["ts"], r["name"], r["response_ms"], r["worker"]) for r in requests}) == len(requests)
     events = [json.loads(line) for line in (run_dir / "events.jsonl").read_text().splitlines()]
     assert not [e for e in events if e["type"] == "worker_missing"]
     meta = json.loads((run_dir / "run.json").read_text())
-    assert meta["locust"]["workers"] == 2
+    assert meta["locust"]["workers"] == 2 and meta["counts"]["requests.csv"] == len(requests)
 
 
 def test_users_file_accounts_log_in_and_no_password_lands_on_disk(standin, tmp_path):

@@ -56,8 +56,10 @@ def scenario_file(
     listener: dict[str, Any] | None = None,
     faults: dict[str, Any] | None = None,
     slos: dict[str, Any] | None = None,
+    collector: str = "none",
 ) -> Path:
-    """A short scenario: listeners and an uploader with quick think times, no resource collector."""
+    """A short scenario: listeners and an uploader with quick think times, no resource collector
+    unless asked."""
     data: dict[str, Any] = {
         "name": name,
         "users": [
@@ -73,7 +75,7 @@ def scenario_file(
             },
         ],
         "load": {"profile": "constant", "users": users, "spawn_rate": users, "duration": duration},
-        "collector": {"backend": "none"},
+        "collector": {"backend": collector},
         "slos": slos or {"error_ratio": 0.01},
     }
     if faults:

@@ -50,4 +50,11 @@ def test_request_faults_pass_nginx_and_the_worker_fault_kills_celery():
         schedule = standin.arm_faults(Faults.model_validate({"worker": {"dies_after": 0}}))
         (happened,) = wait_for(lambda: schedule.happened, "the worker kill")
         assert happened.kind == "worker_killed" and not happened.error
-        assert not psutil.pid_exists(worker) or psutil.Process(worker).status() == psutil.STATUS_ZOMBIE
+        wait_for(lambda: _gone(worker), f"celery-worker {worker} to die")
+
+
+def _gone(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True

@@ -134,19 +134,23 @@ def test_a_restart_mid_run_shows_as_connection_errors_in_its_window(tmp_path: Pa
         duration="20s",
         slos={"error_ratio": 0.5},
         faults={"restarts": [{"after": "6s", "down": "3s"}]},
+        collector="processes",
     )
     result = run_fwload("run", str(scenario), "--out", str(tmp_path / "reports"), fixtures=fixtures_dir)
     run = RunFiles(only_run_dir(tmp_path / "reports", result))
     assert run.meta["status"] == "complete", result.stdout[-3000:]
+    (fault,) = [e for e in run.events_of("fault") if e["detail"].startswith("restart")]
     (restart,) = run.events_of("restart")
-    assert restart["component"] == "standin" and not restart["error"]
+    assert restart["component"] == "standin", "the collector followed the stand-in to its new process"
+    assert fault["ts"] <= restart["ts"] <= fault["back_at"] + 3.0
     rows = run.requests
     refused = rows.loc[rows["error_kind"] == "connection"]
     assert len(refused) > 0
-    assert refused["ts"].between(restart["ts"] - 0.5, restart["back_at"] + 1.0).all(), refused[
+    assert refused["ts"].between(fault["ts"] - 0.5, fault["back_at"] + 1.0).all(), refused[
         ["ts", "error"]
     ]
-    after = rows.loc[rows["ts"] > restart["back_at"] + 1.0]
+    assert run.verdict["exit_code"] != 4, "a restart during the load is not a start-up failure"
+    after = rows.loc[rows["ts"] > fault["back_at"] + 1.0]
     assert (after["error_kind"] == "").sum() > 10, "the users carry on once the API is back"
     assert_nothing_lost_or_doubled(run)
     verdict = run.verdict

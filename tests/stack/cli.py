@@ -86,6 +86,12 @@ class StackCli:
         return code
 
     def kill(self) -> None:
+        """After a failed check: SIGTERM first, so the stand-in still cleans up; SIGKILL only if it hangs
+        (a killed stand-in takes its components' roots with it, not their workers or cgroups)."""
         if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(30)
+            self.process.terminate()
+            try:
+                self.process.wait(90)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(30)

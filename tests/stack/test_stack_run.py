@@ -28,7 +28,8 @@ def test_upload_and_play_passes_on_the_stack_with_every_component_sampled(tmp_pa
         env={"FWLOAD_STANDIN_MODE": "stack"},
     )
     run_dir = only_run_dir(tmp_path)
-    assert done.code == 0, done.err[-3000:]
+    summary = (run_dir / "summary.md").read_text() if (run_dir / "summary.md").exists() else done.err[-3000:]
+    assert done.code == 0, summary
     meta = json.loads((run_dir / "run.json").read_text())
     stack = meta["target"]["stack"]
     assert set(stack["components"]) == set(COMPONENTS)
@@ -42,10 +43,10 @@ def test_upload_and_play_passes_on_the_stack_with_every_component_sampled(tmp_pa
         assert any(int(row["memory_bytes"]) > 0 for row in samples), component
 
     streams = rows(run_dir, "streams.csv")
-    assert streams and {row["status"] for row in streams} == {"206"}
-    assert all(row["error_kind"] == "" and int(row["bytes"]) > 0 for row in streams)
+    assert streams and {row["status"] for row in streams} == {"206"}, streams
+    assert all(row["error_kind"] == "" and int(row["bytes"]) > 0 for row in streams), streams
     imports = rows(run_dir, "imports.csv")
-    assert imports and {row["outcome"] for row in imports} <= {"finished", "unfinished"}
+    assert imports and {row["outcome"] for row in imports} <= {"finished", "unfinished"}, imports
     assert any(row["outcome"] == "finished" for row in imports)
     assert_nothing_left(stack["stack_id"], {c["pid"] for c in stack["components"].values() if c["owned"]})
 

@@ -183,7 +183,9 @@ def admin_settings_bulk(call: Call) -> list[dict[str, Any]]:
 
 @api_view(access="public")
 def rate_limit(call: Call) -> dict[str, Any]:
-    """Throttling is off in the stand-in: every scope shows its full allowance."""
+    """Throttling is off in the stand-in unless a throttle fault is armed: then ``enabled`` is true,
+    as a client checking before its load would see on a throttling Funkwhale. Every scope shows
+    its full allowance (the fault's own window is not mirrored here)."""
     if call.identity.user is not None:
         ident = {"type": "authenticated", "id": str(call.identity.user["id"])}
     else:
@@ -207,4 +209,6 @@ def rate_limit(call: Call) -> dict[str, Any]:
                 "reset_seconds": None,
             }
         )
-    return {"enabled": False, "ident": ident, "scopes": scopes}
+    plan, _ = call.services.faults.plan()
+    throttling = any(rule.throttle is not None for rule in plan.requests)
+    return {"enabled": throttling, "ident": ident, "scopes": scopes}

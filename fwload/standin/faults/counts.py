@@ -2,7 +2,9 @@
 
 A reliability test compares these with requests.csv: every request a virtual user recorded
 must have reached the server exactly once, with the same status (nothing lost, nothing
-doubled), and every reset here must be a ``connection`` error there.
+doubled), and every reset here must be a ``connection`` error there (or a retry the HTTP
+client made on its own: it retries idempotent requests whose connection closed unanswered).
+Import tasks are counted too, under the pseudo-group ``imports`` (`faults.imports`).
 
 Each process counts in memory and writes its totals to its own file in the faults folder
 about twice a second and when it stops, so the totals survive a restart and add up across

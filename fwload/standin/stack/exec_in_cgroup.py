@@ -9,7 +9,8 @@ backends, nginx and gunicorn workers, the Celery pool) inherit the cgroup.
 
 The cgroups are joined while still root (writing ``cgroup.procs`` needs it); the user is
 dropped after; the parent-death signal is set last, since a change of user clears it. If
-the stand-in that started this is killed outright, the kernel then kills the component.
+the stand-in that started this is killed outright (SIGKILL, no clean-up), the kernel then
+kills the component's root process; workers it forked (nginx's, gunicorn's) may outlive it.
 """
 
 import ctypes

@@ -17,13 +17,16 @@ import logging
 import os
 import time
 from pathlib import Path
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from fwload.standin.stack.celery_config import PROCESS_UPLOAD, PRUNE_PARTIAL_FILES, make_celery
 from fwload.standin.stack.environment import BEAT_INTERVAL_ENV, TASK_MEMORY_ENV, settings_from_environment
 
+from fwload.standin.backends.import_queue import RETRY_DEFERRED_S, ImportDeferred
+
 if TYPE_CHECKING:
-    from fwload.standin.domain.importer import Importer
+    from celery import Task
 
 log = logging.getLogger("fwload.standin.tasks")
 
@@ -35,27 +38,35 @@ app = make_celery(settings, beat_interval_s=float(os.environ.get(BEAT_INTERVAL_E
 
 
 @functools.cache
-def _importer() -> Importer:
-    """Built on the first task: the heavy imports stay out of the worker's main process."""
+def _importer() -> Callable[[int], None]:
+    """Built on the first task: the heavy imports stay out of the worker's main process. Import
+    faults (slow, failing, stuck, a dead worker) wrap it as in the embedded mode."""
     from fwload.standin.backends.media import MediaStorage
     from fwload.standin.db.engine import Database
     from fwload.standin.domain.importer import Importer
+    from fwload.standin.faults.imports import FaultyImport
 
-    return Importer(Database(settings.resolved_database_url()), MediaStorage(settings.media_root))
+    importer = Importer(Database(settings.resolved_database_url()), MediaStorage(settings.media_root))
+    return FaultyImport.for_settings(importer, settings)
 
 
 def _task_memory_bytes() -> int:
     return int(float(os.environ.get(TASK_MEMORY_ENV, "0")) * 1024 * 1024)
 
 
-@app.task(name=PROCESS_UPLOAD)
-def process_upload(upload_id: int) -> None:
-    """Import one upload (a crash leaves it pending, as on Funkwhale 1.4)."""
+@app.task(name=PROCESS_UPLOAD, bind=True, max_retries=None)
+def process_upload(self: Task, upload_id: int) -> None:
+    """Import one upload (a crash leaves it pending, as on Funkwhale 1.4); a fault that defers the
+    import (a dead worker) puts it back in the queue."""
     working_set = bytearray(_task_memory_bytes())
     for offset in range(0, len(working_set), 4096):
         working_set[offset] = 1
-    _importer()(upload_id)
-    del working_set
+    try:
+        _importer()(upload_id)
+    except ImportDeferred as deferred:
+        raise self.retry(countdown=RETRY_DEFERRED_S) from deferred
+    finally:
+        del working_set
 
 
 @app.task(name=PRUNE_PARTIAL_FILES)

@@ -1,0 +1,38 @@
+"""The README's examples are real: its scenario and faults blocks validate, its commands exist."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+from fwload.scenario.faults import Faults
+from fwload.scenario.loader import scenario_from_text
+
+README = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+
+
+def yaml_blocks() -> list[str]:
+    return re.findall(r"```yaml\n(.*?)```", README, flags=re.S)
+
+
+def test_the_scenario_example_is_a_valid_scenario():
+    (example,) = [block for block in yaml_blocks() if block.startswith("name:")]
+    scenario = scenario_from_text(example, source="README.md", check_files=False)
+    assert scenario.name == "upload-and-play" and [m.class_name for m in scenario.users] == ["Listener", "Uploader"]
+
+
+def test_the_faults_example_is_valid():
+    (example,) = [block for block in yaml_blocks() if block.startswith("faults:")]
+    faults = Faults.model_validate(yaml.safe_load(example)["faults"])
+    assert len(faults.describe()) == 8
+
+
+def test_every_fwload_command_in_the_readme_exists():
+    commands = sorted(set(re.findall(r"^\s*fwload ([a-z]+)", README, flags=re.M)) | {"demo", "run", "report"})
+    done = subprocess.run([sys.executable, "-m", "fwload", "--help"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0
+    assert [c for c in commands if c not in done.stdout] == []
