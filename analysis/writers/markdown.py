@@ -30,11 +30,14 @@ def render_markdown(analysis: RunAnalysis) -> str:
     if analysis.startup.failed or analysis.startup.incidents_before_load.shape[0]:
         lines += ["### Start-up (before the load)", "", *table(views.startup_table(analysis)), ""]
     lines += ["### Checks", ""]
-    lines += (
-        table(views.checks_table(analysis, ("slo", "resource")))
-        if any(check.kind != "startup" for check in analysis.checks)
-        else ["No SLO or resource check ran."]
-    )
+    columns, rows = views.checks_table(analysis, ("slo", "resource"))
+    unjudged = fmt.verdict_word(None)
+    judged_rows = [row for row in rows if row[0] != unjudged]
+    skipped_rows = [row for row in rows if row[0] == unjudged]
+    lines += table((columns, judged_rows)) if judged_rows else ["No SLO or resource check could be judged."]
+    if skipped_rows:
+        lines += ["", f"<details><summary>{len(skipped_rows)} check(s) not evaluated (too few samples, or no "
+                  "limit known)</summary>", "", *table((columns, skipped_rows)), "", "</details>"]
     lines.append("")
     others = [notice for notice in analysis.notices if notice.kind != "partial"]
     if others:

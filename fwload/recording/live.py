@@ -99,17 +99,19 @@ class LiveStats:
     # -- feeding -----------------------------------------------------------------------
 
     def add_requests(self, rows: Iterable[Sequence[Any]]) -> None:
-        for ts, group, _name, _method, _status, ms, _bytes, kind, *_ in rows:
-            failed = bool(kind) and kind != "throttled"
-            throttled = kind == "throttled"
-            self.requests[group] += 1
-            if failed:
-                self.failures[group] += 1
-            if throttled:
-                self.throttled[group] += 1
-            self.windows[group].add(float(ts), float(ms), failed, throttled)
-            if not kind:
-                self.whole[group].add(float(ms))
+        """Once per row on the master: written for speed (indexing, no star-unpacking)."""
+        requests, windows, whole = self.requests, self.windows, self.whole
+        for row in rows:
+            group, kind = row[1], row[7]
+            requests[group] += 1
+            if kind:
+                throttled = kind == "throttled"
+                (self.throttled if throttled else self.failures)[group] += 1
+                windows[group].add(float(row[0]), float(row[5]), not throttled, throttled)
+            else:
+                ms = float(row[5])
+                windows[group].add_ok(float(row[0]), ms)
+                whole[group].add(ms)
 
     def add_imports(self, rows: Iterable[Sequence[Any]]) -> None:
         for ts, _upload, outcome, wait_ms, *_ in rows:

@@ -54,6 +54,15 @@ class RequestWindow:
             second.ok_ts.append(ts)
             second.ok_ms.append(value)
 
+    def add_ok(self, ts: float, value: float) -> None:
+        """`add` for a request that neither failed nor was throttled (the common case)."""
+        key = int(ts // 1)
+        second = self._seconds.get(key)
+        if second is None:
+            second = self._seconds[key] = _Second()
+        second.ok_ts.append(ts)
+        second.ok_ms.append(value)
+
     def trim(self, now: float) -> None:
         """Forget the seconds entirely older than the window."""
         cutoff = now - self.seconds
