@@ -1,4 +1,9 @@
-"""One Locust process per measurement, headless, measured over a steady window by `bench.locustfiles.meter`.
+"""Locust processes measured over a steady window by `bench.locustfiles.meter`, in pairs.
+
+A pair is plain Locust and fwload started at the same moment, pinned to the same CPU, so
+whatever else the machine does (on a shared CI runner, plenty) falls on both sides of the
+ratio alike; one round after another, the same machine drifted by ±10 %, side by side by
+a few %. Several rounds give a median and a spread.
 
 fwload's runs get the options `fwload run` itself passes (no pre-flight, no collector, no
 report at the end) and a run directory of their own, whose row count is checked against
@@ -8,7 +13,9 @@ Locust's request count: a benchmark of recording that did not record would be wo
 from __future__ import annotations
 
 import json
+import statistics
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -73,3 +80,42 @@ def _recorded_rows(reports: Path) -> int:
         return 0
     with files[0].open("rb") as file:
         return sum(chunk.count(b"\n") for chunk in iter(lambda: file.read(1 << 20), b"")) - 1
+
+
+@dataclass
+class Pairs:
+    """Rounds of (baseline, fwload) windows measured side by side."""
+
+    baseline: list[Window]
+    fwload: list[Window]
+
+    def ratios(self, rate: str) -> list[float]:
+        return [getattr(f, rate) / getattr(b, rate) for b, f in zip(self.baseline, self.fwload, strict=True)]
+
+    def median(self, rate: str) -> float:
+        return statistics.median(self.ratios(rate))
+
+    def spread(self, rate: str) -> str:
+        ratios = self.ratios(rate)
+        return f"median of {len(ratios)} paired rounds, {min(ratios):.2f}-{max(ratios):.2f}"
+
+    @staticmethod
+    def total(windows: list[Window], rate: str) -> float:
+        cpu = sum(w.cpu_s for w in windows)
+        work = sum(w.bytes if rate == "bytes_per_cpu_s" else w.requests for w in windows)
+        return work / cpu if cpu else 0.0
+
+
+def run_pairs(baseline: str, fwload: str, host: str, *, rounds: int, users: int, warmup_s: float,
+              duration_s: float, extra_env: dict[str, str] | None = None) -> Pairs:
+    """``rounds`` times, the baseline locustfile and fwload's at once, each in its own process."""
+    pairs = Pairs([], [])
+    with ThreadPoolExecutor(2) as pool:
+        for _ in range(rounds):
+            sides = [pool.submit(run_locust, name, host, users=users, warmup_s=warmup_s, duration_s=duration_s,
+                                 fwload=is_fwload, extra_env=extra_env)
+                     for name, is_fwload in ((baseline, False), (fwload, True))]
+            plain, ours = (side.result() for side in sides)
+            pairs.baseline.append(plain)
+            pairs.fwload.append(ours)
+    return pairs

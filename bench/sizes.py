@@ -8,7 +8,7 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class Sizes:
     rounds: int
-    """Interleaved rounds of each Locust side (plain, fwload, plain, fwload, ...): drift hits both."""
+    """Paired rounds (plain Locust and fwload side by side); the ratio is their median."""
     warmup_s: float
     window_s: float
     users: int
@@ -25,7 +25,7 @@ class Sizes:
     latencies: int
 
 
-FULL = Sizes(rounds=2, warmup_s=3.0, window_s=10.0, users=10, wrk_s=5.0,
+FULL = Sizes(rounds=5, warmup_s=3.0, window_s=6.0, users=10, wrk_s=5.0,
              stream_users=4, audio_bytes=4 << 20, range_bytes=262_144, curl_fetches=2000,
              record_checkpoints=(200_000, 600_000, 1_000_000),
              report_rows=(1_000_000, 5_000_000, 10_000_000), pods=200, run_hours=1.0,

@@ -41,7 +41,9 @@ def demo_command(
     standin_options = {"mode": "stack" if stack else "embedded"}
     result = run(RunRequest(scenario=DEMO_SCENARIO, out=out, collector="auto", overrides=overrides,
                             standin_options=standin_options), console)
-    if result.summary:
-        console.print(result.summary, highlight=False)
+    if result.analysis is not None:
+        from analysis.writers.terminal import terminal_summary
+
+        console.print(terminal_summary(result.analysis))
     console.print(f"report: {result.run_dir / 'report.html'}")
     stdout_line(str(result.run_dir))

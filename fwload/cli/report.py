@@ -46,14 +46,10 @@ def report(
     4 target not ready or a component dead before the load (that precedence).
     """
     from analysis.outputs import build_outputs
-    from analysis.writers.views import headline
+    from analysis.writers.terminal import terminal_summary
 
     outputs = build_outputs(run_dir, formats or None, window_s=window)
-    console.print(f"fwload: {headline(outputs.analysis)}", highlight=False)
-    for check in outputs.analysis.checks:
-        if check.passed is False:
-            console.print(f"  [red]failed[/] {escape(check.name)}: {escape(check.detail or str(check.observed))}",
-                          highlight=False)
+    console.print(terminal_summary(outputs.analysis))
     for path in outputs.files:
         console.print(f"  wrote {path}", highlight=False)
     stdout_line(str(run_dir))

@@ -27,7 +27,9 @@ def run_command(
     result = run(RunRequest(scenario=scenario, host=host, users_file=users_file, namespace=namespace,
                             context=context, kubeconfig=kubeconfig, collector=collector, processes=processes,
                             out=out), console)
-    if result.summary:
-        console.print(result.summary, highlight=False)
+    if result.analysis is not None:
+        from analysis.writers.terminal import terminal_summary
+
+        console.print(terminal_summary(result.analysis))
     stdout_line(str(result.run_dir))
     raise typer.Exit(code=int(result.status))

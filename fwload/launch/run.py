@@ -53,7 +53,8 @@ class RunRequest:
 class RunResult:
     status: ExitStatus
     run_dir: Path
-    summary: str = ""
+    analysis: Any = None
+    """The `analysis.analyse.RunAnalysis` of the run, when it got that far."""
 
 
 def run(request: RunRequest, console: Console) -> RunResult:
@@ -80,7 +81,7 @@ def run(request: RunRequest, console: Console) -> RunResult:
             run_dir.finalize("not_ready", exit_code=int(error.status))
             result = _analyse(run_dir.path, console)
             console.print(f"[bold red]fwload: error:[/] {error.problem}\n  fix: {error.fix}", highlight=False)
-            return RunResult(ExitStatus.NOT_READY, run_dir.path, result.summary)
+            return RunResult(ExitStatus.NOT_READY, run_dir.path, result.analysis)
         except FwloadError as error:
             run_dir.event("startup_failure", component="target", detail=error.problem)
             run_dir.finalize("refused", exit_code=int(error.status))
@@ -243,4 +244,4 @@ def _analyse(run_dir: Path, console: Console) -> RunResult:
 
     with console.status("analysing the run…"):
         outputs = build_outputs(run_dir)
-    return RunResult(outputs.status, run_dir, outputs.summary_text)
+    return RunResult(outputs.status, run_dir, outputs.analysis)
