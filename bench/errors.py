@@ -13,7 +13,7 @@ class BenchError(RuntimeError):
     """A benchmark could not run; the message says why and how to fix it."""
 
 
-APT_PACKAGES = {"nginx": "nginx-light", "wrk": "wrk", "curl": "curl"}
+APT_PACKAGES = {"nginx": "nginx-light", "wrk": "wrk", "curl": "curl", "taskset": "util-linux"}
 
 
 def require_tool(name: str) -> str:

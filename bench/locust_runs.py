@@ -107,14 +107,17 @@ class Pairs:
 
 
 def run_pairs(baseline: str, fwload: str, host: str, *, rounds: int, users: int, warmup_s: float,
-              duration_s: float, extra_env: dict[str, str] | None = None) -> Pairs:
-    """``rounds`` times, the baseline locustfile and fwload's at once, each in its own process."""
+              duration_s: float, extra_env: dict[str, str] | None = None, plugin: bool = True) -> Pairs:
+    """``rounds`` times, the baseline locustfile and fwload's at once, each in its own process.
+
+    ``plugin`` says whether fwload's locustfile loads the plugin (then it gets fwload's options).
+    """
     pairs = Pairs([], [])
     with ThreadPoolExecutor(2) as pool:
         for _ in range(rounds):
             sides = [pool.submit(run_locust, name, host, users=users, warmup_s=warmup_s, duration_s=duration_s,
                                  fwload=is_fwload, extra_env=extra_env)
-                     for name, is_fwload in ((baseline, False), (fwload, True))]
+                     for name, is_fwload in ((baseline, False), (fwload, plugin))]
             plain, ours = (side.result() for side in sides)
             pairs.baseline.append(plain)
             pairs.fwload.append(ours)

@@ -13,8 +13,10 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
+from typing import Self
 
 from bench.errors import BenchError, require_tool
+from bench.procs import pinned
 
 STATIC_PATH = "/api/v1/instance/nodeinfo.json"
 """A small JSON file standing for a cheap API answer."""
@@ -74,7 +76,7 @@ class Nginx:
     def url(self, path: str) -> str:
         return self.base + path
 
-    def __enter__(self) -> Nginx:
+    def __enter__(self) -> Self:
         self._folder = tempfile.TemporaryDirectory(prefix="fwload-bench-nginx-")
         root = Path(self._folder.name)
         self._write_files(root)
@@ -98,12 +100,9 @@ class Nginx:
                 os.chmod(Path(folder, name), 0o644)
 
     def _start(self, root: Path) -> bool:
-        cpus = self.cpus
-        self._process = subprocess.Popen(
-            [self.binary, "-p", str(root), "-c", str(root / "nginx.conf"), "-e", str(root / "error.log")],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-            preexec_fn=(lambda: os.sched_setaffinity(0, cpus)) if cpus else None,
-        )
+        command = [self.binary, "-p", str(root), "-c", str(root / "nginx.conf"), "-e", str(root / "error.log")]
+        self._process = subprocess.Popen(pinned(command, self.cpus), stdout=subprocess.DEVNULL,
+                                         stderr=subprocess.DEVNULL, start_new_session=True)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             if self._process.poll() is not None:

@@ -13,6 +13,7 @@ import json
 import sys
 import time
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 from locust.env import Environment
@@ -26,7 +27,7 @@ QUANTILES = (50, 95, 99)
 
 class _Ok:
     status_code = 200
-    headers: dict[str, str] = {}
+    headers: ClassVar[dict[str, str]] = {}
 
 
 def main(parent: Path, latencies: Path) -> None:

@@ -14,8 +14,9 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from bench.errors import BenchError
+from bench.errors import BenchError, require_tool
 
 REPO = Path(__file__).resolve().parents[1]
 POLL_S = 0.05
@@ -56,10 +57,15 @@ def child_env(**extra: str) -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": path, "PYTHONUNBUFFERED": "1", **extra}
 
 
-def _affinity(cpus: set[int] | None):  # noqa: ANN202 - a preexec_fn
+def pinned(command: Sequence[str], cpus: set[int] | None) -> list[str]:
+    """``command`` run under ``taskset`` on ``cpus`` (as is when None).
+
+    taskset rather than a ``preexec_fn``: pairs of children are started from two threads,
+    and forking with Python code to run in the child is unsafe in a threaded parent.
+    """
     if cpus is None:
-        return None
-    return lambda: os.sched_setaffinity(0, cpus)
+        return list(command)
+    return [require_tool("taskset"), "-c", ",".join(map(str, sorted(cpus))), *command]
 
 
 def run_measured(command: Sequence[str], *, timeout_s: float, cpus: set[int] | None = None,
@@ -68,8 +74,8 @@ def run_measured(command: Sequence[str], *, timeout_s: float, cpus: set[int] | N
     out_path = Path(os.environ.get("TMPDIR", "/tmp")) / f"bench-{os.getpid()}-{time.monotonic_ns()}"
     with open(f"{out_path}.out", "w+") as out, open(f"{out_path}.err", "w+") as err:
         started = time.monotonic()
-        process = subprocess.Popen(list(command), stdout=out, stderr=err, env=env or child_env(), cwd=cwd,
-                                   preexec_fn=_affinity(cpus), start_new_session=True)
+        process = subprocess.Popen(pinned(command, cpus), stdout=out, stderr=err, env=env or child_env(), cwd=cwd,
+                                   start_new_session=True)
         status, usage = _wait(process, started + timeout_s)
         wall = time.monotonic() - started
         out.seek(0)
@@ -87,7 +93,8 @@ def run_measured(command: Sequence[str], *, timeout_s: float, cpus: set[int] | N
     return finished
 
 
-def _wait(process: subprocess.Popen, deadline: float):  # noqa: ANN202 - (status, rusage) or (None, None)
+def _wait(process: subprocess.Popen, deadline: float) -> tuple[int | None, Any]:
+    """(wait status, rusage) of the child; status None when it was killed at the deadline."""
     while True:
         pid, status, usage = os.wait4(process.pid, os.WNOHANG)
         if pid:

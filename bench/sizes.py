@@ -9,6 +9,8 @@ from dataclasses import dataclass
 class Sizes:
     rounds: int
     """Paired rounds (plain Locust and fwload side by side); the ratio is their median."""
+    ablation_rounds: int
+    """Paired rounds of each generator ablation (where the overhead goes)."""
     warmup_s: float
     window_s: float
     users: int
@@ -25,13 +27,13 @@ class Sizes:
     latencies: int
 
 
-FULL = Sizes(rounds=5, warmup_s=3.0, window_s=6.0, users=10, wrk_s=5.0,
+FULL = Sizes(rounds=5, ablation_rounds=3, warmup_s=3.0, window_s=6.0, users=10, wrk_s=5.0,
              stream_users=4, audio_bytes=4 << 20, range_bytes=262_144, curl_fetches=2000,
              record_checkpoints=(200_000, 600_000, 1_000_000),
              report_rows=(1_000_000, 5_000_000, 10_000_000), pods=200, run_hours=1.0,
              collector_samples=20, latencies=200_000)
 
-QUICK = Sizes(rounds=1, warmup_s=1.0, window_s=1.5, users=2, wrk_s=1.0,
+QUICK = Sizes(rounds=1, ablation_rounds=1, warmup_s=1.0, window_s=1.5, users=2, wrk_s=1.0,
               stream_users=2, audio_bytes=1 << 20, range_bytes=262_144, curl_fetches=20,
               record_checkpoints=(2_000, 10_000),
               report_rows=(2_000, 10_000), pods=20, run_hours=0.05,

@@ -15,13 +15,14 @@ import os
 import random
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import gevent
 import psutil
+from locust import User, constant, task
+
 from fwload.plugin import FwloadShape
 from fwload.recording.recorder import FLUSH_INTERVAL_S
-from locust import User, constant, task
 
 BATCH = 500
 CHECKPOINTS = [int(c) for c in os.environ.get("BENCH_CHECKPOINTS", "1000").split(",")]
@@ -34,13 +35,13 @@ class _Ok:
     """What the recorder reads of a response: a status and headers."""
 
     status_code = 200
-    headers: dict[str, str] = {}
+    headers: ClassVar[dict[str, str]] = {}
 
 
 class Firehose(User):
     wait_time = constant(0)
     fired = 0
-    results: list[dict[str, Any]] = []
+    results: ClassVar[list[dict[str, Any]]] = []
 
     @task
     def fire(self) -> None:

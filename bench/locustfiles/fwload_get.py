@@ -5,13 +5,13 @@ every request goes through the recorder, the run directory writer, the live stat
 the once-a-second watch; only authentication is skipped (nginx's file needs no account).
 """
 
-from fwload.plugin import FwloadShape
-from fwload.users.base import FunkwhaleUser
-from fwload.users.options import _Options
 from locust import task
 
 import bench.locustfiles.meter  # noqa: F401 - measures the steady window
 from bench.nginx import STATIC_PATH
+from fwload.plugin import FwloadShape
+from fwload.users.base import FunkwhaleUser
+from fwload.users.options import _Options
 
 
 class BenchUser(FunkwhaleUser):

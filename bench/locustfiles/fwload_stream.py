@@ -6,14 +6,14 @@ play a row of streams.csv, exactly as a Listener's plays are.
 
 import os
 
-from fwload.funkwhale.api import TrackRef
-from fwload.plugin import FwloadShape
-from fwload.users.base import FunkwhaleUser
-from fwload.users.options import ListenerOptions
 from locust import task
 
 import bench.locustfiles.meter  # noqa: F401 - measures the steady window
 from bench.nginx import AUDIO_PATH
+from fwload.funkwhale.api import TrackRef
+from fwload.plugin import FwloadShape
+from fwload.users.base import FunkwhaleUser
+from fwload.users.options import ListenerOptions
 
 TRACK = TrackRef(id=1, listen_url=AUDIO_PATH, title="bench")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import signal
 import sys
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -52,6 +53,7 @@ def handles_errors(func: F) -> F:
         except FwloadError as error:
             raise fail(error) from None
         except KeyboardInterrupt:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the exit short
             console.print("fwload: interrupted")
             raise typer.Exit(code=int(ExitStatus.INTERRUPTED)) from None
 

@@ -23,6 +23,9 @@ def build_reports(run_dir: Path) -> int | None:
     except FwloadError as error:
         logger.error("fwload: could not analyse %s: %s", run_dir, error)
         return None
-    if outputs.summary_text:
-        logger.info("fwload verdict:\n%s", outputs.summary_text)
+    from rich.console import Console
+
+    from analysis.writers.terminal import terminal_summary
+
+    Console(stderr=True).print(terminal_summary(outputs.analysis))
     return outputs.exit_code

@@ -20,7 +20,7 @@ import numpy as np
 class _Second:
     """The rows of one wall-clock second: times and latencies of the good ones, flags of the rest."""
 
-    __slots__ = ("ok_ts", "ok_ms", "bad_ts", "bad_throttled", "failed", "throttled")
+    __slots__ = ("bad_throttled", "bad_ts", "failed", "ok_ms", "ok_ts", "throttled")
 
     def __init__(self) -> None:
         self.ok_ts = array("d")
