@@ -18,6 +18,7 @@ import gevent
 from gevent.lock import Semaphore
 from locust import FastHttpUser, constant_pacing
 from locust.exception import StopUser
+from pydantic import SecretStr
 
 from fwload.funkwhale import api, paths
 from fwload.funkwhale.accounts import Account, AccountPool
@@ -130,8 +131,6 @@ class FunkwhaleUser(FastHttpUser):
         self.listen_token = api.parse_listen_token(me.body)
 
     def _register(self) -> Account | None:
-        from pydantic import SecretStr
-
         username, password = api.new_username(), api.new_password()
         reply = self.call("POST", paths.REGISTRATION, group="auth", expect=(201,),
                           json=api.registration_body(username, password), authenticated=False)
@@ -159,9 +158,13 @@ class FunkwhaleUser(FastHttpUser):
         if csrf is None:
             return False
         reply = self.call("POST", paths.LOGIN, group="auth", parse_json=False, authenticated=False,
-                          headers={api.CSRF_HEADER: csrf, "Referer": f"{self.host.rstrip('/')}/"},
+                          headers={api.CSRF_HEADER: csrf, "Referer": self._referer()},
                           data=api.login_form(account.username, account.password.get_secret_value()))
         return reply.ok
+
+    def _referer(self) -> str:
+        """Django also checks the Referer of unsafe requests over HTTPS (§1.2)."""
+        return f"{self.host.rstrip('/')}/"
 
     def _csrf_token(self) -> str | None:
         for cookie in self.client.cookiejar:
@@ -169,12 +172,18 @@ class FunkwhaleUser(FastHttpUser):
                 return cookie.value
         return None
 
+    def _basic_auth(self) -> tuple[str, str] | None:
+        """HTTP Basic on every request (mode ``basic``): a password hash per request on real 1.4."""
+        if self.auth_settings.mode == "basic" and self.account is not None:
+            return self.account.username, self.account.password.get_secret_value()
+        return None
+
     def _auth_headers(self, method: str) -> dict[str, str]:
         if self.auth_settings.mode == "session":
             if method in ("GET", "HEAD"):
                 return {}
             csrf = self._csrf_token()
-            return {api.CSRF_HEADER: csrf} if csrf else {}
+            return {api.CSRF_HEADER: csrf, "Referer": self._referer()} if csrf else {}
         return self._auth_header
 
     # -- calls ---------------------------------------------------------------------------
@@ -209,8 +218,8 @@ class FunkwhaleUser(FastHttpUser):
         if headers:
             all_headers.update(headers)
         auth = (basic.username, basic.password.get_secret_value()) if basic else None
-        if authenticated and self.auth_settings.mode == "basic" and self.account is not None:
-            auth = (self.account.username, self.account.password.get_secret_value())
+        if authenticated and auth is None:
+            auth = self._basic_auth()
         for attempt in range(MAX_THROTTLE_RETRIES + 1):
             with self.client.request(
                 method, path, name=name or path, params=params, json=json, data=data, files=files,
@@ -297,7 +306,8 @@ class FunkwhaleUser(FastHttpUser):
             headers.update(self._auth_headers("GET"))
         start = time.perf_counter()
         with self.client.request("GET", path, name=paths.LISTEN_TEMPLATE, headers=headers, stream=True,
-                                 catch_response=True, context={"group": "listen"}) as response:
+                                 auth=self._basic_auth() if authenticated else None, catch_response=True,
+                                 context={"group": "listen"}) as response:
             status = response.status_code or 0
             ttfb = None
             got = 0

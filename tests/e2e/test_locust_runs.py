@@ -10,6 +10,7 @@ import yaml
 
 from fwload.standin.launcher import StandinProcess
 from tests.e2e.helpers import all_text, locust, locust_total, only_run_dir, rows
+from tests.e2e.recording_proxy import recording_proxy
 
 MEASURED_GROUPS = {"auth", "library", "upload", "import_poll", "browse", "search", "listen"}
 
@@ -119,3 +120,34 @@ def test_bad_fixtures_end_as_import_outcomes_not_failed_requests(tmp_path):
     assert ("no_artist", "errored") in outcomes
     assert not {o for f, o in outcomes if f == "valid"} - {"finished", "unfinished"}
 
+
+
+@pytest.mark.parametrize("mode", ["session", "basic"])
+def test_session_and_basic_authentication_work_too(standin, tmp_path, mode):
+    """Session login (form + CSRF, rotated token) and HTTP Basic on every request, as real 1.4 takes them."""
+    done = locust("--host", standin.url, "-u", "2", "-r", "2", "-t", "12s", "--auth-mode", mode,
+                  "--reports-dir", str(tmp_path))
+    assert done.code == 0, done.err[-3000:]
+    requests = rows(only_run_dir(tmp_path), "requests.csv")
+    assert not [r for r in requests if r["error_kind"]]
+    names = {r["name"] for r in requests}
+    assert ("/api/v1/users/login" in names) == (mode == "session")
+    assert "/api/v1/oauth/apps/" not in names
+    assert {"browse", "listen", "history"} <= {r["group"] for r in requests}
+
+
+def test_audio_with_the_listen_token_like_the_web_player(standin, tmp_path):
+    """`?token=<tokens.listen>` and no Authorization header, as an <audio> element does."""
+    with recording_proxy(standin.url) as proxy:
+        done = locust("--host", proxy.url, "--scenario", "tests/e2e/data/listen-token.yaml",
+                      "--reports-dir", str(tmp_path))
+    assert done.code == 0, done.err[-3000:]
+    run_dir = only_run_dir(tmp_path)
+    listens = [r for r in rows(run_dir, "requests.csv") if r["group"] == "listen"]
+    assert listens and all(r["status"] == "206" and not r["error_kind"] for r in listens)
+    audio = [seen for seen in proxy.seen if seen.path.startswith("/api/v1/listen/")]
+    assert len(audio) == len(listens)
+    assert all("token=" in seen.path and "Authorization" not in seen.headers for seen in audio)
+    assert all(seen.headers.get("Authorization", "").startswith("Bearer ") for seen in proxy.seen
+               if seen.path.startswith("/api/v1/tracks/"))
+    assert "token=" not in all_text(run_dir)
