@@ -100,6 +100,9 @@ def wait_until_ready(host: str, deadline_s: float, *, session: requests.Session 
             detail = (f"connections are accepted but nodeinfo did not answer within {PROBE_TIMEOUT_S:g} s "
                       "(a server that hangs: e.g. every API worker OOM-killed under a surviving master)")
         except requests.ConnectionError as error:
+            if _unknown_host(error):
+                raise TargetError(f"{safe_url(host)}: the host name does not resolve",
+                                  "check the URL (--host or target.host) and your DNS") from None
             detail = f"cannot connect: {_reason(error)}"
         elapsed = time.monotonic() - start
         if elapsed >= deadline_s:
@@ -188,6 +191,12 @@ def throttling_notices(host: str, *, session: requests.Session | None = None) ->
                        ("login", "signup", "anonymous-oauth-app", "authenticated-create", "subsonic"))
     return [f"throttling is ON on {safe_url(host)} ({limits}): 429s will be reported as throttling, not as "
             "slowness; on staging set THROTTLING_ENABLED=false or generous THROTTLING_RATES"]
+
+
+def _unknown_host(error: Exception) -> bool:
+    text = str(error)
+    return any(marker in text for marker in ("Name or service not known", "nodename nor servname",
+                                             "No address associated with hostname", "Temporary failure in name"))
 
 
 def _reason(error: Exception) -> str:

@@ -9,7 +9,7 @@ class ExitStatus(IntEnum):
     SLO_BROKEN = 1
     """A latency or error-ratio SLO was broken."""
     USAGE_ERROR = 2
-    """Bad input: a scenario, an option, a file, credentials, an unreachable target."""
+    """Bad input: a scenario, an option, a file, credentials, a host name that does not resolve."""
     RESOURCE_BROKEN = 3
     """A resource check (memory, CPU, restarts, OOM kills) was broken."""
     NOT_READY = 4

@@ -104,3 +104,8 @@ def test_bad_hosts_are_usage_errors(host):
 
 def test_safe_url_drops_credentials_and_query():
     assert preflight.safe_url("https://u:p@fw.example:8443/path?token=x") == "https://fw.example:8443/path"
+
+
+def test_a_host_name_that_does_not_resolve_is_bad_input_at_once():
+    with pytest.raises(TargetError, match="does not resolve"):
+        preflight.wait_until_ready("http://no-such-host.invalid", 30)

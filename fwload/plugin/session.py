@@ -104,7 +104,7 @@ class FwloadSession:
         if self.scenario is not None:
             apply_scenario(self.environment, self.scenario)
         users_file = self._users_file()
-        auth = configure_auth(self._auth_mode(), users_file)
+        configure_auth(self._auth_mode(), users_file)
         prepare_uploads(self.environment, opts.fixtures_dir)
         self.run = self._open_run_dir(host)
         if self.scenario is not None:
