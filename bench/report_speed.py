@@ -5,7 +5,9 @@ afresh at exec), with its imports done before the clock starts: the report is
 `analysis.outputs.build_outputs` (every file ``fwload report`` writes), the baselines are
 ``pandas.read_csv`` and ``pyarrow.csv.read_csv`` of the same requests.csv and resources.csv.
 Run directories of 1, 5 and 10 M requests and 200 pods sampled every 15 s for an hour are
-generated once per run (`bench.synthetic`) under the work folder.
+generated once per run (`bench.synthetic`) under the work folder. Each figure is the best
+of ``analysis_repeats`` runs. Linear growth is judged on the largest step (5 M -> 10 M),
+where the report's fixed cost (charts, ~3 s) no longer hides it.
 """
 
 from __future__ import annotations
@@ -50,7 +52,12 @@ class Figures:
     peak_mib: float
 
 
-def measure(case: str, run_dir: Path) -> Figures:
+def measure(case: str, run_dir: Path, repeats: int = 1) -> Figures:
+    """The fastest of ``repeats`` fresh processes (the least disturbed by the rest of the machine)."""
+    return min((_measure_once(case, run_dir) for _ in range(repeats)), key=lambda figures: figures.seconds)
+
+
+def _measure_once(case: str, run_dir: Path) -> Figures:
     setup, body = CASES[case]
     result = subprocess.run([python(), "-c", _MEASURE.format(setup=setup, body=body), str(run_dir)],
                             capture_output=True, text=True, cwd=REPO, env=child_env(), timeout=900, check=False)
@@ -76,11 +83,12 @@ def _label(rows: int) -> str:
 
 def run(sizes: Sizes, work: Path) -> list[Row]:
     rows: list[Row] = []
-    per_row: dict[int, float] = {}
+    times: dict[int, tuple[float, float]] = {}
     for count in sizes.report_rows:
         run_dir = synthetic_dir(work, count, sizes)
-        pandas, arrow, report = (measure(case, run_dir) for case in ("pandas", "pyarrow", "report"))
-        per_row[count] = report.seconds / count
+        pandas, arrow, report = (measure(case, run_dir, sizes.analysis_repeats)
+                                 for case in ("pandas", "pyarrow", "report"))
+        times[count] = (report.seconds, pandas.seconds)
         ratio = report.seconds / pandas.seconds
         what = f"{_label(count)} requests, {sizes.pods} pods"
         rows += [
@@ -91,9 +99,10 @@ def run(sizes: Sizes, work: Path) -> list[Row]:
             Row(NAME, f"fwload report peak RSS vs pandas.read_csv, {what}", f"{report.peak_mib:,.0f} MiB",
                 f"{pandas.peak_mib:,.0f} MiB", report.peak_mib / pandas.peak_mib),
         ]
-    small, large = min(per_row), max(per_row)
-    linear = per_row[large] / per_row[small]
-    rows.append(Row(NAME, f"report time per request, {_label(large)} vs {_label(small)} (1 = linear)",
-                    f"{per_row[large] * 1e6:.2f} us", f"{per_row[small] * 1e6:.2f} us", linear,
-                    f"<= {LINEAR_TARGET:g}", linear <= LINEAR_TARGET))
+    mid, large = sorted(times)[-2:]
+    growth = (times[large][0] / times[mid][0]) / (large / mid)
+    rows.append(Row(NAME, f"report time growth {_label(mid)} -> {_label(large)} per data growth (1 = linear; "
+                    f"read_csv: {times[large][1] / times[mid][1] / (large / mid):.2f})",
+                    f"x{times[large][0] / times[mid][0]:.2f}", f"x{large / mid:g} requests", growth,
+                    f"<= {LINEAR_TARGET:g}", growth <= LINEAR_TARGET))
     return rows

@@ -3,12 +3,16 @@
 No network: one user fires synthetic requests (real clock, lognormal latencies, six
 groups) as fast as the process can, yielding after each batch so the recorder's flush
 greenlet and fwload's watch run as in a real test. At each count of ``BENCH_CHECKPOINTS``
-it lets the recorder flush, then writes the process's RSS/USS, the rows on disk and the
-size of requests.csv to ``BENCH_RESULT``; after the last one it stops the test.
+it lets the recorder flush, then writes the process's RSS/USS, the rows on disk, the rows
+held by the live window and the size of requests.csv to ``BENCH_RESULT``; after the last
+one it stops the test.
 """
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import gc
 import itertools
 import json
 import os
@@ -19,7 +23,7 @@ from typing import Any, ClassVar
 
 import gevent
 import psutil
-from locust import User, constant, task
+from locust import User, constant, events, task
 
 from fwload.plugin import FwloadShape
 from fwload.recording.recorder import FLUSH_INTERVAL_S
@@ -55,20 +59,42 @@ class Firehose(User):
                  start_time=time.time())
         Firehose.fired += BATCH
         gevent.sleep(0)
-        if Firehose.results.__len__() < len(CHECKPOINTS) and Firehose.fired >= CHECKPOINTS[len(Firehose.results)]:
+        if len(Firehose.results) < len(CHECKPOINTS) and Firehose.fired >= CHECKPOINTS[len(Firehose.results)]:
             self.checkpoint()
 
     def checkpoint(self) -> None:
         gevent.sleep(FLUSH_INTERVAL_S * 1.5)
-        run = self.environment.fwload.run
+        session = self.environment.fwload
+        run = session.run
         info = psutil.Process().memory_full_info()
-        Firehose.results.append({"requests": Firehose.fired, "rss": info.rss, "uss": info.uss,
+        held = _held_uss()
+        Firehose.results.append({"requests": Firehose.fired, "rss": info.rss, "uss": info.uss, "held_uss": held,
                                  "rows": run.counts["requests.csv"],
+                                 "live_rows": sum(len(window) for window in session.live.windows.values()),
                                  "csv_bytes": (Path(run.path) / "requests.csv").stat().st_size,
                                  "time": time.time()})
         Path(os.environ["BENCH_RESULT"]).write_text(json.dumps(Firehose.results))
         if len(Firehose.results) == len(CHECKPOINTS):
             self.environment.runner.quit()
+
+
+def _held_uss() -> int:
+    """USS after a full collection and glibc's ``malloc_trim``: what the process still holds.
+
+    Raw USS also counts free memory the allocators keep for later (its level depends on
+    the largest flush so far and on fragmentation, and wanders by ±10 MiB run to run).
+    """
+    gc.collect()
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    return psutil.Process().memory_full_info().uss
+
+
+@events.test_start.add_listener
+def _live_window(environment: Any, **_kwargs: Any) -> None:
+    """``BENCH_LIVE_WINDOW_S`` shortens the live window, to tell its growth from any other."""
+    if os.environ.get("BENCH_LIVE_WINDOW_S"):
+        environment.fwload.live.window_s = float(os.environ["BENCH_LIVE_WINDOW_S"])
 
 
 __all__ = ["Firehose", "FwloadShape"]

@@ -30,6 +30,7 @@ logger = logging.getLogger(__name__)
 FLUSH_INTERVAL_S = 1.0
 DRAIN_TIMEOUT_S = 30.0
 _KINDS = ("requests", "imports", "streams")
+_NO_CONTEXT: dict[str, Any] = {}
 _FILES = {"requests": schema.REQUESTS_CSV, "imports": schema.IMPORTS_CSV, "streams": schema.STREAMS_CSV}
 
 
@@ -71,13 +72,16 @@ class Recorder:
     def on_request(self, request_type: str, name: str, response_time: float, response_length: int,
                    response: Any = None, context: dict | None = None, exception: Any = None,
                    start_time: float | None = None, **_kwargs: Any) -> None:
-        status = getattr(response, "status_code", 0) or 0
-        kind = error_kind(status, exception, getattr(response, "headers", None) if status in (429, 500) else None)
-        ctx = context or {}
+        status = response.status_code if response is not None else 0
+        if exception is None and 0 < status < 400:
+            kind = error = ""
+        else:
+            kind = error_kind(status or 0, exception, response.headers if status in (429, 500) else None)
+            error = short_error(exception, status or 0) if kind else ""
+        ctx = context or _NO_CONTEXT
         self.buffers["requests"].append((
-            round(start_time or time.time(), 3), ctx.get("group", ""), name, request_type, status,
-            round(response_time or 0.0, 3), response_length or 0, kind,
-            short_error(exception, status) if kind else "", ctx.get("user_class", ""),
+            round(start_time or time.time(), 3), ctx.get("group", ""), name, request_type, status or 0,
+            round(response_time or 0.0, 3), response_length or 0, kind, error, ctx.get("user_class", ""),
         ))
 
     def on_import(self, ts: float, upload: str, outcome: str, wait_ms: Any, polls: int, fixture: str,

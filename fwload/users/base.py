@@ -7,6 +7,7 @@ UI) and plain Basic on every request are options of the scenario's target.
 
 from __future__ import annotations
 
+import functools
 import json
 import random
 import time
@@ -37,6 +38,12 @@ class Reply:
     body: Any = None
     headers: Mapping[str, str] | None = None
     ok: bool = False
+
+
+@functools.cache
+def _group_context(group: str) -> dict[str, str]:
+    """One shared, never mutated context per request group (built once, used per request)."""
+    return {"group": group}
 
 
 class PacingPlan:
@@ -79,6 +86,7 @@ class FunkwhaleUser(FastHttpUser):
 
     def __init__(self, environment: Any) -> None:
         super().__init__(environment)
+        self._context = {"user_class": type(self).__name__}
         self.account: Account | None = None
         self.listen_token: str | None = None
         self._auth_header: dict[str, str] = {}
@@ -86,7 +94,7 @@ class FunkwhaleUser(FastHttpUser):
     # -- Locust hooks ---------------------------------------------------------------------
 
     def context(self) -> dict[str, Any]:
-        return {"user_class": type(self).__name__}
+        return self._context
 
     def wait_time(self) -> float:
         measurements.iteration_done.fire()
@@ -125,10 +133,10 @@ class FunkwhaleUser(FastHttpUser):
             if token is None:
                 raise StopUser()
             self._auth_header = {"Authorization": f"Bearer {token}"}
-        me = self.call("GET", paths.USERS_ME, group="auth")
+        me = self.call("GET", paths.USERS_ME, group="auth", parse=api.parse_listen_token)
         if not me.ok:
             raise StopUser()
-        self.listen_token = api.parse_listen_token(me.body)
+        self.listen_token = me.body
 
     def _register(self) -> Account | None:
         username, password = api.new_username(), api.new_password()
@@ -157,7 +165,7 @@ class FunkwhaleUser(FastHttpUser):
         csrf = self._csrf_token()
         if csrf is None:
             return False
-        reply = self.call("POST", paths.LOGIN, group="auth", parse_json=False, authenticated=False,
+        reply = self.call("POST", paths.LOGIN, group="auth", authenticated=False,
                           headers={api.CSRF_HEADER: csrf, "Referer": self._referer()},
                           data=api.login_form(account.username, account.password.get_secret_value()))
         return reply.ok
@@ -201,7 +209,6 @@ class FunkwhaleUser(FastHttpUser):
         data: Any = None,
         files: Any = None,
         headers: Mapping[str, str] | None = None,
-        parse_json: bool = True,
         parse: Callable[[Any], Any] | None = None,
         authenticated: bool = True,
         basic: Account | None = None,
@@ -209,23 +216,24 @@ class FunkwhaleUser(FastHttpUser):
         """One API call, recorded by Locust; a 429 waits ``Retry-After`` and tries again.
 
         ``parse`` turns the JSON body into what the caller needs (an `api` function); when it
-        raises `api.UnexpectedAnswer`, the request is a failure of kind ``unexpected``.
+        raises `api.UnexpectedAnswer`, the request is a failure of kind ``unexpected``. Without
+        it the body is not decoded: the status alone is judged (decoding costs CPU per request).
 
         A throttled answer is recorded as a failure of kind ``throttled`` (see
         `fwload.recording.classify`), never as slowness, and the wait is not measured.
         """
-        all_headers = dict(self._auth_headers(method)) if authenticated else {}
+        all_headers = self._auth_headers(method) if authenticated else {}
         if headers:
-            all_headers.update(headers)
+            all_headers = {**all_headers, **headers}
         auth = (basic.username, basic.password.get_secret_value()) if basic else None
         if authenticated and auth is None:
             auth = self._basic_auth()
         for attempt in range(MAX_THROTTLE_RETRIES + 1):
             with self.client.request(
                 method, path, name=name or path, params=params, json=json, data=data, files=files,
-                headers=all_headers, auth=auth, catch_response=True, context={"group": group},
+                headers=all_headers, auth=auth, catch_response=True, context=_group_context(group),
             ) as response:
-                reply = self._judge(response, expect, parse_json, parse)
+                reply = self._judge(response, expect, parse)
             if reply.ok or attempt == MAX_THROTTLE_RETRIES:
                 return reply
             throttle = api.throttle_of(reply.status, reply.headers)
@@ -236,7 +244,7 @@ class FunkwhaleUser(FastHttpUser):
         return reply
 
     @staticmethod
-    def _judge(response: Any, expect: tuple[int, ...], parse_json: bool, parse: Callable[[Any], Any] | None) -> Reply:
+    def _judge(response: Any, expect: tuple[int, ...], parse: Callable[[Any], Any] | None) -> Reply:
         status = response.status_code or 0
         reply = Reply(status=status, headers=response.headers)
         if status not in expect:
@@ -245,18 +253,17 @@ class FunkwhaleUser(FastHttpUser):
             elif status:
                 response.failure(f"HTTP {status}")
             return reply
-        if parse_json and status != 204:
+        if parse is not None:
             try:
-                reply.body = json.loads(response.content or b"null")
+                body = json.loads(response.content or b"null")
             except ValueError:
                 response.failure("answer is not JSON")
                 return reply
-            if parse is not None:
-                try:
-                    reply.body = parse(reply.body)
-                except (api.UnexpectedAnswer, KeyError, TypeError, ValueError) as error:
-                    response.failure(f"unusable answer: {error}")
-                    return reply
+            try:
+                reply.body = parse(body)
+            except (api.UnexpectedAnswer, KeyError, TypeError, ValueError) as error:
+                response.failure(f"unusable answer: {error}")
+                return reply
         reply.ok = True
         response.success()
         return reply
@@ -307,7 +314,7 @@ class FunkwhaleUser(FastHttpUser):
         start = time.perf_counter()
         with self.client.request("GET", path, name=paths.LISTEN_TEMPLATE, headers=headers, stream=True,
                                  auth=self._basic_auth() if authenticated else None, catch_response=True,
-                                 context={"group": "listen"}) as response:
+                                 context=_group_context("listen")) as response:
             status = response.status_code or 0
             ttfb = None
             got = 0

@@ -174,7 +174,8 @@ def test_report_command_exits_with_the_verdict_and_prints_the_run_directory(writ
     result = CliRunner().invoke(app, ["report", str(truth.path), "--format", "json"])
     assert result.exit_code == 1, result.output
     assert result.stdout.strip().splitlines()[-1] == str(truth.path)
-    assert "failed memory peak [api]: peak 140.0 MiB" in " ".join(result.stderr.split())
+    text = " ".join(result.stderr.split())
+    assert "FAIL" in text and "memory peak [api]" in text and "peak 140.0 MiB" in text
 
 
 def test_report_command_on_a_foreign_directory_is_a_usage_error(tmp_path):
