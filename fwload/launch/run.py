@@ -26,6 +26,7 @@ from fwload.errors import FwloadError, NotReadyError, UsageError
 from fwload.collectors.selection import build_collector, choose_backend
 from fwload.funkwhale.accounts import load_users_file
 from fwload.launch.locust_process import locust_command, run_locust
+from fwload.launch.target import start_target
 from fwload.recording import schema
 from fwload.recording.rundir import RunDirectory
 from fwload.scenario.loader import load_scenario, with_changes, with_overrides
@@ -69,7 +70,8 @@ def run(request: RunRequest, console: Console) -> RunResult:
                          f"{preflight.safe_url(scenario.target.host)}",
                          "remove the faults: section, or run against the stand-in (no --host, target.host: null)")
     with contextlib.ExitStack() as stack:
-        host, local_pids, standin = _target(scenario, request, stack, console)
+        host, standin = start_target(scenario.target.host, stack, console, request.standin_options)
+        local_pids = standin.component_pids if standin is not None else None
         run_dir = RunDirectory.create(request.out, scenario.name, _meta(scenario, host, request))
         run_dir.write_text(schema.SCENARIO_YAML, scenario.dump_resolved())
         console.print(f"run directory: [bold]{run_dir.path}[/]")
@@ -109,23 +111,6 @@ def run(request: RunRequest, console: Console) -> RunResult:
     if outcome.exit_code == int(ExitStatus.USAGE_ERROR):
         return RunResult(ExitStatus.USAGE_ERROR, run_dir.path)
     return _analyse(run_dir.path, console)
-
-
-def _target(scenario: Scenario, request: RunRequest, stack: contextlib.ExitStack,
-            console: Console) -> tuple[str, dict[str, int] | None, Any]:
-    """(host, local component PIDs, the stand-in this run started or None)."""
-    if scenario.target.host:
-        return preflight.check_host(scenario.target.host), None, None
-    from fwload.standin.launcher import StandinProcess
-
-    console.print("no host given: starting the local stand-in of Funkwhale…")
-    standin = stack.enter_context(StandinProcess(**request.standin_options))
-    console.print(f"stand-in ready at {standin.url}")
-    for notice in standin.notices:
-        console.print(f"[yellow]notice:[/] {notice}", highlight=False)
-    for finding in standin.findings:
-        console.print(f"[yellow]finding:[/] {finding['component']}: {finding['detail']}", highlight=False)
-    return standin.url, standin.component_pids, standin
 
 
 def _record_standin_startup(standin: Any, run_dir: RunDirectory) -> None:

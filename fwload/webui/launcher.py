@@ -21,13 +21,14 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 import requests
 from rich.console import Console
 
-from fwload import preflight
 from fwload.errors import UsageError
 from fwload.launch.locust_process import LOOPBACK, free_port, locustfile, loopback_master_args
+from fwload.launch.target import start_target
 from fwload.scenario.loader import load_scenario
 
 UI_START_TIMEOUT_S = 60.0
@@ -59,8 +60,8 @@ def run_ui(request: UiRequest, console: Console, announce: Callable[[str], None]
     port = request.web_port or free_port(request.web_host)
     before = _run_dirs(request.out)
     with contextlib.ExitStack() as stack, _interrupt_on_sigterm():
-        host, local_pids = _target(request, scenario.target.host, stack, console)
-        command = ui_command(request, host, port, local_pids)
+        host, standin = start_target(request.host or scenario.target.host, stack, console)
+        command = ui_command(request, host, port, standin)
         locust = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=sys.stderr, start_new_session=True,
                                   env={**os.environ, "PYTHONUNBUFFERED": "1"})
         try:
@@ -70,7 +71,7 @@ def run_ui(request: UiRequest, console: Console, announce: Callable[[str], None]
                 console.print(f"[yellow]notice:[/] the web UI listens on {request.web_host}: anyone who can reach "
                               "it can start load against the target", highlight=False)
             console.print(f"web UI: [bold]{url}[/]  (scenario {request.scenario}; Ctrl-C stops Locust"
-                          f"{' and the stand-in' if local_pids else ''})", highlight=False)
+                          f"{' and the stand-in' if standin is not None else ''})", highlight=False)
             _list_scenarios(request.scenario, console)
             announce(url)
             exit_code = locust.wait()
@@ -84,7 +85,7 @@ def run_ui(request: UiRequest, console: Console, announce: Callable[[str], None]
     return UiResult(exit_code, sorted(set(_run_dirs(request.out)) - set(before)))
 
 
-def ui_command(request: UiRequest, host: str, port: int, local_pids: dict[str, int] | None) -> list[str]:
+def ui_command(request: UiRequest, host: str, port: int, standin: Any = None) -> list[str]:
     command = [
         sys.executable, "-m", "locust", "-f", str(locustfile()), "--scenario", str(request.scenario),
         "--host", host, "--web-host", request.web_host, "--web-port", str(port),
@@ -95,8 +96,10 @@ def ui_command(request: UiRequest, host: str, port: int, local_pids: dict[str, i
     for flag, value in (("--users-file", request.users_file), ("--collector", request.collector)):
         if value:
             command += [flag, value]
-    if local_pids:
-        command += ["--local-pids", ",".join(f"{name}={pid}" for name, pid in local_pids.items())]
+    if standin is not None:
+        command += ["--local-pids", f"@{standin.pids_file}"]
+        if standin.cgroups:
+            command += ["--local-cgroups", ",".join(f"{name}={path}" for name, path in standin.cgroups.items())]
     return command
 
 
@@ -112,18 +115,6 @@ def stop_process_group(process: subprocess.Popen[bytes], timeout_s: float = STOP
                 os.killpg(process.pid, signal.SIGKILL)
             process.wait(timeout_s)
     return int(process.returncode)
-
-
-def _target(request: UiRequest, scenario_host: str | None, stack: contextlib.ExitStack,
-            console: Console) -> tuple[str, dict[str, int] | None]:
-    if request.host or scenario_host:
-        return preflight.check_host(request.host or scenario_host), None
-    from fwload.standin.launcher import StandinProcess
-
-    console.print("no host given: starting the local stand-in of Funkwhale…")
-    standin = stack.enter_context(StandinProcess())
-    console.print(f"stand-in ready at {standin.url} (pid {standin.pid})", highlight=False)
-    return standin.url, {"standin": standin.pid}
 
 
 def _wait_for_ui(locust: subprocess.Popen[bytes], url: str) -> None:
