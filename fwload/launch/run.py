@@ -85,7 +85,7 @@ def run(request: RunRequest, console: Console) -> RunResult:
             console.print(f"[bold red]fwload: error:[/] {error.problem}\n  fix: {error.fix}", highlight=False)
             return RunResult(ExitStatus.NOT_READY, run_dir.path, result.analysis)
         except FwloadError as error:
-            run_dir.event("startup_failure", component="target", detail=error.problem)
+            run_dir.event("startup_failure", component="fwload", detail=error.problem)
             run_dir.finalize("refused", exit_code=int(error.status))
             raise
         scenario_file = stack.enter_context(_scenario_for_locust(scenario, request))
