@@ -68,18 +68,7 @@ def build_outputs(
         target = run_dir / DIRECTORY
         replace_directory(target, overlay)
         files.extend(target / name for name in sorted(overlay))
-    _readable(files)
     return Outputs(analysis=analysis, status=analysis.status, files=files, texts=rendered)
-
-
-def _readable(files: list[Path]) -> None:
-    """Temporary files are created private; reports are meant to be shared like any file the user writes."""
-    umask = os.umask(0)
-    os.umask(umask)
-    for path in files:
-        path.chmod(0o666 & ~umask)
-        if path.parent.name == DIRECTORY:
-            path.parent.chmod(0o777 & ~umask)
 
 
 def replace_directory(target: Path, files: dict[str, str]) -> None:
@@ -95,9 +84,16 @@ def replace_directory(target: Path, files: dict[str, str]) -> None:
         if target.exists():
             old = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.old."))
             target.rename(old / target.name)
+        fresh.chmod(0o777 & ~_umask())  # mkdtemp makes it private; reports are shared like any file
         fresh.rename(target)
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
     except BaseException:
         shutil.rmtree(fresh, ignore_errors=True)
         raise
+
+
+def _umask() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return umask
