@@ -8,6 +8,7 @@ import pytest
 
 from fwload.collectors.kubernetes import KubernetesCollector
 from fwload.collectors.kubernetes.cadvisor import Accumulated, parse_cadvisor, proxy_path
+from fwload.collectors.kubernetes.ooms import OomKills
 from tests.fakes.kube_api import FakeCluster, Resources, cadvisor_text, seed_funkwhale
 
 MiB = 1024 * 1024
@@ -96,8 +97,9 @@ def test_a_restart_resets_cadvisor_but_not_the_cumulative_columns(cluster: FakeC
     api = cluster.pods_of("funkwhale-api")[0].name
     cluster.set_cadvisor(api, "api", oom_events=2, cfs_periods=100, cfs_throttled_periods=40,
                          cfs_throttled_seconds=4.0)
-    sampler = KubernetesCollector(kubeconfig=str(kubeconfig))
+    sampler = KubernetesCollector(kubeconfig=str(kubeconfig), clock=cluster.now)
     sampler.collect()
+    cluster.scrape()
     cluster.restart(api, "api")  # OOMKilled: counters of the new container start at zero
     cluster.set_cadvisor(api, "api", cfs_periods=30, cfs_throttled_periods=3, cfs_throttled_seconds=0.5,
                          working_set_bytes=90 * MiB)
@@ -171,3 +173,35 @@ def test_oom_kills_before_the_first_read_are_a_baseline_not_an_event(cluster: Fa
     assert first.events == [] and api_sample(first).oom_kills == 5
     assert [(e.type, e.data["count"]) for e in second.events] == [("oom_kill", 2)]
     assert api_sample(second).oom_kills == 7
+
+
+CGROUP = "/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod1f.slice/cri-containerd-{}.scope"
+FINISHED = "2026-11-20T10:00:05Z"
+FINISHED_TS = 1795168805.0
+
+
+def test_a_kill_seen_by_pod_status_and_by_a_late_cadvisor_read_counts_once_in_either_order():
+    status_first = OomKills()
+    assert status_first.ended_by_oom("containerd://9b2f", FINISHED) == 1
+    assert status_first.cadvisor_increase(CGROUP.format("9b2f"), 1, read_at=FINISHED_TS + 3) == 0
+    cadvisor_first = OomKills()
+    assert cadvisor_first.cadvisor_increase(CGROUP.format("9b2f"), 1, read_at=FINISHED_TS + 1) == 1
+    assert cadvisor_first.ended_by_oom("containerd://9b2f", FINISHED) == 0
+    assert status_first.total == cadvisor_first.total == 1
+
+
+def test_worker_kills_read_before_the_container_ended_are_kills_of_their_own():
+    ooms = OomKills()
+    assert ooms.cadvisor_increase(CGROUP.format("9b2f"), 2, read_at=FINISHED_TS - 15) == 2
+    assert ooms.ended_by_oom("containerd://9b2f", FINISHED) == 1
+    assert ooms.cadvisor_increase(CGROUP.format("9b2f"), 0, read_at=FINISHED_TS + 15) == 0
+    assert ooms.cadvisor_increase(CGROUP.format("77aa"), 1, read_at=FINISHED_TS + 30) == 1  # the new container
+    assert ooms.total == 4
+
+
+def test_a_late_read_with_the_ending_kill_and_another_worker_kill_keeps_the_worker_kill():
+    ooms = OomKills()
+    assert ooms.ended_by_oom("containerd://9b2f", FINISHED) == 1
+    assert ooms.cadvisor_increase(CGROUP.format("9b2f"), 2, read_at=FINISHED_TS + 1) == 1
+    assert ooms.cadvisor_increase(CGROUP.format("9b2f"), 1, read_at=FINISHED_TS + 2) == 1
+    assert ooms.total == 3

@@ -209,6 +209,11 @@ class FakeCluster:
             if window:
                 target.metrics_window = window
 
+    def now(self) -> float:
+        """The nodes' clock (epoch seconds), for a collector that must agree with ``finishedAt``."""
+        with self.lock:
+            return self._scrape_time.timestamp()
+
     def scrape(self, seconds: float = 15.0) -> None:
         """Advance metrics-server's clock: every pod with metrics gets a new ``timestamp``."""
         with self.lock:

@@ -4,7 +4,8 @@ Per interval it makes exactly one PodMetrics list call and one pod list call for
 namespace (never one per pod), plus one cAdvisor read per node running the namespace's
 pods when RBAC allows ``nodes/proxy``. Restart-count increases and OOMKilled terminations
 become ``restart``/``oom_kill`` events once each; cAdvisor's ``container_oom_events_total``
-adds the OOM kills that never restart the container (a worker under a surviving master).
+adds the OOM kills that never restart the container (a worker under a surviving master);
+a kill both sources saw is counted once (`ooms.OomKills`).
 Counters are kept cumulative across container restarts; what a container had before its
 first sample is history (in the columns, as the run directory's baseline), not an event.
 A failed read mid-run becomes a ``gap`` event; only `check_connection` raises.
@@ -25,6 +26,7 @@ from kubernetes import client
 from fwload.collectors.base import Collection, Collector, CollectorEvent, ComponentHealth, ResourceSample
 from fwload.collectors.kubernetes import cadvisor, metrics
 from fwload.collectors.kubernetes.connection import Connection, connect
+from fwload.collectors.kubernetes.ooms import OomKills
 from fwload.collectors.kubernetes.pods import ContainerView, PodView, component_of, pod_view
 from fwload.collectors.kubernetes.problems import (
     denial,
@@ -52,7 +54,7 @@ class _ContainerState:
 
     restarts: int | None = None
     terminations: set[tuple[str, str]] = field(default_factory=set)
-    status_ooms: int = 0
+    ooms: OomKills = field(default_factory=OomKills)
     metrics_timestamp: str = ""
     counters: dict[str, cadvisor.Accumulated] = field(default_factory=dict)
 
@@ -226,7 +228,7 @@ class KubernetesCollector(Collector):
             memory_bytes=usage.memory_bytes if fresh and usage else None,
             cpu_request_m=box.cpu_request_m, cpu_limit_m=box.cpu_limit_m,
             memory_request_bytes=box.memory_request_bytes, memory_limit_bytes=box.memory_limit_bytes,
-            restarts=box.restarts, oom_kills=state.status_ooms,
+            restarts=box.restarts, oom_kills=state.ooms.total,
             phase=pod.phase, ready=box.ready, stage=stage,
         )
 
@@ -243,8 +245,7 @@ class KubernetesCollector(Collector):
         state.restarts = box.restarts
         if box.last_reason == "OOMKilled" and box.last_termination not in state.terminations:
             state.terminations.add(box.last_termination)
-            state.status_ooms += 1
-            if not first:
+            if state.ooms.ended_by_oom(box.last_container_id, box.last_finished) and not first:
                 events.append(CollectorEvent(ts, "oom_kill", {**where, "count": 1, "source": "pod_status"}))
         return events
 
@@ -253,7 +254,7 @@ class KubernetesCollector(Collector):
                         result: Collection) -> None:
         if found is None:
             if state.counters:
-                sample.oom_kills = state.status_ooms + int(state.counters["oom_events"].total)
+                sample.oom_kills = state.ooms.total
                 sample.throttled_periods = int(state.counters["throttled_periods"].total)
                 sample.periods = int(state.counters["periods"].total)
                 sample.throttled_s = state.counters["throttled_seconds"].total
@@ -263,11 +264,12 @@ class KubernetesCollector(Collector):
         for key in ("oom_events", "periods", "throttled_periods", "throttled_seconds"):
             counter = state.counters.setdefault(key, cadvisor.Accumulated())
             increases[key] = counter.update(found.instance, found.values.get(key, 0.0))
-        if increases["oom_events"] > 0 and not first:
+        kills = state.ooms.cadvisor_increase(found.instance, increases["oom_events"], sample.ts)
+        if kills > 0 and not first:
             result.events.append(CollectorEvent(sample.ts, "oom_kill", {
                 "component": sample.component, "pod": sample.pod, "container": sample.container,
-                "count": int(increases["oom_events"]), "source": "cadvisor"}))
-        sample.oom_kills = state.status_ooms + int(state.counters["oom_events"].total)
+                "count": kills, "source": "cadvisor"}))
+        sample.oom_kills = state.ooms.total
         sample.throttled_periods = int(state.counters["throttled_periods"].total)
         sample.periods = int(state.counters["periods"].total)
         sample.throttled_s = round(state.counters["throttled_seconds"].total, 6)
