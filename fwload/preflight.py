@@ -87,6 +87,7 @@ def wait_until_ready(host: str, deadline_s: float, *, session: requests.Session 
         remaining = deadline_s - (time.monotonic() - start)
         try:
             response = http.get(host + paths.NODEINFO, timeout=max(min(PROBE_TIMEOUT_S, remaining), 0.5))
+            _refuse_redirect(host, response)
             if response.status_code == 200:
                 try:
                     summary = api.nodeinfo_summary(response.json())
@@ -94,6 +95,9 @@ def wait_until_ready(host: str, deadline_s: float, *, session: requests.Session 
                     detail = f"nodeinfo answered 200 but {error}"
                 else:
                     return Readiness(True, time.monotonic() - start, attempts, "nodeinfo answered 200", summary)
+            elif response.status_code == 400:
+                detail = ("nodeinfo answered HTTP 400: Django refuses this host name (use the instance's own "
+                          "name as --host, or add it to DJANGO_ALLOWED_HOSTS / FUNKWHALE_HOSTNAME)")
             else:
                 detail = f"nodeinfo answered HTTP {response.status_code}"
         except requests.Timeout:
@@ -108,6 +112,15 @@ def wait_until_ready(host: str, deadline_s: float, *, session: requests.Session 
         if elapsed >= deadline_s:
             return Readiness(False, elapsed, attempts, detail)
         sleep(min(1.0, max(deadline_s - elapsed, 0)))
+
+
+def _refuse_redirect(host: str, response: requests.Response) -> None:
+    """A redirected host (e.g. nginx's HTTP→HTTPS server) looks ready here, but in the load
+    every POST would turn into a GET without its body and lose its Authorization header."""
+    if response.history:
+        final = safe_url(response.url).removesuffix(paths.NODEINFO)
+        raise UsageError(f"{safe_url(host)} redirects to {final} (HTTP {response.history[0].status_code})",
+                         f"use --host {final}")
 
 
 def wait_for_components(health: Callable[[], list[ComponentHealth]], deadline_s: float, *,

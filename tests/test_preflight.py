@@ -109,3 +109,39 @@ def test_safe_url_drops_credentials_and_query():
 def test_a_host_name_that_does_not_resolve_is_bad_input_at_once():
     with pytest.raises(TargetError, match="does not resolve"):
         preflight.wait_until_ready("http://no-such-host.invalid", 30)
+
+
+@contextmanager
+def redirecting_to(target: str) -> Iterator[str]:
+    """nginx's HTTP→HTTPS server in miniature: every path moved permanently to ``target``."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802
+            self.send_response(301)
+            self.send_header("Location", target + self.path)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    finally:
+        httpd.shutdown()
+
+
+def test_a_redirected_host_is_refused_with_the_url_to_use():
+    with server([(200, NODEINFO)]) as final, redirecting_to(final) as moved:
+        with pytest.raises(UsageError) as raised:
+            preflight.wait_until_ready(moved, 5, sleep=lambda s: None)
+    assert f"redirects to {final} (HTTP 301)" in raised.value.problem
+    assert raised.value.fix == f"use --host {final}"
+
+
+def test_a_400_from_nodeinfo_points_at_the_allowed_host_names():
+    with server([(400, {})]) as url:
+        readiness = preflight.wait_until_ready(url, 0.3)
+    assert not readiness.ready and "DJANGO_ALLOWED_HOSTS" in readiness.detail

@@ -94,6 +94,7 @@ def login_form(username: str, password: str) -> dict[str, str]:
 
 
 CSRF_COOKIE = "csrftoken"
+SESSION_COOKIE = "sessionid"
 CSRF_HEADER = "X-CSRFToken"
 
 

@@ -111,7 +111,8 @@ class FunkwhaleUser(FastHttpUser):
 
     def authenticate(self) -> None:
         """Open the app like the web client (instance info first), then get credentials; a
-        user that cannot log in is stopped, not looped."""
+        user that cannot log in is stopped, not looped. Registration on 1.4 already opens a
+        session (sample 06): a session-mode user it created spends no login (30/hour per address)."""
         self.call("GET", paths.NODEINFO, group="instance", authenticated=False)
         self.call("GET", paths.INSTANCE_SETTINGS, group="instance", authenticated=False)
         settings = self.auth_settings
@@ -124,7 +125,7 @@ class FunkwhaleUser(FastHttpUser):
         if self.account is None:
             raise StopUser()
         if settings.mode == "session":
-            if not self._session_login(self.account):
+            if not self._cookie(api.SESSION_COOKIE) and not self._session_login(self.account):
                 raise StopUser()
         elif settings.mode == "basic":
             self._auth_header = {}
@@ -142,7 +143,8 @@ class FunkwhaleUser(FastHttpUser):
         username, password = api.new_username(), api.new_password()
         reply = self.call("POST", paths.REGISTRATION, group="auth", expect=(201,),
                           json=api.registration_body(username, password), authenticated=False)
-        self.client.cookiejar.clear()
+        if self.auth_settings.mode != "session":
+            self.client.cookiejar.clear()
         return Account(username, SecretStr(password)) if reply.ok else None
 
     def _app_token(self, account: Account) -> str | None:
@@ -175,8 +177,11 @@ class FunkwhaleUser(FastHttpUser):
         return f"{self.host.rstrip('/')}/"
 
     def _csrf_token(self) -> str | None:
+        return self._cookie(api.CSRF_COOKIE)
+
+    def _cookie(self, name: str) -> str | None:
         for cookie in self.client.cookiejar:
-            if cookie.name == api.CSRF_COOKIE:
+            if cookie.name == name:
                 return cookie.value
         return None
 
@@ -213,7 +218,9 @@ class FunkwhaleUser(FastHttpUser):
         authenticated: bool = True,
         basic: Account | None = None,
     ) -> Reply:
-        """One API call, recorded by Locust; a 429 waits ``Retry-After`` and tries again.
+        """One API call, recorded by Locust; a 429 waits ``Retry-After`` and tries again, unless
+        the wait is longer than a run can afford (signup, login and app creation are throttled
+        per hour or day): then the throttled answer is the result.
 
         ``parse`` turns the JSON body into what the caller needs (an `api` function); when it
         raises `api.UnexpectedAnswer`, the request is a failure of kind ``unexpected``. Without
@@ -240,7 +247,9 @@ class FunkwhaleUser(FastHttpUser):
             if throttle is None:
                 return reply
             measurements.throttled.fire(group=group, retry_after_s=throttle.retry_after_s, scope=throttle.scope)
-            gevent.sleep(min(max(throttle.retry_after_s, 0.5), MAX_RETRY_AFTER_S))
+            if throttle.retry_after_s > MAX_RETRY_AFTER_S:
+                return reply
+            gevent.sleep(max(throttle.retry_after_s, 0.5))
         return reply
 
     @staticmethod
@@ -319,6 +328,9 @@ class FunkwhaleUser(FastHttpUser):
             ttfb = None
             got = 0
             if status in (200, 206):
+                if problem := _not_audio(response.headers):
+                    response.failure(problem)
+                    return 0, status, None, None, "unexpected"
                 try:
                     while chunk := response.read(65536):
                         if ttfb is None:
@@ -329,8 +341,26 @@ class FunkwhaleUser(FastHttpUser):
                     return got, status, None, ttfb, error_kind(status, error)
                 response.request_meta["response_time"] = (time.perf_counter() - start) * 1000
                 response.request_meta["response_length"] = got
+                if got == 0:
+                    response.failure(f"HTTP {status} with an empty body where audio was expected")
+                    return 0, status, None, ttfb, "unexpected"
                 response.success()
                 size = api.content_range_total(response.headers.get("Content-Range")) if status == 206 else got
                 return got, status, size, ttfb, ""
             response.failure(f"HTTP {status}" if status else (getattr(response, "error", None) or "no answer"))
             return 0, status, None, ttfb, error_kind(status, getattr(response, "error", None), response.headers)
+
+
+def _not_audio(headers: Mapping[str, str]) -> str:
+    """Why a 200/206 listen answer is not the audio a listener would hear ("" when it is).
+
+    Real 1.4 answers listens with an empty body and ``X-Accel-Redirect`` for nginx to serve
+    the file (§4.2): seen by a client, nginx was bypassed, and every play would "succeed"
+    in milliseconds. An HTML page is the web app's fallback for a media URL nginx does not serve.
+    """
+    if headers.get("X-Accel-Redirect") or headers.get("X-Sendfile"):
+        return ("the answer has no audio, only X-Accel-Redirect: nginx is bypassed "
+                "(point --host at the nginx Service or the ingress, not at the api)")
+    if (headers.get("Content-Type") or "").startswith("text/html"):
+        return "the answer is an HTML page, not audio (a media URL that nginx does not serve?)"
+    return ""

@@ -67,15 +67,9 @@ def test_distributed_run_loses_and_doubles_nothing(standin, tmp_path):
 
 
 def test_users_file_accounts_log_in_and_no_password_lands_on_disk(standin, tmp_path):
-    import requests as http
+    from fwload.funkwhale import paths
 
-    from fwload.funkwhale import api, paths
-
-    username, password = api.new_username(), api.new_password()
-    answer = http.post(standin.url + paths.REGISTRATION, json=api.registration_body(username, password), timeout=30)
-    assert answer.status_code == 201
-    users_file = tmp_path / "users.yaml"
-    users_file.write_text(yaml.safe_dump({"users": [{"username": username, "password": password}]}))
+    users_file, password = _registered_users_file(standin.url, tmp_path)
     reports = tmp_path / "reports"
     done = locust("--host", standin.url, "-u", "2", "-r", "2", "-t", "12s", "--users-file", str(users_file),
                   "--reports-dir", str(reports))
@@ -122,16 +116,32 @@ def test_bad_fixtures_end_as_import_outcomes_not_failed_requests(tmp_path):
 
 
 
-@pytest.mark.parametrize("mode", ["session", "basic"])
-def test_session_and_basic_authentication_work_too(standin, tmp_path, mode):
-    """Session login (form + CSRF, rotated token) and HTTP Basic on every request, as real 1.4 takes them."""
-    done = locust("--host", standin.url, "-u", "2", "-r", "2", "-t", "12s", "--auth-mode", mode,
-                  "--reports-dir", str(tmp_path))
+def _registered_users_file(url: str, folder) -> tuple:
+    import requests as http
+
+    from fwload.funkwhale import api, paths
+
+    username, password = api.new_username(), api.new_password()
+    answer = http.post(url + paths.REGISTRATION, json=api.registration_body(username, password), timeout=30)
+    assert answer.status_code == 201
+    users_file = folder / "users.yaml"
+    users_file.write_text(yaml.safe_dump({"users": [{"username": username, "password": password}]}))
+    return users_file, password
+
+
+@pytest.mark.parametrize(("mode", "accounts"), [("session", "file"), ("session", "registered"), ("basic", "file")])
+def test_session_and_basic_authentication_work_too(standin, tmp_path, mode, accounts):
+    """Session login (form + CSRF, rotated token) and HTTP Basic on every request, as real 1.4
+    takes them; a session-mode user that registered keeps the session registration opened."""
+    users = ["--users-file", str(_registered_users_file(standin.url, tmp_path)[0])] if accounts == "file" else []
+    done = locust("--host", standin.url, "-u", "2", "-r", "2", "-t", "12s", "--auth-mode", mode, *users,
+                  "--reports-dir", str(tmp_path / "reports"))
     assert done.code == 0, done.err[-3000:]
-    requests = rows(only_run_dir(tmp_path), "requests.csv")
+    requests = rows(only_run_dir(tmp_path / "reports"), "requests.csv")
     assert not [r for r in requests if r["error_kind"]]
     names = {r["name"] for r in requests}
-    assert ("/api/v1/users/login" in names) == (mode == "session")
+    assert ("/api/v1/users/login" in names) == (mode == "session" and accounts == "file")
+    assert ("/api/v1/auth/registration/" in names) == (accounts == "registered")
     assert "/api/v1/oauth/apps/" not in names
     assert {"browse", "listen", "history"} <= {r["group"] for r in requests}
 
@@ -151,3 +161,20 @@ def test_audio_with_the_listen_token_like_the_web_player(standin, tmp_path):
     assert all(seen.headers.get("Authorization", "").startswith("Bearer ") for seen in proxy.seen
                if seen.path.startswith("/api/v1/tracks/"))
     assert "token=" not in all_text(run_dir)
+
+
+def test_listens_answered_by_the_api_behind_nginx_s_back_are_failures_that_say_so(tmp_path):
+    """Pointed at the API instead of nginx, real 1.4 answers every listen 200/206 with an empty
+    body and X-Accel-Redirect: those plays must fail, not count as instant streams."""
+    with StandinProcess(data_dir=tmp_path / "standin", audio_serving="x-accel-redirect") as bypassed:
+        done = locust("--host", bypassed.url, "--scenario", "tests/e2e/data/listen-token.yaml",
+                      "--reports-dir", str(tmp_path / "runs"))
+    assert done.code != 0, "a run whose every play failed must not pass"
+    run_dir = only_run_dir(tmp_path / "runs")
+    listens = [r for r in rows(run_dir, "requests.csv") if r["group"] == "listen"]
+    assert listens and all(r["error_kind"] == "unexpected" for r in listens)
+    assert all("nginx is bypassed" in r["error"] for r in listens)
+    streams = rows(run_dir, "streams.csv")
+    assert streams and all(s["error_kind"] == "unexpected" and s["bytes"] == "0" for s in streams)
+    browsing = [r for r in rows(run_dir, "requests.csv") if r["group"] == "browse"]
+    assert browsing and not [r for r in browsing if r["error_kind"]]
