@@ -179,7 +179,8 @@ def check_credentials(host: str, nodeinfo: dict[str, Any], accounts: list[Accoun
         if response.status_code != 200:
             raise TargetError(f"checking account {first.username!r} got HTTP {response.status_code}",
                               "check the target's logs")
-        return []
+        return _quota_notices(first.username, response)
+
     if not nodeinfo.get("open_registrations"):
         raise TargetError(
             f"registration is closed on {safe_url(host)} and no users file was given",
@@ -190,20 +191,98 @@ def check_credentials(host: str, nodeinfo: dict[str, Any], accounts: list[Accoun
             "10/day per IP unless THROTTLING_ENABLED=false)"]
 
 
-def throttling_notices(host: str, *, session: requests.Session | None = None) -> list[str]:
-    """Advice when the target throttles: a load test then measures the throttle, not the server."""
-    http = session or requests.Session()
+@dataclass(frozen=True)
+class AuthPlan:
+    """What the load will ask of the target's authentication throttles."""
+
+    mode: str
+    accounts: list[Account] | None
+    peak_users: int
+    processes: int = 1
+
+
+_UNTHROTTLE = "or run the api with THROTTLING_ENABLED=false (or generous THROTTLING_RATES) on staging"
+
+
+LOW_QUOTA_MB = 200
+
+
+def _quota_notices(username: str, me: requests.Response) -> list[str]:
+    """Uploads count toward the account's quota in every status and are never deleted by a
+    run (§2.2): an account reused run after run ends up refusing every upload."""
     try:
-        response = http.get(host + paths.RATE_LIMIT, timeout=10)
-        enabled, scopes = api.rate_limit_summary(response.json())
-    except (requests.RequestException, ValueError, api.UnexpectedAnswer):
-        return ["could not read /api/v1/rate-limit/: throttling state unknown"]
-    if not enabled:
+        remaining = (me.json().get("quota_status") or {}).get("remaining")
+    except (ValueError, AttributeError):
         return []
-    limits = ", ".join(f"{s.get('id')} {s.get('rate')}" for s in scopes if s.get("id") in
-                       ("login", "signup", "anonymous-oauth-app", "authenticated-create", "subsonic"))
+    if not isinstance(remaining, int | float) or remaining >= LOW_QUOTA_MB:
+        return []
+    return [f"account {username!r} has {remaining:g} MB of upload quota left: uploads beyond it are refused "
+            "(400 upload_quota_reached); raise it (`funkwhale-manage fw users update --upload-quota`) "
+            "or provision fresh accounts"]
+
+
+def throttling_notices(host: str, plan: AuthPlan | None = None, *,
+                       session: requests.Session | None = None) -> list[str]:
+    """Advice when the target throttles: a load test then measures the throttle, not the server.
+
+    With a ``plan``, a run the throttles make impossible is refused before the load (§1.7:
+    signup 10/day and login 30/hour per address, 10 apps an hour per account), instead of
+    virtual users quietly stopping one after another.
+    """
+    http = session or requests.Session()
+    scopes = _rate_limits(http, host)
+    if scopes is None:
+        return ["could not read /api/v1/rate-limit/: throttling state unknown"]
+    if not scopes:
+        return []
+    if plan is not None:
+        _check_budget(http, host, plan, scopes)
+    limits = ", ".join(f"{name} {scopes[name].get('rate')}" for name in
+                       ("login", "signup", "authenticated-oauth-app", "authenticated-create", "subsonic")
+                       if name in scopes)
     return [f"throttling is ON on {safe_url(host)} ({limits}): 429s will be reported as throttling, not as "
             "slowness; on staging set THROTTLING_ENABLED=false or generous THROTTLING_RATES"]
+
+
+def _rate_limits(http: requests.Session, host: str, auth: tuple[str, str] | None = None) -> dict[str, dict] | None:
+    """Scope id -> scope of ``GET /api/v1/rate-limit/`` ({} when throttling is off, None if unreadable)."""
+    try:
+        response = http.get(host + paths.RATE_LIMIT, timeout=10, auth=auth)
+        enabled, scopes = api.rate_limit_summary(response.json())
+    except (requests.RequestException, ValueError, api.UnexpectedAnswer):
+        return None
+    return {str(s.get("id")): s for s in scopes if isinstance(s, dict)} if enabled else {}
+
+
+def _check_budget(http: requests.Session, host: str, plan: AuthPlan, scopes: dict[str, dict]) -> None:
+    where = safe_url(host)
+    if plan.accounts is None:
+        _require(scopes.get("signup"), plan.peak_users,
+                 f"the signup throttle on {where} allows {{remaining}} more registration(s) from this address "
+                 f"({{rate}}), and each of up to {plan.peak_users} virtual user(s) registers an account",
+                 f"create the accounts once with `fwload users provision` and pass --users-file, {_UNTHROTTLE}")
+    elif plan.mode == "session":
+        _require(scopes.get("login"), plan.peak_users,
+                 f"the login throttle on {where} allows {{remaining}} more login(s) from this address ({{rate}}), "
+                 f"and each of up to {plan.peak_users} virtual user(s) logs in",
+                 f"use auth: token (one app token per account), {_UNTHROTTLE}")
+    elif plan.mode == "token":
+        tokenless = [a for a in plan.accounts if a.token is None]
+        if not tokenless:
+            return
+        first = tokenless[0]
+        own = _rate_limits(http, host, (first.username, first.password.get_secret_value())) or {}
+        _require(own.get("authenticated-oauth-app"), plan.processes,
+                 f"account {first.username!r} can create {{remaining}} more app token(s) on {where} ({{rate}}), "
+                 f"and each of the {plan.processes} load process(es) creates one per account without a token",
+                 f"keep a token per account in the users file: `fwload users tokens --users-file FILE "
+                 f"--host {where}`, {_UNTHROTTLE}")
+
+
+def _require(scope: dict | None, needed: int, problem: str, fix: str) -> None:
+    remaining = scope.get("remaining") if scope else None
+    if isinstance(remaining, int) and remaining < needed:
+        raise TargetError(problem.format(remaining=remaining, rate=scope.get("rate") if scope else ""), fix)
 
 
 def _unknown_host(error: Exception) -> bool:

@@ -145,3 +145,70 @@ def test_a_400_from_nodeinfo_points_at_the_allowed_host_names():
     with server([(400, {})]) as url:
         readiness = preflight.wait_until_ready(url, 0.3)
     assert not readiness.ready and "DJANGO_ALLOWED_HOSTS" in readiness.detail
+
+
+@contextmanager
+def throttling(anonymous: dict[str, int], per_account: dict[str, int]) -> Iterator[tuple[str, list[bool]]]:
+    """``GET /api/v1/rate-limit/`` with throttling on: the address's budget anonymously, the
+    account's own with HTTP Basic (as 1.4 answers it, sample 64's shape). Records who asked."""
+    asked: list[bool] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802
+            signed_in = "Authorization" in self.headers
+            asked.append(signed_in)
+            budget, ident = (per_account, {"type": "authenticated", "id": "6"}) if signed_in else \
+                (anonymous, {"type": "anonymous", "id": "127.0.0.1"})
+            scopes = [{"id": name, "rate": rate, "remaining": budget.get(name, int(rate.split("/")[0]))}
+                      for name, rate in (("signup", "10/day"), ("login", "30/hour"),
+                                         ("authenticated-oauth-app", "10/hour"))]
+            data = json.dumps({"enabled": True, "ident": ident, "scopes": scopes}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}", asked
+    finally:
+        httpd.shutdown()
+
+
+ACCOUNTS = [Account("fwl_a", SecretStr("pw-a")), Account("fwl_b", SecretStr("pw-b"))]
+WITH_TOKENS = [Account(a.username, a.password, SecretStr("five-word-token-here-x")) for a in ACCOUNTS]
+
+
+@pytest.mark.parametrize(("plan", "budget", "says"), [
+    (preflight.AuthPlan("token", None, peak_users=5), {"signup": 3}, ("allows 3 more registration(s)",
+                                                                    "fwload users provision")),
+    (preflight.AuthPlan("session", ACCOUNTS, peak_users=4), {"login": 2}, ("allows 2 more login(s)",
+                                                                         "auth: token")),
+])
+def test_a_run_the_address_throttles_would_starve_is_refused(plan, budget, says):
+    with throttling(budget, {}) as (url, _), pytest.raises(TargetError) as raised:
+        preflight.throttling_notices(url, plan)
+    text = f"{raised.value.problem} {raised.value.fix}"
+    assert all(part in text for part in says) and "THROTTLING_ENABLED=false" in text
+
+
+def test_token_mode_checks_the_account_s_own_app_budget_only_when_tokens_are_missing():
+    short = {"authenticated-oauth-app": 1}
+    with throttling({}, short) as (url, asked), pytest.raises(TargetError) as raised:
+        preflight.throttling_notices(url, preflight.AuthPlan("token", ACCOUNTS, peak_users=4, processes=2))
+    assert "account 'fwl_a' can create 1 more app token(s)" in raised.value.problem
+    assert "fwload users tokens" in raised.value.fix and asked == [False, True]
+    with throttling({}, short) as (url, asked):
+        notices = preflight.throttling_notices(url, preflight.AuthPlan("token", WITH_TOKENS, 4, processes=2))
+    assert len(notices) == 1 and "throttling is ON" in notices[0] and asked == [False]
+
+
+def test_enough_budget_only_advises():
+    with throttling({}, {}) as (url, _):
+        notices = preflight.throttling_notices(url, preflight.AuthPlan("session", ACCOUNTS, peak_users=30))
+    assert len(notices) == 1 and "login 30/hour" in notices[0]

@@ -10,6 +10,8 @@ so no created account is left without its password.
 
 from __future__ import annotations
 
+import csv
+import io
 import os
 import re
 import tempfile
@@ -24,11 +26,14 @@ import yaml
 from fwload.cli.app import app, console, handles_errors, stdout_line
 from fwload.errors import TargetError, UsageError
 from fwload.funkwhale import paths
+from fwload.funkwhale.accounts import load_users_file
 from fwload.funkwhale.api import (
     UnexpectedAnswer,
+    app_body,
     new_password,
     new_username,
     nodeinfo_summary,
+    parse_app_token,
     rate_limit_summary,
     registration_body,
     throttle_of,
@@ -62,7 +67,8 @@ def provision(
                              help="Users file to write (YAML users: [{username, password}], mode 0600)."),
     mode: Mode = typer.Option(Mode.registration, "--mode", help="registration: POST the open signup form "
                               "(needs --host); manage: funkwhale-manage in the api pod (needs exec rights)."),
-    host: str = typer.Option("", "--host", help="Funkwhale base URL, for --mode registration."),
+    host: str = typer.Option("", "--host", help="Funkwhale base URL: needed by --mode registration; with "
+                             "either mode each account also gets an app token, kept in the users file."),
     namespace: str = typer.Option("funkwhale", "--namespace", "-n",
                                   help="Namespace of the api pod (--mode manage)."),
     context: str = typer.Option("", "--context", help="kubeconfig context (--mode manage)."),
@@ -90,10 +96,34 @@ def provision(
             write_users_file(out, [a for a in accounts if a[0] in set(stopped.created)])
             stopped.problem += f"; the {len(stopped.created)} account(s) created are in {out}"
         raise
-    write_users_file(out, [a for a in accounts if a[0] in set(created)])
-    console.print(f"created {len(created)} account(s) by {mode.value}; usernames and passwords are in {out} "
-                  "(mode 0600, nowhere else)")
+    kept = [a for a in accounts if a[0] in set(created)]
+    tokens = issue_app_tokens(_base_url(host), kept) if host else {}
+    write_users_file(out, kept, tokens)
+    console.print(f"created {len(created)} account(s) by {mode.value}; usernames, passwords"
+                  f"{' and app tokens' if tokens else ''} are in {out} (mode 0600, nowhere else)")
     stdout_line(str(out))
+
+
+@users_app.command("tokens")
+@handles_errors
+def tokens(
+    users_file: Path = typer.Option(..., "--users-file", help="Users file to complete (rewritten in place)."),
+    host: str = typer.Option(..., "--host", help="Funkwhale base URL."),
+) -> None:
+    """Give every account of a users file an app token, kept in the file.
+
+    Without one, each load process creates an app per account at every run, and real 1.4
+    lets an account create only 10 apps an hour (authenticated-oauth-app)."""
+    accounts = load_users_file(users_file)
+    missing = [(a.username, a.password.get_secret_value()) for a in accounts if a.token is None]
+    issued = issue_app_tokens(_base_url(host), missing) if missing else {}
+    if issued:
+        known = {a.username: a.token.get_secret_value() for a in accounts if a.token is not None}
+        write_users_file(users_file, [(a.username, a.password.get_secret_value()) for a in accounts],
+                         {**known, **issued})
+    console.print(f"{len(issued)} app token(s) added to {users_file}; "
+                  f"{len(accounts) - len(missing)} account(s) already had one")
+    stdout_line(str(users_file))
 
 
 def register_accounts(base_url: str, accounts: list[tuple[str, str]]) -> list[str]:
@@ -112,6 +142,44 @@ def register_accounts(base_url: str, accounts: list[tuple[str, str]]) -> list[st
                 continue
             raise _registration_refused(response, base_url, created, len(accounts))
     return created
+
+
+def issue_app_tokens(base_url: str, accounts: list[tuple[str, str]]) -> dict[str, str]:
+    """One app per account, created with HTTP Basic (§1.3): ``{username: token}``.
+
+    Stops at the first refusal (a throttle refuses the rest too) and says how many accounts
+    are left without a token; those still work, creating an app when a run starts.
+    """
+    issued: dict[str, str] = {}
+    with requests.Session() as session:
+        for username, password in accounts:
+            try:
+                response = _send(session, "POST", base_url + paths.OAUTH_APPS, json=app_body(),
+                                 auth=(username, password))
+            except TargetError as error:
+                response, why = None, error.problem
+            token = _app_token_of(response) if response is not None else None
+            if token:
+                issued[username] = token
+            else:
+                if response is not None:
+                    throttle = throttle_of(response.status_code, response.headers)
+                    why = (f"throttled, retry in {throttle.retry_after_s:.0f} s" if throttle is not None
+                           else f"HTTP {response.status_code}: {_error_detail(response)}")
+                console.print(f"[yellow]notice:[/] app token for {username!r} refused ({why}); "
+                              f"{len(accounts) - len(issued)} account(s) have none: add them later with "
+                              "`fwload users tokens`", highlight=False)
+                break
+    return issued
+
+
+def _app_token_of(response: requests.Response) -> str | None:
+    if response.status_code != 201:
+        return None
+    try:
+        return parse_app_token(response.json())
+    except (ValueError, UnexpectedAnswer):
+        return None
 
 
 def _check_registration_open(session: requests.Session, base_url: str, count: int) -> None:
@@ -203,9 +271,19 @@ def _check_writable(out: Path, force: bool) -> None:
         raise UsageError(f"cannot write into {folder}", "choose an --out in an existing, writable folder")
 
 
-def write_users_file(out: Path, accounts: list[tuple[str, str]]) -> None:
-    """``users: [{username, password}]``, readable by its owner only, replaced atomically."""
-    text = yaml.safe_dump({"users": [{"username": u, "password": p} for u, p in accounts]}, sort_keys=False)
+def write_users_file(out: Path, accounts: list[tuple[str, str]], tokens: dict[str, str] | None = None) -> None:
+    """``users: [{username, password, token?}]`` (CSV for a ``.csv`` name), readable by its owner
+    only, replaced atomically."""
+    tokens = tokens or {}
+    rows = [{"username": u, "password": p, **({"token": tokens[u]} if u in tokens else {})} for u, p in accounts]
+    if out.suffix.lower() == ".csv":
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, ["username", "password", *(["token"] if tokens else [])], restval="")
+        writer.writeheader()
+        writer.writerows(rows)
+        text = buffer.getvalue()
+    else:
+        text = yaml.safe_dump({"users": rows}, sort_keys=False)
     folder = out.parent if str(out.parent) else Path(".")
     handle, temporary = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=folder)
     try:

@@ -1,8 +1,10 @@
 """Load-test accounts: the users file, and how virtual users share its accounts.
 
-A users file is YAML (``users: [{username, password}, ...]``, as written by
-``fwload users provision``) or CSV with a ``username,password`` header. Passwords are
-`SecretStr` so they never print, and they are used only to obtain a token.
+A users file is YAML (``users: [{username, password, token}, ...]``, as written by
+``fwload users provision``) or CSV with a ``username,password[,token]`` header. ``token`` is
+optional: an app token (§1.4) made once per account. Real 1.4 lets an account create only
+10 apps an hour, so a token kept in the file spares every run and every load process from
+creating another. Passwords and tokens are `SecretStr` so they never print.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ _FIX = "write it as YAML `users: [{username: ..., password: ...}]` or CSV with a
 class Account:
     username: str
     password: SecretStr
+    token: SecretStr | None = None
 
     def __repr__(self) -> str:
         return f"Account({self.username!r})"
@@ -45,7 +48,9 @@ def load_users_file(path: str | Path) -> list[Account]:
     for index, row in enumerate(rows, start=1):
         if not isinstance(row, dict) or not row.get("username") or not row.get("password"):
             raise UsageError(f"users file {file}: entry {index} needs a username and a password", _FIX)
-        accounts.append(Account(str(row["username"]), SecretStr(str(row["password"]))))
+        token = row.get("token")
+        accounts.append(Account(str(row["username"]), SecretStr(str(row["password"])),
+                                SecretStr(str(token)) if token else None))
     if not accounts:
         raise UsageError(f"users file {file} lists no accounts", _FIX)
     return accounts

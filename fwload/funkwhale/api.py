@@ -7,6 +7,7 @@ fields, statuses and quirks (funkwhale-api.md §11–12) sits in one module.
 
 from __future__ import annotations
 
+import json
 import random
 import secrets
 import string
@@ -246,3 +247,17 @@ def nodeinfo_summary(body: Any) -> dict[str, Any]:
         "upload_extensions": list(metadata.get("supportedUploadExtensions") or []),
     }
 
+
+def error_code(body: bytes | None) -> str:
+    """``": upload_quota_reached"`` from a 400's ``non_field_errors`` / ``detail`` (else ""), so
+    a refusal that says why is told apart from the others in the reports."""
+    try:
+        answer = json.loads(body or b"null")
+    except ValueError:
+        return ""
+    if not isinstance(answer, Mapping):
+        return ""
+    reason = answer.get("non_field_errors") or answer.get("detail")
+    if isinstance(reason, list):
+        reason = reason[0] if reason else None
+    return f": {str(reason)[:80]}" if isinstance(reason, str) and reason else ""

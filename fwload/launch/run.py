@@ -203,7 +203,9 @@ def _preflight(scenario: Scenario, host: str, run_dir: RunDirectory, console: Co
     console.print(f"target ready in {readiness.seconds:.1f} s (Funkwhale {readiness.nodeinfo.get('version', '?')}"
                   f"{components})")
     accounts = load_users_file(scenario.target.users_file) if scenario.target.users_file else None
-    for notice in preflight.check_credentials(host, readiness.nodeinfo, accounts) + preflight.throttling_notices(host):
+    plan = preflight.AuthPlan(scenario.target.auth, accounts, scenario.load.peak_users, max(request.processes, 1))
+    for notice in preflight.check_credentials(host, readiness.nodeinfo, accounts) + \
+            preflight.throttling_notices(host, plan):
         console.print(f"[yellow]notice:[/] {notice}", highlight=False)
         run_dir.event("notice", source="preflight", detail=notice)
 

@@ -109,6 +109,11 @@ class FwloadSession:
         self.run = self._open_run_dir(host)
         if self.scenario is not None:
             self.run.write_text(schema.SCENARIO_YAML, self.scenario.dump_resolved())
+            if self.scenario.faults.active and not getattr(opts, "run_dir", ""):
+                notice = ("the scenario's faults: are not injected: only `fwload run` arms them, "
+                          "on the local stand-in they start")
+                logger.warning("fwload: %s", notice)
+                self.run.event("notice", source="scenario", detail=notice)
         collector = make_session_collector(self)
         if not opts.skip_preflight:
             self._preflight(host, collector)
@@ -166,8 +171,10 @@ class FwloadSession:
         self.run.update_meta(readiness=readiness.as_event(), target={"version": readiness.nodeinfo.get("version", "")})
         preflight.require_ready(readiness, host, deadline)
         accounts = FwloadSession._accounts()
+        peak = self.scenario.load.peak_users if self.scenario else int(getattr(self.options, "num_users", 0) or 1)
+        plan = preflight.AuthPlan(self._auth_mode(), accounts, peak, max(self._worker_count(), 1))
         for notice in preflight.check_credentials(host, readiness.nodeinfo, accounts) + \
-                preflight.throttling_notices(host):
+                preflight.throttling_notices(host, plan):
             logger.warning("fwload: %s", notice)
             self.run.event("notice", source="preflight", detail=notice)
 

@@ -148,6 +148,9 @@ class FunkwhaleUser(FastHttpUser):
         return Account(username, SecretStr(password)) if reply.ok else None
 
     def _app_token(self, account: Account) -> str | None:
+        """The account's token from the users file, else one app per account and process."""
+        if account.token is not None:
+            return account.token.get_secret_value()
         settings = self.auth_settings
         lock = settings.locks.setdefault(account.username, Semaphore())
         with lock:
@@ -260,7 +263,7 @@ class FunkwhaleUser(FastHttpUser):
             if status and status < 400:
                 response.failure(f"expected HTTP {'/'.join(map(str, expect))}, got {status}")
             elif status:
-                response.failure(f"HTTP {status}")
+                response.failure(f"HTTP {status}{api.error_code(response.content) if status == 400 else ''}")
             return reply
         if parse is not None:
             try:

@@ -69,7 +69,8 @@ def test_distributed_run_loses_and_doubles_nothing(standin, tmp_path):
 def test_users_file_accounts_log_in_and_no_password_lands_on_disk(standin, tmp_path):
     from fwload.funkwhale import paths
 
-    users_file, password = _registered_users_file(standin.url, tmp_path)
+    users_file, entry = _registered_users_file(standin.url, tmp_path)
+    password = entry["password"]
     reports = tmp_path / "reports"
     done = locust("--host", standin.url, "-u", "2", "-r", "2", "-t", "12s", "--users-file", str(users_file),
                   "--reports-dir", str(reports))
@@ -116,7 +117,7 @@ def test_bad_fixtures_end_as_import_outcomes_not_failed_requests(tmp_path):
 
 
 
-def _registered_users_file(url: str, folder) -> tuple:
+def _registered_users_file(url: str, folder, with_token: bool = False) -> tuple:
     import requests as http
 
     from fwload.funkwhale import api, paths
@@ -124,9 +125,27 @@ def _registered_users_file(url: str, folder) -> tuple:
     username, password = api.new_username(), api.new_password()
     answer = http.post(url + paths.REGISTRATION, json=api.registration_body(username, password), timeout=30)
     assert answer.status_code == 201
+    entry = {"username": username, "password": password}
+    if with_token:
+        app = http.post(url + paths.OAUTH_APPS, json=api.app_body(), auth=(username, password), timeout=30)
+        assert app.status_code == 201
+        entry["token"] = app.json()["token"]
     users_file = folder / "users.yaml"
-    users_file.write_text(yaml.safe_dump({"users": [{"username": username, "password": password}]}))
-    return users_file, password
+    users_file.write_text(yaml.safe_dump({"users": [entry]}))
+    return users_file, entry
+
+
+def test_a_token_kept_in_the_users_file_spares_creating_apps(standin, tmp_path):
+    """Real 1.4 lets an account create 10 apps an hour: with its token in the file, no run creates one."""
+    users_file, entry = _registered_users_file(standin.url, tmp_path, with_token=True)
+    done = locust("--host", standin.url, "-u", "2", "-r", "2", "-t", "10s", "--users-file", str(users_file),
+                  "--processes", "2", "--reports-dir", str(tmp_path / "reports"))
+    assert done.code == 0, done.err[-3000:]
+    run_dir = only_run_dir(tmp_path / "reports")
+    requests = rows(run_dir, "requests.csv")
+    assert requests and not [r for r in requests if r["error_kind"]]
+    assert "/api/v1/oauth/apps/" not in {r["name"] for r in requests}
+    assert entry["token"] not in all_text(run_dir) + done.out + done.err
 
 
 @pytest.mark.parametrize(("mode", "accounts"), [("session", "file"), ("session", "registered"), ("basic", "file")])
@@ -178,3 +197,44 @@ def test_listens_answered_by_the_api_behind_nginx_s_back_are_failures_that_say_s
     assert streams and all(s["error_kind"] == "unexpected" and s["bytes"] == "0" for s in streams)
     browsing = [r for r in rows(run_dir, "requests.csv") if r["group"] == "browse"]
     assert browsing and not [r for r in browsing if r["error_kind"]]
+
+
+def test_an_exhausted_upload_quota_is_named_before_and_during_the_run(tmp_path):
+    """Real 1.4 counts every upload toward a 1000 MB quota and refuses the rest with 400
+    upload_quota_reached: preflight warns, and the failures say why."""
+    import requests as http
+
+    from fwload.funkwhale import paths
+
+    with StandinProcess(data_dir=tmp_path / "standin") as small:
+        admin = (small.admin.username, small.admin.password.get_secret_value())
+        answer = http.post(small.url + paths.ADMIN_SETTINGS_BULK, json={"users__upload_quota": 1}, auth=admin,
+                           timeout=30)
+        assert answer.status_code == 200, answer.text
+        users_file, _ = _registered_users_file(small.url, tmp_path)
+        scenario = tmp_path / "uploads.yaml"
+        scenario.write_text(yaml.safe_dump({
+            "name": "quota", "users": [{"class": "Uploader", "options": {"wait": [0.2, 0.4]}}],
+            "load": {"profile": "constant", "users": 1, "spawn_rate": 1, "duration": "12s"}}))
+        done = locust("--host", small.url, "--scenario", str(scenario), "--users-file", str(users_file),
+                      "--reports-dir", str(tmp_path / "runs"))
+    run_dir = only_run_dir(tmp_path / "runs")
+    events = [json.loads(line) for line in (run_dir / "events.jsonl").read_text().splitlines()]
+    assert any("MB of upload quota left" in e.get("detail", "") for e in events if e["type"] == "notice")
+    uploads = [r for r in rows(run_dir, "requests.csv") if r["group"] == "upload"]
+    refused = [r for r in uploads if r["error"] == "HTTP 400: upload_quota_reached"]
+    assert refused and all(r["status"] == "400" and r["error_kind"] == "http" for r in refused)
+    assert done.code == 1, "refused uploads break the error-ratio SLO"
+
+
+def test_plain_locust_says_it_does_not_inject_a_scenario_s_faults(standin, tmp_path):
+    scenario = tmp_path / "faulty.yaml"
+    scenario.write_text(yaml.safe_dump({
+        "name": "faulty", "users": [{"class": "Listener", "options": {"wait": [0.2, 0.4]}}],
+        "load": {"profile": "constant", "users": 1, "spawn_rate": 1, "duration": "5s"},
+        "faults": {"requests": [{"reset": 0.5}]}}))
+    done = locust("--host", standin.url, "--scenario", str(scenario), "--reports-dir", str(tmp_path / "runs"))
+    assert "faults: are not injected" in done.err
+    events = (only_run_dir(tmp_path / "runs") / "events.jsonl").read_text()
+    assert "faults: are not injected" in events
+    assert not [r for r in rows(only_run_dir(tmp_path / "runs"), "requests.csv") if r["error_kind"]]

@@ -63,8 +63,37 @@ def test_registration_creates_accounts_that_can_log_in(tmp_path: Path) -> None:
         for username, password in accounts:
             me = requests.get(standin.url + paths.USERS_ME, auth=(username, password), timeout=30)
             assert me.status_code == 200 and me.json()["username"] == username
+        loaded = load_users_file(out)
+        assert [a.username for a in loaded] == [u for u, _ in accounts]
+        for account in loaded:
+            assert account.token is not None, "each account keeps an app token"
+            bearer = {"Authorization": f"Bearer {account.token.get_secret_value()}"}
+            me = requests.get(standin.url + paths.USERS_ME, headers=bearer, timeout=30)
+            assert me.status_code == 200 and me.json()["username"] == account.username
+            assert account.token.get_secret_value() not in result.stdout + result.stderr
     assert_private_and_unechoed(out, result)
-    assert [a.username for a in load_users_file(out)] == [u for u, _ in accounts]
+
+
+@pytest.mark.parametrize("name", ["users.yaml", "users.csv"])
+def test_tokens_complete_a_users_file_once(tmp_path: Path, name: str) -> None:
+    out = tmp_path / name
+    with StandinProcess(data_dir=tmp_path / "standin") as standin:
+        made = [(f"tk{i}", f"pw-{i}-long-enough-9") for i in range(2)]
+        for username, password in made:
+            body = {"username": username, "email": f"{username}@fwload.invalid",
+                    "password1": password, "password2": password}
+            assert requests.post(standin.url + paths.REGISTRATION, json=body, timeout=30).status_code == 201
+        fwload.cli.users.write_users_file(out, made)
+        first = CliRunner().invoke(app, ["users", "tokens", "--users-file", str(out), "--host", standin.url])
+        assert first.exit_code == 0, first.output
+        tokens = [a.token.get_secret_value() for a in load_users_file(out) if a.token is not None]
+        assert len(tokens) == 2 and "2 app token(s) added" in first.stderr
+        again = CliRunner().invoke(app, ["users", "tokens", "--users-file", str(out), "--host", standin.url])
+        assert again.exit_code == 0 and "0 app token(s) added" in again.stderr
+        assert [a.token.get_secret_value() for a in load_users_file(out) if a.token] == tokens
+    assert [(a.username, a.password.get_secret_value()) for a in load_users_file(out)] == made
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
+    assert not any(token in first.stdout + first.stderr for token in tokens)
 
 
 def test_closed_registration_stops_before_any_account(tmp_path: Path) -> None:
