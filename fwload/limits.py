@@ -112,6 +112,10 @@ def container_limits(resources: Mapping[str, Any] | None, *, where: str = "conta
     )
 
 
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+"""libyaml's safe loader when PyYAML has it: every report reads k8s/base, ten times faster."""
+
+
 @lru_cache(maxsize=4)
 def _read_documents(base: str) -> tuple[Mapping[str, Any], ...]:
     return tuple(document for file in _resource_files(Path(base)) for document in _documents(file))
@@ -162,7 +166,7 @@ def _resource_files(folder: Path) -> list[Path]:
 
 def _documents(file: Path) -> list[Mapping[str, Any]]:
     try:
-        documents = yaml.safe_load_all(file.read_text(encoding="utf-8"))
+        documents = yaml.load_all(file.read_text(encoding="utf-8"), Loader=_LOADER)
         return [doc for doc in documents if isinstance(doc, Mapping)]
     except yaml.YAMLError as error:
         raise UsageError(f"{file} is not valid YAML: {error}",
