@@ -21,11 +21,26 @@ NODEINFO = {"version": "2.0", "software": {"name": "funkwhale", "version": "1.4.
 
 
 @contextmanager
+def serving(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    finally:
+        httpd.shutdown()
+
+
+class Quiet(BaseHTTPRequestHandler):
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@contextmanager
 def server(answers: list[tuple[int, dict]]) -> Iterator[str]:
     """Answers nodeinfo with the given (status, body) in turn, then the last one forever."""
     calls = {"n": 0}
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(Quiet):
         def do_GET(self) -> None:  # noqa: N802
             status, body = answers[min(calls["n"], len(answers) - 1)]
             calls["n"] += 1
@@ -36,15 +51,8 @@ def server(answers: list[tuple[int, dict]]) -> Iterator[str]:
             self.end_headers()
             self.wfile.write(data)
 
-        def log_message(self, *args: object) -> None:
-            pass
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    finally:
-        httpd.shutdown()
+    with serving(Handler) as url:
+        yield url
 
 
 def test_ready_after_a_few_502s():
@@ -115,22 +123,15 @@ def test_a_host_name_that_does_not_resolve_is_bad_input_at_once():
 def redirecting_to(target: str) -> Iterator[str]:
     """nginx's HTTP→HTTPS server in miniature: every path moved permanently to ``target``."""
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(Quiet):
         def do_GET(self) -> None:  # noqa: N802
             self.send_response(301)
             self.send_header("Location", target + self.path)
             self.send_header("Content-Length", "0")
             self.end_headers()
 
-        def log_message(self, *args: object) -> None:
-            pass
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    finally:
-        httpd.shutdown()
+    with serving(Handler) as url:
+        yield url
 
 
 def test_a_redirected_host_is_refused_with_the_url_to_use():
@@ -153,7 +154,7 @@ def throttling(anonymous: dict[str, int], per_account: dict[str, int]) -> Iterat
     account's own with HTTP Basic (as 1.4 answers it, sample 64's shape). Records who asked."""
     asked: list[bool] = []
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(Quiet):
         def do_GET(self) -> None:  # noqa: N802
             signed_in = "Authorization" in self.headers
             asked.append(signed_in)
@@ -169,15 +170,8 @@ def throttling(anonymous: dict[str, int], per_account: dict[str, int]) -> Iterat
             self.end_headers()
             self.wfile.write(data)
 
-        def log_message(self, *args: object) -> None:
-            pass
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}", asked
-    finally:
-        httpd.shutdown()
+    with serving(Handler) as url:
+        yield url, asked
 
 
 ACCOUNTS = [Account("fwl_a", SecretStr("pw-a")), Account("fwl_b", SecretStr("pw-b"))]
