@@ -31,6 +31,9 @@ def build_app(services: Services, *, own_services: bool = True) -> Starlette:
         try:
             yield
         finally:
+            # A gunicorn worker then dies by the SIGTERM uvicorn re-raises, so no atexit flush runs:
+            # the counts of requests answered during its graceful shutdown must be written here.
+            services.faults.counts.flush()
             if own_services:
                 await run_in_threadpool(services.stop)
 

@@ -8,7 +8,9 @@ environment variable (not argv, which every local user can read) and is kept as 
 
 A restart (the API restarting mid-run, a fault of `fwload.standin.faults`) starts a new
 process on the same port and data directory, with the same admin password and secret key,
-so accounts, tokens and listen tokens survive it as they survive a real pod restart.
+so accounts, tokens and listen tokens survive it as they survive a real pod restart. In
+stack mode only the ``api`` component restarts, done by the stack process when asked
+(`fwload.standin.stack.restart`); nginx, the data stores and Celery keep running.
 
 ``mode="stack"`` (or ``FWLOAD_STANDIN_MODE=stack`` in the environment) runs the seed's
 components as processes (`fwload.standin.stack`); ``component_pids`` and ``cgroups`` then
@@ -55,6 +57,7 @@ from fwload.scenario.faults import Faults
 from fwload.standin.faults.client import FaultAdmin
 from fwload.standin.faults.lifecycle import Happened, LifecycleSchedule
 from fwload.standin.stack.options import StackOptions, build_options
+from fwload.standin.stack.restart import ask_api_restart
 
 STOP_TIMEOUT_S = 10.0
 PIDS_FILE = "component-pids.json"
@@ -230,12 +233,14 @@ class StandinProcess:
 
     def restart(self, down_s: float) -> None:
         """The API restarting: SIGTERM (in-flight requests finish, new connections are refused), ``down_s``
-        seconds with nothing listening, then a new process on the same port, data and faults."""
+        seconds with nothing listening, then a new process on the same port, data and faults. A stack
+        restarts its ``api`` component alone (`fwload.standin.stack.stack.Stack.restart_api`)."""
         with self._lock:
             if self._process is None:
                 raise RuntimeError("the stand-in is not started")
             if self.mode == "stack":
-                raise RuntimeError("restarts are an embedded-mode fault: a stack restarts with a new database")
+                self._restart_stack_api(down_s)
+                return
             self._halt(STOP_TIMEOUT_S)
             time.sleep(down_s)
             for attempt in range(RESTART_ATTEMPTS):
@@ -247,6 +252,20 @@ class StandinProcess:
                         raise
                     time.sleep(0.5)
             self.restarts += 1
+
+    def _restart_stack_api(self, down_s: float) -> None:
+        """Ask the stack; then name the new API PID to the collector, even when it did not get ready."""
+        assert self._process is not None and self._data_dir is not None
+        timeout_s = down_s + self.ready_timeout_s + 2 * STOP_TIMEOUT_S
+        answer = ask_api_restart(self._process.pid, self._data_dir, down_s, timeout_s=timeout_s,
+                                 alive=lambda: self.running)
+        if answer.get("description"):
+            self.stack_description = answer["description"]
+            write_atomic(self.pids_file, json.dumps(self.component_pids))
+        if answer.get("error"):
+            raise NotReadyError(f"the api did not restart: {answer['error']}",
+                                "run `fwload standin --mode stack` by hand to see why")
+        self.restarts += 1
 
     restart_api = restart
     """`fwload.standin.faults.lifecycle.FaultTarget`: what a scheduled restart calls."""

@@ -7,13 +7,22 @@ against requests.csv) and that the report says what happened.
 
 from __future__ import annotations
 
+import io
 import os
 import signal
 import subprocess
 import time
 from pathlib import Path
 
+import pandas as pd
+import pytest
+from rich.console import Console
+
+from fwload.launch.run import RunRequest
+from fwload.launch.run import run as fwload_run
 from fwload.scenario.faults import Faults
+from fwload.standin.faults.counts import nested, read_totals
+from fwload.standin.faults.runtime import FOLDER as FAULTS_FOLDER
 from fwload.standin.launcher import StandinProcess
 from tests.reliability.conftest import (
     REPO,
@@ -32,11 +41,16 @@ from tests.reliability.conftest import (
 THROTTLING_ADVICE = ("THROTTLING_ENABLED=false", "THROTTLING_RATES")
 
 
-def assert_nothing_lost_or_doubled(run: RunFiles, counts: dict | None = None) -> None:
+def assert_nothing_lost_or_doubled(
+    run: RunFiles, counts: dict | None = None, *, on_stack: bool = False
+) -> None:
     """requests.csv against Locust's own statistics and, given its counts, against the stand-in.
 
     Every request the stand-in received was answered or reset; every answer is one row with
     that status, and nothing else is a row, except connection errors, which no server sees.
+    `on_stack` (``fwload run`` on the stack): nginx's own 502s never reached the API, nginx
+    answers 206 where the API's 200 pointed it to audio, and the readiness probes of fwload
+    and of the stack ask for nodeinfo too (group ``instance``, left out).
     """
     rows = run.requests
     failed = rows.loc[rows["error_kind"] != ""]
@@ -46,10 +60,15 @@ def assert_nothing_lost_or_doubled(run: RunFiles, counts: dict | None = None) ->
         answered = {
             (group, status): n
             for group, entry in counts.items()
-            if group not in ("imports", "other")
+            if group not in ("imports", "other", *(["instance"] if on_stack else []))
             for status, n in entry["status"].items()
         }
-        recorded = rows.loc[rows["status"] != 0].groupby(["group", "status"]).size()
+        by_api = rows.loc[rows["status"] != 0]
+        if on_stack:
+            by_api = by_api.loc[(by_api["error_kind"] != "proxy") & (by_api["group"] != "instance")]
+            audio = (by_api["group"] == "listen") & (by_api["status"] == 206)
+            by_api = by_api.assign(status=by_api["status"].mask(audio, 200))
+        recorded = by_api.groupby(["group", "status"]).size()
         assert answered == {(str(g), str(s)): int(n) for (g, s), n in recorded.items()}
         for group, entry in counts.items():
             assert entry.get("received", 0) == sum(entry["status"].values()) + entry.get("reset", 0), group
@@ -157,6 +176,58 @@ def test_a_restart_mid_run_shows_as_connection_errors_in_its_window(tmp_path: Pa
     assert verdict["totals"]["errors_connection"] == len(refused)
     assert any(i["component"] == "standin" and i["kind"] == "restart" for i in verdict["incidents"])
     assert f"connection {len(refused)}" in run.summary
+
+
+@pytest.mark.stack
+def test_a_stack_api_restart_mid_run_shows_as_nginx_502s_and_a_restart_of_the_api_alone(
+    tmp_path: Path, fixtures_dir: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """``fwload run`` itself (not a subprocess, so the stand-in's data directory, with its
+    server-side counts, outlives the run); Locust is still a subprocess."""
+    monkeypatch.setenv("FWLOAD_FIXTURES_DIR", str(fixtures_dir))
+    scenario = scenario_file(
+        tmp_path,
+        "stack-restart",
+        duration="20s",
+        slos={"error_ratio": 0.5},
+        faults={"restarts": [{"after": "6s", "down": "3s"}]},
+        collector="processes",
+    )
+    data = tmp_path / "standin"
+    data.mkdir()
+    output = io.StringIO()
+    fwload_run(
+        RunRequest(scenario, out=tmp_path / "reports",
+                   standin_options={"mode": "stack", "data_dir": data, "stack": {"task_memory_mb": 0}}),
+        Console(file=output, width=200),
+    )
+    run = RunFiles(only_run_dir(tmp_path / "reports"))
+    assert run.meta["status"] == "complete", output.getvalue()[-3000:]
+    (fault,) = [e for e in run.events_of("fault") if e["detail"].startswith("restart")]
+    assert fault["detail"] == "restart: down 3 s", "the stack restarted its API without an error"
+    (restart,) = run.events_of("restart")
+    first_api = run.meta["target"]["stack"]["components"]["api"]["pid"]
+    assert restart["component"] == "api" and str(first_api) not in restart["detail"], restart
+    assert fault["ts"] <= restart["ts"]
+    resources = pd.read_csv(run.path / "resources.csv", keep_default_na=False)
+    assert resources.groupby("component")["restarts"].max().to_dict() == {
+        component: int(component == "api") for component in set(resources["component"])
+    }, "the API alone restarted, once"
+
+    rows = run.requests
+    proxied = rows.loc[rows["error_kind"] == "proxy"]
+    assert len(proxied) > 0 and set(proxied["status"]) == {502}
+    assert proxied["ts"].between(fault["ts"] - 0.5, fault["back_at"] + 1.0).all(), proxied[["ts", "error"]]
+    assert (rows["error_kind"].isin(["", "proxy"])).all(), rows.loc[rows["error_kind"] != "", "error"]
+    after = rows.loc[rows["ts"] > fault["back_at"] + 1.0]
+    assert (after["error_kind"] == "").sum() > 10, "the users carry on once the API is back"
+    assert_nothing_lost_or_doubled(run, nested(read_totals(data / FAULTS_FOLDER)), on_stack=True)
+
+    verdict = run.verdict
+    assert verdict["exit_code"] != 4, "a restart during the load is not a start-up failure"
+    assert any(i["component"] == "api" and i["kind"] == "restart" for i in verdict["incidents"])
+    (api_line,) = [line for line in run.summary.splitlines() if line.startswith("| api |")]
+    assert "| 1 / 0 / 0 |" in api_line, api_line
 
 
 def test_a_dead_import_worker_gives_timeouts_and_no_user_hangs(tmp_path: Path, fixtures_dir: Path):

@@ -2,9 +2,11 @@
 
 A process cannot restart itself on its own port, nor kill its Celery worker from an API
 worker, so whoever started the stand-in does it, on a timer from the moment the faults
-were armed. The embedded launcher restarts its one process; stack mode restarts its
-``api`` component and may kill ``celery-worker`` (the in-process worker fault already
-stops every import in both modes, so killing the process is optional realism).
+were armed. The embedded launcher restarts its one process; in stack mode the stack
+process, asked by the launcher (`fwload.standin.stack.restart`), restarts its ``api``
+component alone while nginx answers 502, and the launcher may kill ``celery-worker`` (the
+in-process worker fault already stops every import in both modes, so killing the process
+is optional realism).
 """
 
 from __future__ import annotations

@@ -3,7 +3,9 @@
 The first SIGINT or SIGTERM starts the stop; any further one is ignored until the stop has
 finished, so an impatient second Ctrl-C cannot leave processes, cgroups or a database
 behind. The components are in their own sessions: the terminal's Ctrl-C reaches only
-this process, which stops them in order.
+this process, which stops them in order. SIGUSR1 asks for an API restart (a fault the
+launcher injects, `fwload.standin.stack.restart`); the watch loop does it, so a stop
+signal during a restart still stops everything.
 """
 
 from __future__ import annotations
@@ -14,8 +16,10 @@ from collections.abc import Callable
 from types import FrameType
 from typing import Any
 
+from fwload.errors import FwloadError
 from fwload.standin.settings import StandinSettings
 from fwload.standin.stack.options import StackOptions
+from fwload.standin.stack.restart import RESTART_SIGNAL, RestartRequest, RestartRequests
 from fwload.standin.stack.stack import Stack
 
 WATCH_INTERVAL_S = 0.5
@@ -45,12 +49,18 @@ def serve_stack(
     """Start the stack, hand its description to `announce`, watch it until told to stop."""
     handler = _StopOnce()
     previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    restarts = RestartRequests(settings.data_dir)
+    previous[RESTART_SIGNAL] = restarts.install()
     stack = Stack(settings, options, notify=notify)
     try:
         resolved = stack.start()
         announce(resolved, stack.describe())
         while True:
             time.sleep(WATCH_INTERVAL_S)
+            request = restarts.take()
+            if request is not None:
+                error = _restart_api(stack, request, notify)
+                restarts.answer(request, stack.describe(), error)
             for message in stack.newly_dead():
                 notify(message)
     finally:
@@ -59,3 +69,15 @@ def serve_stack(
             notify(f"warning: {problem}")
         for sig, old in previous.items():
             signal.signal(sig, old)
+
+
+def _restart_api(stack: Stack, request: RestartRequest, notify: Callable[[str], None]) -> str:
+    """Restart the API; what went wrong, or "" once it is back."""
+    notify(f"restarting the api ({request.down_s:g} s down)")
+    try:
+        stack.restart_api(request.down_s)
+    except FwloadError as error:
+        notify(f"the api did not restart: {error.problem}")
+        return error.problem
+    notify(f"api restarted: pid {stack.components['api'].pid}")
+    return ""

@@ -45,6 +45,7 @@ from fwload.standin.stack.process import ComponentCommand, ComponentProcess
 
 STOP_TIMEOUT_S = 10.0
 PROBE_TIMEOUT_S = 2.0
+API_BACKLOG = 2048
 NODEINFO = "/api/v1/instance/nodeinfo/2.0/"
 REPO_ROOT = Path(__file__).resolve().parents[3]
 
@@ -104,6 +105,7 @@ class Stack:
     _server: postgres.Server | None = None
     _throwaway_db: str | None = None
     _api_socket: socket.socket | None = None
+    _api_env: dict[str, str] | None = None
     _stopped: bool = False
     _problems: list[str] = field(default_factory=list)
 
@@ -178,8 +180,10 @@ class Stack:
             raise FwloadError(f"cannot set the limits of {name} ({limit.describe()}): {error.problem}",
                               "run as root with cgroups mounted read-write, or use --limits none") from None
 
-    def _launch(self, command: ComponentCommand, probe: Callable[[], bool]) -> Component:
-        cgroup, limit = self._cgroup_for(command.name)
+    def _launch(self, command: ComponentCommand, probe: Callable[[], bool],
+                confined: tuple[Cgroup | None, Limit | None] | None = None) -> Component:
+        """Start `command` in its cgroup: a new one, or `confined` (a restart keeps its cgroup and limit)."""
+        cgroup, limit = confined or self._cgroup_for(command.name)
         process = ComponentProcess(command, stack_id=self.stack_id, cgroup=cgroup)
         component = Component(command.name, probe=probe, process=process, cgroup=cgroup, limit=limit)
         self.components[command.name] = component
@@ -246,16 +250,23 @@ class Stack:
             services.stop()
 
     def _start_api(self, env: dict[str, str]) -> None:
-        assert self._run_dir is not None
-        sock = socket.create_server(("127.0.0.1", 0), backlog=2048)
-        self._api_socket = sock
+        sock = _api_socket(0)
+        sock.listen(API_BACKLOG)
+        self._api_socket, self._api_env = sock, env
         self.api_url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-        workers = self.options.api_workers
-        command = api_command(workers=workers, fd=sock.fileno(), run_dir=self._run_dir, env=env)
-        process = self._launch(command, lambda: False).process
+        self._launch_api()
+
+    def _launch_api(self, confined: tuple[Cgroup | None, Limit | None] | None = None) -> Component:
+        """gunicorn on the socket held here; ready once every worker started and nodeinfo answers."""
+        assert self._run_dir is not None and self._api_socket is not None and self._api_env is not None
+        command = api_command(workers=self.options.api_workers, fd=self._api_socket.fileno(),
+                              run_dir=self._run_dir, env=self._api_env)
+        component = self._launch(command, lambda: False, confined)
+        process = component.process
         assert process is not None
         nodeinfo = self.api_url + NODEINFO
-        self.components["api"].probe = lambda: process.output_ready() and _http_ok(nodeinfo)
+        component.probe = lambda: process.output_ready() and _http_ok(nodeinfo)
+        return component
 
     def _start_celery(self, env: dict[str, str]) -> None:
         assert self._run_dir is not None
@@ -375,6 +386,44 @@ class Stack:
                 dead.append(f"{component.name} exited ({_exit_text(component.process.exit_code())})")
         return dead
 
+    def restart_api(self, down_s: float) -> None:
+        """The API alone restarting as a Kubernetes pod does, the rest of the stack untouched.
+
+        SIGTERM to gunicorn's group (in-flight requests get its ``--graceful-timeout``, then
+        SIGKILL), `down_s` seconds with nothing listening on the API's port (nginx answers
+        502, as in front of a pod that is gone), then the same command, environment, port and
+        cgroup, waited on until ready. A bound, not listening, socket holds the port meanwhile,
+        so the restart cannot lose it to another program. NotReadyError when the new API dies
+        or is not ready in ``ready_timeout_s``; the rest of the stack keeps running either way.
+        """
+        api = self.components["api"]
+        assert api.process is not None and self._api_socket is not None
+        port = self._api_socket.getsockname()[1]
+        try:
+            successor = _api_socket(port)
+        except OSError as error:
+            raise FwloadError(f"cannot hold the API's port {port} for its restart: {error.strerror}",
+                              "report this as a bug") from None
+        self._api_socket.close()
+        self._api_socket = successor
+        api.process.stop(STOP_TIMEOUT_S)
+        api.ready = False
+        time.sleep(down_s)
+        successor.listen(API_BACKLOG)
+        api = self._launch_api((api.cgroup, api.limit))
+        assert api.process is not None
+        deadline = time.monotonic() + self.options.ready_timeout_s
+        while not api.probe():
+            if not api.process.alive():
+                raise NotReadyError(f"the restarted api died ({_exit_text(api.process.exit_code())}); "
+                                    f"its last lines:\n{api.process.tail()}", _fix_for("api"))
+            if time.monotonic() >= deadline:
+                raise NotReadyError(f"the restarted api was not ready after {self.options.ready_timeout_s:g} "
+                                    f"s; its last lines:\n{api.process.tail()}",
+                                    f"give it more time (--ready-timeout) or {_fix_for('api')}")
+            time.sleep(0.1)
+        api.ready = True
+
     def describe(self) -> dict[str, Any]:
         """Components (PID, cgroup, limit), the API's own URL, findings and notices: no secrets."""
         return {
@@ -447,6 +496,20 @@ def _free_port(host: str) -> int:
     with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
         probe.bind((host, 0))
         return int(probe.getsockname()[1])
+
+
+def _api_socket(port: int) -> socket.socket:
+    """Bound, not yet listening. SO_REUSEPORT lets a restart bind the API's port again while
+    gunicorn still listens on it; a socket that only binds receives no connections."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        sock.bind(("127.0.0.1", port))
+    except BaseException:
+        sock.close()
+        raise
+    return sock
 
 
 def _url_host(host: str) -> str:
