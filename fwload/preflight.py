@@ -180,7 +180,6 @@ def check_credentials(host: str, nodeinfo: dict[str, Any], accounts: list[Accoun
             raise TargetError(f"checking account {first.username!r} got HTTP {response.status_code}",
                               "check the target's logs")
         return _quota_notices(first.username, response)
-
     if not nodeinfo.get("open_registrations"):
         raise TargetError(
             f"registration is closed on {safe_url(host)} and no users file was given",
@@ -202,8 +201,6 @@ class AuthPlan:
 
 
 _UNTHROTTLE = "or run the api with THROTTLING_ENABLED=false (or generous THROTTLING_RATES) on staging"
-
-
 LOW_QUOTA_MB = 200
 
 

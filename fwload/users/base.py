@@ -331,9 +331,6 @@ class FunkwhaleUser(FastHttpUser):
             ttfb = None
             got = 0
             if status in (200, 206):
-                if problem := _not_audio(response.headers):
-                    response.failure(problem)
-                    return 0, status, None, None, "unexpected"
                 try:
                     while chunk := response.read(65536):
                         if ttfb is None:
@@ -344,8 +341,8 @@ class FunkwhaleUser(FastHttpUser):
                     return got, status, None, ttfb, error_kind(status, error)
                 response.request_meta["response_time"] = (time.perf_counter() - start) * 1000
                 response.request_meta["response_length"] = got
-                if got == 0:
-                    response.failure(f"HTTP {status} with an empty body where audio was expected")
+                if problem := _not_audio(response.headers, got):
+                    response.failure(problem)
                     return 0, status, None, ttfb, "unexpected"
                 response.success()
                 size = api.content_range_total(response.headers.get("Content-Range")) if status == 206 else got
@@ -354,7 +351,7 @@ class FunkwhaleUser(FastHttpUser):
             return 0, status, None, ttfb, error_kind(status, getattr(response, "error", None), response.headers)
 
 
-def _not_audio(headers: Mapping[str, str]) -> str:
+def _not_audio(headers: Mapping[str, str], size: int) -> str:
     """Why a 200/206 listen answer is not the audio a listener would hear ("" when it is).
 
     Real 1.4 answers listens with an empty body and ``X-Accel-Redirect`` for nginx to serve
@@ -366,4 +363,4 @@ def _not_audio(headers: Mapping[str, str]) -> str:
                 "(point --host at the nginx Service or the ingress, not at the api)")
     if (headers.get("Content-Type") or "").startswith("text/html"):
         return "the answer is an HTML page, not audio (a media URL that nginx does not serve?)"
-    return ""
+    return "" if size else "the answer has an empty body where audio was expected"
