@@ -316,7 +316,16 @@ class FunkwhaleUser(FastHttpUser):
             ttfb_ms=ttfb_ms if ttfb_ms is not None else "", total_ms=(time.perf_counter() - start_perf) * 1000,
             bytes=received, range=first_range, error_kind=kind, user_class=type(self).__name__,
         )
+        if options_token and first_status == 401:
+            self._refresh_listen_token()
         return not kind
+
+    def _refresh_listen_token(self) -> None:
+        """A listen token lasts 3 days and dies with a password change (§1.1): after a refused
+        play, ask ``users/me`` for the current one, so a long soak does not fail every play after."""
+        me = self.call("GET", paths.USERS_ME, group="auth", parse=api.parse_listen_token)
+        if me.ok and me.body:
+            self.listen_token = me.body
 
     def _fetch_range(self, path: str, range_value: str, authenticated: bool) -> tuple[int, int, int | None, float | None, str]:
         """Returns (bytes read, status, total size, ttfb ms, error kind)."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -27,7 +27,8 @@ class Proxy:
 
 
 @contextmanager
-def recording_proxy(target: str) -> Iterator[Proxy]:
+def recording_proxy(target: str, refuse: Callable[[str], bool] = lambda path: False) -> Iterator[Proxy]:
+    """``refuse(path)`` True: answer 401 as Funkwhale does to a token it no longer accepts."""
     proxy = Proxy(url="")
     upstream = requests.Session()
 
@@ -38,6 +39,14 @@ def recording_proxy(target: str) -> Iterator[Proxy]:
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "content-length")}
             proxy.seen.append(Seen(self.command, self.path, dict(self.headers.items())))
+            if refuse(self.path):
+                refused = b'{"detail":"Invalid token."}'
+                self.send_response(401)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(refused)))
+                self.end_headers()
+                self.wfile.write(refused)
+                return
             answer = upstream.request(self.command, target + self.path, headers=headers, data=body,
                                       allow_redirects=False, timeout=30)
             self.send_response(answer.status_code)

@@ -238,3 +238,26 @@ def test_plain_locust_says_it_does_not_inject_a_scenario_s_faults(standin, tmp_p
     events = (only_run_dir(tmp_path / "runs") / "events.jsonl").read_text()
     assert "faults: are not injected" in events
     assert not [r for r in rows(only_run_dir(tmp_path / "runs"), "requests.csv") if r["error_kind"]]
+
+
+def test_a_refused_listen_token_is_renewed_and_later_plays_work(standin, tmp_path):
+    """Listen tokens expire after 3 days (and with a password change): the first token used is
+    refused here once, as 1.4 refuses an expired one; the user fetches a new one and plays on."""
+    refused: list[str] = []
+
+    def first_play(path: str) -> bool:
+        if refused or not path.startswith("/api/v1/listen/") or "token=" not in path:
+            return False
+        refused.append(path)
+        return True
+
+    with recording_proxy(standin.url, refuse=first_play) as proxy:
+        done = locust("--host", proxy.url, "--scenario", "tests/e2e/data/listen-token.yaml",
+                      "--reports-dir", str(tmp_path))
+    run_dir = only_run_dir(tmp_path)
+    listens = [r for r in rows(run_dir, "requests.csv") if r["group"] == "listen"]
+    assert [r["status"] for r in listens].count("401") == 1 and listens[0]["status"] == "401"
+    assert [r for r in listens[1:] if r["status"] == "206" and not r["error_kind"]], "plays went on"
+    users = 2  # listen-token.yaml: one Listener, one Uploader, each reads users/me once to start
+    assert len([s for s in proxy.seen if s.path == "/api/v1/users/me/"]) == users + 1
+    assert "token=" not in all_text(run_dir) and done.code in (0, 1)
