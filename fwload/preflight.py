@@ -254,32 +254,35 @@ def _rate_limits(http: requests.Session, host: str, auth: tuple[str, str] | None
 def _check_budget(http: requests.Session, host: str, plan: AuthPlan, scopes: dict[str, dict]) -> None:
     where = safe_url(host)
     if plan.accounts is None:
-        _require(scopes.get("signup"), plan.peak_users,
-                 f"the signup throttle on {where} allows {{remaining}} more registration(s) from this address "
-                 f"({{rate}}), and each of up to {plan.peak_users} virtual user(s) registers an account",
-                 f"create the accounts once with `fwload users provision` and pass --users-file, {_UNTHROTTLE}")
+        if short := _short(scopes.get("signup"), plan.peak_users):
+            raise TargetError(f"the signup throttle on {where} allows {short[0]} more registration(s) from this "
+                              f"address ({short[1]}), and each of up to {plan.peak_users} virtual user(s) registers an account",
+                              f"create the accounts once with `fwload users provision` and pass --users-file, "
+                              f"{_UNTHROTTLE}")
     elif plan.mode == "session":
-        _require(scopes.get("login"), plan.peak_users,
-                 f"the login throttle on {where} allows {{remaining}} more login(s) from this address ({{rate}}), "
-                 f"and each of up to {plan.peak_users} virtual user(s) logs in",
-                 f"use auth: token (one app token per account), {_UNTHROTTLE}")
+        if short := _short(scopes.get("login"), plan.peak_users):
+            raise TargetError(f"the login throttle on {where} allows {short[0]} more login(s) from this "
+                              f"address ({short[1]}), and each of up to {plan.peak_users} virtual user(s) logs in",
+                              f"use auth: token (one app token per account), {_UNTHROTTLE}")
     elif plan.mode == "token":
-        tokenless = [a for a in plan.accounts if a.token is None]
-        if not tokenless:
+        first = next((a for a in plan.accounts if a.token is None), None)
+        if first is None:
             return
-        first = tokenless[0]
         own = _rate_limits(http, host, (first.username, first.password.get_secret_value())) or {}
-        _require(own.get("authenticated-oauth-app"), plan.processes,
-                 f"account {first.username!r} can create {{remaining}} more app token(s) on {where} ({{rate}}), "
-                 f"and each of the {plan.processes} load process(es) creates one per account without a token",
-                 f"keep a token per account in the users file: `fwload users tokens --users-file FILE "
-                 f"--host {where}`, {_UNTHROTTLE}")
+        if short := _short(own.get("authenticated-oauth-app"), plan.processes):
+            raise TargetError(f"account {first.username!r} can create {short[0]} more app token(s) on {where} "
+                              f"({short[1]}), and each of the {plan.processes} load process(es) creates one per account "
+                              "without a token",
+                              f"keep a token per account in the users file: `fwload users tokens --users-file "
+                              f"FILE --host {where}`, {_UNTHROTTLE}")
 
 
-def _require(scope: dict | None, needed: int, problem: str, fix: str) -> None:
+def _short(scope: dict | None, needed: int) -> tuple[int, str] | None:
+    """``(remaining, rate)`` when the scope has fewer than ``needed`` left, else None."""
     remaining = scope.get("remaining") if scope else None
-    if isinstance(remaining, int) and remaining < needed:
-        raise TargetError(problem.format(remaining=remaining, rate=scope.get("rate") if scope else ""), fix)
+    if scope and isinstance(remaining, int) and remaining < needed:
+        return remaining, str(scope.get("rate"))
+    return None
 
 
 def _unknown_host(error: Exception) -> bool:

@@ -366,10 +366,13 @@ def _not_audio(headers: Mapping[str, str], size: int) -> str:
     Real 1.4 answers listens with an empty body and ``X-Accel-Redirect`` for nginx to serve
     the file (§4.2): seen by a client, nginx was bypassed, and every play would "succeed"
     in milliseconds. An HTML page is the web app's fallback for a media URL nginx does not serve.
+    Headers are read only as far as needed: this runs for every Range request of every play.
     """
-    if headers.get("X-Accel-Redirect") or headers.get("X-Sendfile"):
-        return ("the answer has no audio, only X-Accel-Redirect: nginx is bypassed "
-                "(point --host at the nginx Service or the ingress, not at the api)")
+    if not size:
+        if headers.get("X-Accel-Redirect") or headers.get("X-Sendfile"):
+            return ("the answer has no audio, only X-Accel-Redirect: nginx is bypassed "
+                    "(point --host at the nginx Service or the ingress, not at the api)")
+        return "the answer has an empty body where audio was expected"
     if (headers.get("Content-Type") or "").startswith("text/html"):
         return "the answer is an HTML page, not audio (a media URL that nginx does not serve?)"
-    return "" if size else "the answer has an empty body where audio was expected"
+    return ""
