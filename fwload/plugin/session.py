@@ -8,6 +8,7 @@ stops, the master drains the workers, closes the run directory and decides the e
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import platform
@@ -30,7 +31,7 @@ from fwload.plugin.watch import Watch
 from fwload.recording import schema
 from fwload.recording.live import LatestResources, LiveStats
 from fwload.recording.recorder import Recorder
-from fwload.recording.rundir import RunDirectory
+from fwload.recording.rundir import RunDirectory, write_atomic
 from fwload.scenario.loader import load_scenario
 from fwload.scenario.model import Scenario
 from fwload.status import ExitStatus
@@ -247,9 +248,17 @@ class FwloadSession:
         logger.info("fwload: run directory %s", self.run.path)
 
     def _write_locust_stats(self) -> None:
+        """Copy Locust's statistics into the run directory, leaving them intact for Locust.
+
+        Locust writes its own ``--json-file``, ``--csv`` and ``--html`` after ``test_stop``
+        from the same statistics. ``locust.stats.save_stats_json`` serializes with
+        ``RequestStats.serialize_stats``, which *resets* every entry (it is the worker's
+        report-and-clear): calling it here emptied the user's ``--json-file`` (``[]``)
+        and zeroed the HTML report. The entries are serialized without the reset instead.
+        """
         import csv
 
-        from locust.stats import PERCENTILES_TO_REPORT, StatsCSV, save_stats_json
+        from locust.stats import PERCENTILES_TO_REPORT, StatsCSV
 
         assert self.run is not None
         folder = self.run.path / schema.LOCUST_DIR
@@ -259,7 +268,9 @@ class FwloadSession:
                              ("exceptions.csv", writer.exceptions_csv)):
             with open(folder / name, "w", newline="", encoding="utf-8") as file:
                 method(csv.writer(file))
-        save_stats_json(self.environment.runner.stats, str(folder / "stats"))
+        entries = [entry.serialize() for entry in self.environment.runner.stats.entries.values()
+                   if entry.num_requests or entry.num_failures]
+        write_atomic(folder / "stats.json", json.dumps(entries, indent=4))
 
     def on_quitting(self, environment: Environment, **_kwargs: Any) -> None:
         if self.is_worker:

@@ -176,10 +176,17 @@ class Recorder:
             self.throttle_counts = {}
 
     def on_drain_request(self, environment: Environment, msg: Any, **_kwargs: Any) -> None:
-        """Stop this worker's users, then send every remaining row and the totals produced."""
+        """Stop this worker's users, then send every remaining row and the totals produced.
+
+        Locust's own statistics go first (the worker's regular report, sent now rather than
+        up to 3 s later): the master writes them in ``test_stop`` and Locust writes its
+        ``--json-file``/``--csv``/``--html`` from them, so they must hold every request the
+        run directory holds. The report also carries buffered rows (``report_to_master``).
+        """
         runner = environment.runner
         if runner.state not in (STATE_STOPPED, STATE_INIT):
             runner.stop()
+        runner._send_stats()  # noqa: SLF001 - Locust's report-to-master (stats + report_to_master hooks)
         rows = self._take()
         runner.send_message("fwload_drained", {
             "rows": rows, "produced": dict(self.produced),
