@@ -24,6 +24,7 @@ from locust.runners import MasterRunner, WorkerRunner
 import fwload
 from fwload import preflight
 from fwload.errors import FwloadError
+from fwload.plugin.arrivals import ArrivalDriver
 from fwload.plugin.collecting import make_session_collector, start_collector
 from fwload.plugin.mix import apply_scenario, configure_auth, prepare_uploads
 from fwload.plugin.verdict import build_reports
@@ -47,6 +48,7 @@ class FwloadSession:
         self.live = LiveStats()
         self.resources = LatestResources()
         self.recorder = Recorder(environment, self.live).register()
+        self.arrivals = ArrivalDriver(environment)
         self.scenario: Scenario | None = None
         self.run: RunDirectory | None = None
         self.collector: Any = None
@@ -200,10 +202,15 @@ class FwloadSession:
 
     # -- stages --------------------------------------------------------------------------
 
-    def stage_changed(self, name: str, users: int, spawn_rate: float) -> None:
+    def load_started(self, at: float) -> None:
+        """The load shape's clock starts (epoch ``at``): an arrivals run's sessions count from it."""
+        self.arrivals.begin(self.scenario, at)
+
+    def stage_changed(self, name: str, users: int, spawn_rate: float, ts: float | None = None,
+                      **extra: Any) -> None:
         self.stage = name
         if self.run is not None:
-            self.run.event("stage", stage=name, users=users, spawn_rate=spawn_rate)
+            self.run.event("stage", ts=ts, stage=name, users=users, spawn_rate=spawn_rate, **extra)
 
     # -- Locust events -----------------------------------------------------------------
 
@@ -223,6 +230,7 @@ class FwloadSession:
             self.scenario = scenario
             configure_auth(self._auth_mode(), self._users_file(), self.environment.runner.worker_index)
             prepare_uploads(self.environment, opts.fixtures_dir)
+            self.arrivals.prepare(scenario)
         except FwloadError as error:
             logger.error("fwload: error on worker: %s", error)
 
