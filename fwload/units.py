@@ -65,8 +65,10 @@ def parse_rate(value: object) -> float:
 
 
 def format_rate(per_s: float) -> str:
-    """``0.5`` → ``"0.5/s"``; slow rates per minute (``"3/min"``), so they stay readable."""
-    if 0 < per_s < 0.1:
+    """``2`` → ``"2/s"``; below one a second, per minute (``0.2`` → ``"12/min"``), so it stays readable."""
+    if per_s == 0:
+        return "0"
+    if per_s < 1:
         return f"{per_s * 60:.3g}/min"
     return f"{per_s:.3g}/s"
 

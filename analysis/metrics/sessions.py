@@ -77,7 +77,9 @@ class SessionMetrics:
         return text
 
 
-def session_metrics(sessions: pd.DataFrame, timeline: Timeline, planned: tuple[Stage, ...] = ()) -> SessionMetrics:
+def session_metrics(
+    sessions: pd.DataFrame, timeline: Timeline, planned: tuple[Stage, ...] = ()
+) -> SessionMetrics:
     outcome = sessions["outcome"].astype(str)
     started_rows = sessions.loc[sessions["start_ts"].notna()]
     dropped_rows = sessions.loc[outcome == "dropped"]
@@ -156,5 +158,6 @@ def _by_stage(sessions: pd.DataFrame, timeline: Timeline, stages: list[Stage]) -
         rows.insert(0, {"stage": "before load", "asked_rate": "", "due": int(len(early)),
                         "started": int(early["start_ts"].notna().sum()),
                         "dropped": int((early["outcome"].astype(str) == "dropped").sum()),
-                        "delayed": 0, "achieved_rate": np.nan, "start_delay_p95": np.nan, "first_p95": np.nan})
+                        "delayed": 0, "achieved_rate": np.nan, "start_delay_p95": np.nan,
+                        "first_p95": np.nan})
     return pd.DataFrame(rows, columns=STAGE_COLUMNS)

@@ -24,7 +24,7 @@ def session_checks(slos: SloSpec, profile: str, sessions: SessionMetrics) -> lis
         checks.append(check)
     if slos.session_start_p95_ms is not None:
         checks.append(upper_bound(
-            "session start p95 (from due)", SLO, known(sessions.first.get("p95")), slos.session_start_p95_ms, "ms",
-            int(sessions.first.get("count", 0)), "due instant → first answer, the generator's start delay included",
-            missing="no session started"))
+            "session start p95 (from due)", SLO, known(sessions.first.get("p95")), slos.session_start_p95_ms,
+            "ms", int(sessions.first.get("count", 0)),
+            "due instant → first answer, the generator's start delay included", missing="no session started"))
     return checks

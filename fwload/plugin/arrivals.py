@@ -105,7 +105,8 @@ class ArrivalScheduler:
         """Start the session due at ``due`` on an idle slot, or record it as dropped."""
         self.released += 1
         user_class = self.picker.pick(self.pool.slots) or ""
-        session = Session(due, self.length.draw(self.rng) if self.length is not None else None, self.max_iterations)
+        length = self.length.draw(self.rng) if self.length is not None else None
+        session = Session(due, length, self.max_iterations)
         if time.time() - due > self.max_start_delay:
             record(session, "dropped", "late", user_class)
         elif self.cpu.busy():
@@ -141,8 +142,8 @@ class ArrivalDriver:
             clients = sorted((c for c in runner.clients.all if c.state != "missing"),
                              key=lambda c: runner.get_worker_index(c.id))
             for place, client in enumerate(clients):
-                runner.send_message(MESSAGE, {"first_due": first_due, "worker": place, "workers": len(clients)},
-                                    client_id=client.id)
+                share = {"first_due": first_due, "worker": place, "workers": len(clients)}
+                runner.send_message(MESSAGE, share, client_id=client.id)
             return
         self.prepare(scenario)
         self._set_clock(Clock(first_due))
@@ -168,8 +169,9 @@ class ArrivalDriver:
             return
         arrivals = self.scenario.load.arrivals
         assert arrivals is not None
-        self.scheduler = ArrivalScheduler(plan_of(self.scenario.load), session_length(arrivals.session),
-                                          arrivals.session.iterations, arrivals.max_start_delay, pool, self.clock)
+        self.scheduler = ArrivalScheduler(
+            plan_of(self.scenario.load), session_length(arrivals.session), arrivals.session.iterations,
+            arrivals.max_start_delay, pool, self.clock)
         self.scheduler.start()
 
     def stop(self, **_kwargs: Any) -> None:

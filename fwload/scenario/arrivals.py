@@ -124,7 +124,7 @@ class ArrivalPlan:
         return None
 
     def instants(self, worker: int = 0, workers: int = 1) -> Iterator[tuple[int, float]]:
-        """``(k, due at)`` for every arrival of process ``worker`` out of ``workers`` (k % workers == worker)."""
+        """``(k, due at)`` for every arrival of process ``worker`` of ``workers`` (k % workers == worker)."""
         if workers < 1 or not 0 <= worker < workers:
             raise ValueError(f"worker {worker} of {workers} does not exist")
         return self._instants(worker, workers)

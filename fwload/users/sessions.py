@@ -39,9 +39,6 @@ class Session:
         self.start_ts = now
         self.ends_at = now + self.length_s if self.length_s is not None else math.inf
 
-    def used_up(self, now: float) -> bool:
-        return now >= self.ends_at or (self.max_iterations is not None and self.iterations >= self.max_iterations)
-
 
 class SlotPool:
     """This process's idle slots, per user class (most recently idle first: a slot that
@@ -81,7 +78,8 @@ class SlotPool:
         return sum(len(waiting) for waiting in self.idle.values())
 
 
-def record(session: Session, outcome: str, reason: str, user_class: str, ended_ts: float | None = None) -> None:
+def record(session: Session, outcome: str, reason: str, user_class: str,
+           ended_ts: float | None = None) -> None:
     """Fire the ``session_done`` measurement (a row of sessions.csv) for ``session``."""
     started = session.start_ts
     measurements.session_done.fire(

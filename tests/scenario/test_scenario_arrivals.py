@@ -102,7 +102,7 @@ def test_the_shape_keeps_the_slots_and_names_each_rate_after_a_slot_stage():
     assert scenario.load.duration == 30.0 and slot_allocation_s(20, 10) == 3.0
     schedule = Schedule.for_scenario(scenario)
     assert [(s.name, s.start, s.end, s.users) for s in schedule.stages] == [
-        ("slots", 0.0, 3.0, 20), ("1/s", 3.0, 13.0, 20), ("1/s→0.5/s", 13.0, 33.0, 20)]
+        ("slots", 0.0, 3.0, 20), ("1/s", 3.0, 13.0, 20), ("1/s→30/min", 13.0, 33.0, 20)]
     assert schedule.at(0).users == 20 and schedule.at(20).rate == 0.5 and schedule.at(33) is None
 
 
@@ -111,6 +111,15 @@ def test_slots_default_to_the_cap_all_spawned_within_a_second_and_the_dump_reloa
     assert scenario.load.arrivals.slots == 40 and scenario.load.spawn_rate == 40.0
     again = scenario_from_text(scenario.dump_resolved())
     assert again.stages() == scenario.stages()
+
+
+def test_a_duration_override_stretches_the_arrival_stages_in_proportion():
+    from fwload.scenario.loader import with_overrides
+
+    scenario = scenario_with("{stages: [{duration: 10s, rate: 1}, {duration: 30s, rate: 2, ramp: true}]}")
+    longer = with_overrides(scenario, duration="80s")
+    assert [(s.duration, s.rate, s.ramp) for s in longer.load.arrivals.stages] == [(20.0, 1.0, False),
+                                                                                    (60.0, 2.0, True)]
 
 
 def test_rates_are_per_second_or_written_with_their_unit():
