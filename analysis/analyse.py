@@ -15,12 +15,14 @@ from analysis.load import Run, load_run
 from analysis.metrics.imports import ImportMetrics, import_metrics
 from analysis.metrics.requests import RequestMetrics, request_metrics
 from analysis.metrics.resources import ResourceMetrics, resource_metrics
+from analysis.metrics.sessions import SessionMetrics, session_metrics
 from analysis.metrics.startup import Startup, startup_report
 from analysis.metrics.streams import StreamMetrics, stream_metrics
 from analysis.notices import Notice, run_notices
 from analysis.scenario import ScenarioSpec, read_scenario
 from analysis.timeline import Timeline, build_timeline
 from analysis.verdict import Check, exit_status, resource_checks, slo_checks, startup_checks
+from analysis.verdict.sessions import session_checks
 from fwload.errors import FwloadError
 from fwload.status import ExitStatus
 
@@ -41,6 +43,8 @@ class RunAnalysis:
     checks: list[Check]
     notices: list[Notice]
     status: ExitStatus
+    sessions: SessionMetrics | None = None
+    """Open arrivals (sessions.csv); ``sessions.active`` is False in other runs."""
 
     @property
     def limits(self) -> dict[str, Limits]:
@@ -58,6 +62,7 @@ def analyse_run(run: Run | str | Path, window_s: float | None = None) -> RunAnal
     requests = request_metrics(run.requests, timeline, scenario.slos.window_s)
     imports = import_metrics(run.imports, run.requests, timeline)
     streams = stream_metrics(run.streams, timeline)
+    sessions = session_metrics(run.sessions, timeline, scenario.stages)
     resources = resource_metrics(run.resources, run.events, timeline, documented, live)
     startup = startup_report(run, resources.incidents)
     limits = live if scenario.resources.limits == "live" else documented
@@ -67,6 +72,7 @@ def analyse_run(run: Run | str | Path, window_s: float | None = None) -> RunAnal
     checks = [
         *startup_checks(startup, scenario),
         *slo_checks(scenario.slos, requests, imports, streams, run.events_of("abort")),
+        *session_checks(scenario.slos, scenario.profile, sessions),
         *resource_checks(scenario.resources, resources),
     ]
     return RunAnalysis(
@@ -84,6 +90,7 @@ def analyse_run(run: Run | str | Path, window_s: float | None = None) -> RunAnal
         checks=checks,
         notices=run_notices(run, requests, scenario.found),
         status=exit_status(checks),
+        sessions=sessions,
     )
 
 

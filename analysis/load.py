@@ -70,6 +70,19 @@ COLUMN_KINDS: dict[str, dict[str, str]] = {
         "user_class": CATEGORY,
         "worker": CATEGORY,
     },
+    schema.SESSIONS_CSV: {
+        "intended_ts": FLOAT,
+        "start_ts": FLOAT,
+        "start_delay_ms": FLOAT,
+        "first_ms": FLOAT,
+        "length_s": FLOAT,
+        "ended_ts": FLOAT,
+        "iterations": FLOAT,
+        "outcome": CATEGORY,
+        "reason": CATEGORY,
+        "user_class": CATEGORY,
+        "worker": CATEGORY,
+    },
     schema.RESOURCES_CSV: {
         "ts": FLOAT,
         "source": CATEGORY,
@@ -107,11 +120,13 @@ ANALYSIS_COLUMNS: dict[str, tuple[str, ...]] = {
     schema.REQUESTS_CSV: ("ts", "group", "name", "method", "status", "response_ms", "error_kind", "error"),
     schema.IMPORTS_CSV: ("ts", "upload", "outcome", "wait_ms", "polls", "fixture", "format"),
     schema.STREAMS_CSV: ("ts", "status", "ttfb_ms", "total_ms", "bytes", "error_kind"),
+    schema.SESSIONS_CSV: schema.SESSION_COLUMNS,
     schema.RESOURCES_CSV: schema.RESOURCE_COLUMNS,
 }
 """What the analysis reads by default: every column it uses, none it does not."""
 
 _FIXED_CATEGORIES = {"error_kind": ("", *schema.ERROR_KINDS), "outcome": schema.IMPORT_OUTCOMES}
+_FIXED_BY_FILE = {schema.SESSIONS_CSV: {"outcome": schema.SESSION_OUTCOMES, "reason": ("", *schema.DROP_REASONS)}}
 
 
 @dataclass
@@ -125,6 +140,8 @@ class Run:
     streams: pd.DataFrame
     resources: pd.DataFrame
     events: list[dict[str, Any]]
+    sessions: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """sessions.csv: one row per session an arrivals run asked for (empty in other runs)."""
     partial_reasons: list[str] = field(default_factory=list)
 
     @property
@@ -178,6 +195,7 @@ def load_run(path: str | Path, columns: dict[str, tuple[str, ...]] | None = None
         imports=frames[schema.IMPORTS_CSV],
         streams=frames[schema.STREAMS_CSV],
         resources=frames[schema.RESOURCES_CSV],
+        sessions=frames[schema.SESSIONS_CSV],
         events=events,
         partial_reasons=reasons,
     )
@@ -217,11 +235,11 @@ def read_csv(path: Path, columns: tuple[str, ...]) -> tuple[pd.DataFrame, bool]:
     """
     kinds = {name: COLUMN_KINDS[path.name][name] for name in columns}
     if not path.is_file():
-        return _empty(kinds), False
+        return _empty(kinds, path.name), False
     complete = _complete_length(path)
     cut = complete < path.stat().st_size
     if complete == 0:
-        return _empty(kinds), cut
+        return _empty(kinds, path.name), cut
     _check_header(path, columns)
     try:
         frame = (
@@ -232,7 +250,7 @@ def read_csv(path: Path, columns: tuple[str, ...]) -> tuple[pd.DataFrame, bool]:
             f"{path} cannot be parsed: {str(error).splitlines()[0]}",
             "the file is damaged; restore it from the run's artifacts or re-run the test",
         ) from None
-    return _finish(frame, kinds), cut
+    return _finish(frame, kinds, path.name), cut
 
 
 def read_events(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
@@ -334,7 +352,8 @@ def _read_pandas(path: Path, length: int, kinds: dict[str, str]) -> pd.DataFrame
         )[list(kinds)]
 
 
-def _finish(frame: pd.DataFrame, kinds: dict[str, str]) -> pd.DataFrame:
+def _finish(frame: pd.DataFrame, kinds: dict[str, str], file: str = "") -> pd.DataFrame:
+    fixed_categories = {**_FIXED_CATEGORIES, **_FIXED_BY_FILE.get(file, {})}
     for name, kind in kinds.items():
         column = frame[name]
         if kind == INT:
@@ -346,7 +365,7 @@ def _finish(frame: pd.DataFrame, kinds: dict[str, str]) -> pd.DataFrame:
         elif kind == CATEGORY:
             if not isinstance(column.dtype, pd.CategoricalDtype):
                 column = column.astype("category")
-            fixed = _FIXED_CATEGORIES.get(name, ())
+            fixed = fixed_categories.get(name, ())
             extra = [value for value in fixed if value not in column.cat.categories]
             frame[name] = column.cat.add_categories(extra) if extra else column
         elif kind == TEXT:
@@ -354,14 +373,14 @@ def _finish(frame: pd.DataFrame, kinds: dict[str, str]) -> pd.DataFrame:
     return frame
 
 
-def _empty(kinds: dict[str, str]) -> pd.DataFrame:
+def _empty(kinds: dict[str, str], file: str = "") -> pd.DataFrame:
     frame = pd.DataFrame(
         {
             name: pd.Series([], dtype="float64" if kind in (FLOAT, INT) else "str")
             for name, kind in kinds.items()
         }
     )
-    return _finish(frame, kinds)
+    return _finish(frame, kinds, file)
 
 
 def finite(values: pd.Series) -> np.ndarray:

@@ -79,13 +79,17 @@ def run_notices(run: Run, requests: RequestMetrics, scenario_found: bool) -> lis
                 f"(observed {event.get('observed', '?')}). {event.get('detail', '')}".strip(),
             )
         )
-    for event in run.events_of("pacing_shortfall"):
+    dropped = run.sessions.loc[run.sessions["outcome"].astype(str) == "dropped"] if len(run.sessions) else None
+    if dropped is not None and len(dropped):
+        reasons = dropped["reason"].astype(str).value_counts()
         notices.append(
             Notice(
-                "pacing",
-                f"The users could not keep the offered rate: {event.get('achieved', '?')} of "
-                f"{event.get('target', '?')} iterations/s. {event.get('detail', '')}".strip(),
-                "The load was lower than the scenario asked for: add users or workers, or lower pacing.",
+                "sessions_dropped",
+                f"{len(dropped)} of {len(run.sessions)} sessions were dropped: the generator could not start "
+                "them when they were due (" + ", ".join(f"{r} {n}" for r, n in reasons.items() if n) + "). "
+                "The server received less load than the scenario asked for.",
+                "no_slot: raise load.arrivals.slots (and caps.max_users); generator_cpu or late: add "
+                "--processes or workers.",
             )
         )
     for event in run.events_of("worker_missing"):

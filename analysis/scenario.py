@@ -27,6 +27,9 @@ class SloSpec:
     stream_ttfb_p95_ms: float | None = None
     window_s: float | None = None
     """Also judge each latency SLO in every window of this many seconds (None: whole run only)."""
+    dropped_sessions: float | None = 0.0
+    """Arrivals: most dropped / due sessions (None: not checked)."""
+    session_start_p95_ms: float | None = None
 
     @property
     def empty(self) -> bool:
@@ -91,6 +94,8 @@ def spec_from_scenario(scenario: Scenario) -> ScenarioSpec:
             import_wait_p95_ms=_ms(slos.import_wait_p95),
             stream_ttfb_p95_ms=_ms(slos.stream_ttfb_p95),
             window_s=slos.window,
+            dropped_sessions=slos.dropped_sessions,
+            session_start_p95_ms=_ms(slos.session_start_p95),
         ),
         resources=ResourceSpec(
             limits=resources.limits,

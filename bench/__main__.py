@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 
-from bench import collector, generator, percentiles, recording, report_speed, streaming
+from bench import arrivals, collector, generator, percentiles, recording, report_speed, streaming
 from bench.errors import BenchError
 from bench.procs import describe_pinning
 from bench.sizes import FULL, QUICK, Sizes
@@ -30,6 +30,7 @@ BENCHMARKS: dict[str, Callable[[Sizes, Path], list[Row]]] = {
     "analysis": report_speed.run,
     "collector": lambda sizes, _work: collector.run(sizes),
     "percentiles": lambda sizes, _work: percentiles.run(sizes),
+    "arrivals": lambda sizes, _work: arrivals.run(sizes),
 }
 
 

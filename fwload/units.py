@@ -1,4 +1,4 @@
-"""Human units in scenario files and options: durations ("90s", "2m", "1h30m") and sizes."""
+"""Human units in scenario files and options: durations ("90s", "2m", "1h30m"), sizes and rates."""
 
 from __future__ import annotations
 
@@ -47,6 +47,32 @@ def parse_size(value: object) -> int:
     return int(float(match.group(1)) * _SIZE_FACTOR[match.group(2)])
 
 
+_RATE = re.compile(r"^(\d+(?:\.\d+)?)\s*/\s*(s|min|h)$")
+_PER = {"s": 1.0, "min": 60.0, "h": 3600.0}
+
+
+def parse_rate(value: object) -> float:
+    """Events per second from a number (per second) or a string such as ``"2/s"``, ``"30/min"``, ``"90/h"``."""
+    if isinstance(value, bool):
+        raise ValueError("a rate must be a number per second or a string like '2/s', '30/min', '90/h'")
+    if isinstance(value, int | float):
+        return float(value)
+    match = _RATE.match(str(value).strip())
+    if not match:
+        raise ValueError(f"{value!r} is not a rate: use a number per second (2) or a string like "
+                         "'2/s', '30/min', '90/h'")
+    return float(match.group(1)) / _PER[match.group(2)]
+
+
+def format_rate(per_s: float) -> str:
+    """``2`` → ``"2/s"``; below one a second, per minute (``0.2`` → ``"12/min"``), so it stays readable."""
+    if per_s == 0:
+        return "0"
+    if per_s < 1:
+        return f"{per_s * 60:.3g}/min"
+    return f"{per_s:.3g}/s"
+
+
 def format_duration(seconds: float) -> str:
     if seconds < 1:
         return f"{seconds * 1000:.0f}ms"
@@ -60,3 +86,6 @@ Duration = Annotated[float, BeforeValidator(parse_duration)]
 """A duration in seconds that scenario files may write as "30s", "2m", "500ms"."""
 
 Size = Annotated[int, BeforeValidator(parse_size)]
+
+Rate = Annotated[float, BeforeValidator(parse_rate)]
+"""Events per second that scenario files may write as 2, "2/s", "30/min", "90/h"."""

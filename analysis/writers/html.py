@@ -50,6 +50,7 @@ def render_html(analysis: RunAnalysis) -> str:
         "top_errors": views.top_errors_table(analysis),
         "imports": views.imports_table(analysis),
         "streams": views.streams_table(analysis),
+        "sessions": views.sessions_table(analysis),
         "components": views.components_table(analysis),
         "incidents": views.incidents_table(analysis),
         "levels": views.levels_table(analysis),

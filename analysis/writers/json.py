@@ -17,6 +17,7 @@ from analysis.percentiles import DEFINITION
 from analysis.redact import scrub, scrub_mapping
 from analysis.writers.registry import register
 from analysis.writers.views import PRECEDENCE_TEXT
+from fwload.recording.schema import DELAYED_MS
 
 if TYPE_CHECKING:
     from analysis.analyse import RunAnalysis
@@ -78,6 +79,22 @@ def verdict_document(analysis: RunAnalysis) -> dict[str, Any]:
                 "ttfb_ms": analysis.streams.ttfb,
                 "rate_bytes_per_s": analysis.streams.rate,
                 "max_concurrent": analysis.streams.max_concurrent,
+            },
+            "sessions": None if analysis.sessions is None or not analysis.sessions.active else {
+                "due": analysis.sessions.due,
+                "started": analysis.sessions.started,
+                "dropped": analysis.sessions.dropped,
+                "dropped_by_reason": analysis.sessions.dropped_by_reason,
+                "outcomes": analysis.sessions.outcomes,
+                "delayed": analysis.sessions.delayed,
+                "delayed_threshold_ms": DELAYED_MS,
+                "start_delay_ms": analysis.sessions.start_delay,
+                "first_answer_from_due_ms": analysis.sessions.first,
+                "planned": analysis.sessions.planned,
+                "asked_per_s": analysis.sessions.asked_rate,
+                "started_per_s": analysis.sessions.achieved_rate,
+                "max_concurrent": analysis.sessions.max_concurrent,
+                "stages": records(analysis.sessions.by_stage),
             },
             "components": {
                 str(key): value

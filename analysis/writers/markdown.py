@@ -47,6 +47,9 @@ def render_markdown(analysis: RunAnalysis) -> str:
             for notice in others
         ]
         lines.append("")
+    if analysis.sessions is not None and analysis.sessions.active:
+        lines += ["### Arrivals", "", f"Sessions: {analysis.sessions.summary()}.", "",
+                  *table(views.sessions_table(analysis)), ""]
     if len(analysis.requests.by_group):
         lines += ["### Latency per request group", "", *table(views.group_table(analysis)), ""]
     if len(analysis.resources.summary):

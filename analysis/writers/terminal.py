@@ -35,8 +35,11 @@ def terminal_summary(analysis: RunAnalysis) -> Group:
                           fmt.value(check.threshold, check.unit), fmt.count(check.samples), Text(check.detail))
         parts.append(table)
     parts.append(measurements_table(analysis))
+    sessions = analysis.sessions
+    if sessions is not None and sessions.active:
+        parts.append(Text(f"sessions: {sessions.summary()}", style="yellow" if sessions.dropped else ""))
     for notice in analysis.notices:
-        if notice.kind in ("partial", "throttling", "component_died"):
+        if notice.kind in ("partial", "throttling", "component_died", "sessions_dropped"):
             parts.append(Text(f"{notice.kind}: {notice.message} {notice.advice}".strip(), style="yellow"))
     return Group(*parts)
 
@@ -54,4 +57,8 @@ def measurements_table(analysis: RunAnalysis) -> Table:
     if streams.streams:
         table.add_row("stream time to first byte", fmt.count(streams.streams), fmt.count(sum(streams.failed.values())),
                       fmt.ms(streams.ttfb["p50"]), fmt.ms(streams.ttfb["p95"]), fmt.ms(streams.ttfb["p99"]))
+    sessions = analysis.sessions
+    if sessions is not None and sessions.active:
+        table.add_row("session start (from due)", fmt.count(sessions.started), fmt.count(sessions.dropped),
+                      fmt.ms(sessions.first["p50"]), fmt.ms(sessions.first["p95"]), fmt.ms(sessions.first["p99"]))
     return table

@@ -15,6 +15,7 @@ from analysis.capacity.projection import FLAT_NOTE
 from analysis.percentiles import PERCENTILES, percentile_column
 from analysis.redact import scrub, scrub_mapping
 from analysis.writers import formatting as fmt
+from fwload.recording import schema
 from fwload.status import ExitStatus
 
 if TYPE_CHECKING:
@@ -180,6 +181,26 @@ def streams_table(analysis: RunAnalysis) -> Table:
         ["max concurrent streams", fmt.count(streams.max_concurrent)],
     ]
     return ["streaming", "value"], rows
+
+
+def sessions_table(analysis: RunAnalysis) -> Table:
+    """Open arrivals per stage: asked and achieved rate, due/started/dropped/delayed sessions,
+    start delay and due → first answer (empty outside an arrivals run)."""
+    sessions = analysis.sessions
+    if sessions is None or not sessions.active:
+        return ["stage"], []
+    rows = [
+        [str(row["stage"]), str(row["asked_rate"]), fmt.rate(row["achieved_rate"]), fmt.count(row["due"]),
+         fmt.count(row["started"]), fmt.count(row["dropped"]), fmt.count(row["delayed"]),
+         fmt.ms(row["start_delay_p95"]), fmt.ms(row["first_p95"])]
+        for _, row in sessions.by_stage.iterrows()
+    ]
+    rows.append(["whole run", fmt.rate(sessions.asked_rate), fmt.rate(sessions.achieved_rate),
+                 fmt.count(sessions.due), fmt.count(sessions.started), fmt.count(sessions.dropped),
+                 fmt.count(sessions.delayed), fmt.ms(sessions.start_delay.get("p95")),
+                 fmt.ms(sessions.first.get("p95"))])
+    return ["stage", "asked rate", "started rate", "due", "started", "dropped",
+            f"delayed ≥ {schema.DELAYED_MS:g} ms", "start delay p95", "due → first answer p95"], rows
 
 
 def components_table(analysis: RunAnalysis) -> Table:

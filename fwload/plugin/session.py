@@ -8,6 +8,7 @@ stops, the master drains the workers, closes the run directory and decides the e
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import platform
@@ -23,6 +24,7 @@ from locust.runners import MasterRunner, WorkerRunner
 import fwload
 from fwload import preflight
 from fwload.errors import FwloadError
+from fwload.plugin.arrivals import ArrivalDriver
 from fwload.plugin.collecting import make_session_collector, start_collector
 from fwload.plugin.mix import apply_scenario, configure_auth, prepare_uploads
 from fwload.plugin.verdict import build_reports
@@ -30,7 +32,7 @@ from fwload.plugin.watch import Watch
 from fwload.recording import schema
 from fwload.recording.live import LatestResources, LiveStats
 from fwload.recording.recorder import Recorder
-from fwload.recording.rundir import RunDirectory
+from fwload.recording.rundir import RunDirectory, write_atomic
 from fwload.scenario.loader import load_scenario
 from fwload.scenario.model import Scenario
 from fwload.status import ExitStatus
@@ -46,6 +48,7 @@ class FwloadSession:
         self.live = LiveStats()
         self.resources = LatestResources()
         self.recorder = Recorder(environment, self.live).register()
+        self.arrivals = ArrivalDriver(environment)
         self.scenario: Scenario | None = None
         self.run: RunDirectory | None = None
         self.collector: Any = None
@@ -199,10 +202,15 @@ class FwloadSession:
 
     # -- stages --------------------------------------------------------------------------
 
-    def stage_changed(self, name: str, users: int, spawn_rate: float) -> None:
+    def load_started(self, at: float) -> None:
+        """The load shape's clock starts (epoch ``at``): an arrivals run's sessions count from it."""
+        self.arrivals.begin(self.scenario, at)
+
+    def stage_changed(self, name: str, users: int, spawn_rate: float, ts: float | None = None,
+                      **extra: Any) -> None:
         self.stage = name
         if self.run is not None:
-            self.run.event("stage", stage=name, users=users, spawn_rate=spawn_rate)
+            self.run.event("stage", ts=ts, stage=name, users=users, spawn_rate=spawn_rate, **extra)
 
     # -- Locust events -----------------------------------------------------------------
 
@@ -222,6 +230,7 @@ class FwloadSession:
             self.scenario = scenario
             configure_auth(self._auth_mode(), self._users_file(), self.environment.runner.worker_index)
             prepare_uploads(self.environment, opts.fixtures_dir)
+            self.arrivals.prepare(scenario)
         except FwloadError as error:
             logger.error("fwload: error on worker: %s", error)
 
@@ -247,9 +256,17 @@ class FwloadSession:
         logger.info("fwload: run directory %s", self.run.path)
 
     def _write_locust_stats(self) -> None:
+        """Copy Locust's statistics into the run directory, leaving them intact for Locust.
+
+        Locust writes its own ``--json-file``, ``--csv`` and ``--html`` after ``test_stop``
+        from the same statistics. ``locust.stats.save_stats_json`` serializes with
+        ``RequestStats.serialize_stats``, which *resets* every entry (it is the worker's
+        report-and-clear): calling it here emptied the user's ``--json-file`` (``[]``)
+        and zeroed the HTML report. The entries are serialized without the reset instead.
+        """
         import csv
 
-        from locust.stats import PERCENTILES_TO_REPORT, StatsCSV, save_stats_json
+        from locust.stats import PERCENTILES_TO_REPORT, StatsCSV
 
         assert self.run is not None
         folder = self.run.path / schema.LOCUST_DIR
@@ -259,7 +276,9 @@ class FwloadSession:
                              ("exceptions.csv", writer.exceptions_csv)):
             with open(folder / name, "w", newline="", encoding="utf-8") as file:
                 method(csv.writer(file))
-        save_stats_json(self.environment.runner.stats, str(folder / "stats"))
+        entries = [entry.serialize() for entry in self.environment.runner.stats.entries.values()
+                   if entry.num_requests or entry.num_failures]
+        write_atomic(folder / "stats.json", json.dumps(entries, indent=4))
 
     def on_quitting(self, environment: Environment, **_kwargs: Any) -> None:
         if self.is_worker:

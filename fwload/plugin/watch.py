@@ -1,9 +1,9 @@
 """A greenlet on the master that watches the run once a second.
 
 It stops a hopeless run early (the scenario's abort rules, to protect a staging cluster),
-notices when the offered load falls short of a pacing target (a slow target must not
-silently lower the load it is tested with), and keeps ``progress.json`` up to date for
-``fwload run``'s progress line.
+says as soon as an arrivals run drops sessions (the load asked for was not offered: a
+slow target or a too small slot pool must not pass unnoticed), and keeps ``progress.json``
+up to date for ``fwload run``'s progress line.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ class Watch:
         self.interval_s = interval_s
         self.started = time.time()
         self.aborted = False
-        self.shortfall_reported = False
+        self.dropped_reported = 0
         self._greenlet: gevent.Greenlet | None = None
 
     def start(self) -> None:
@@ -63,8 +63,8 @@ class Watch:
             if broken is not None:
                 self.abort(rule, broken)
                 return
-        if scenario.load.pacing is not None:
-            self.check_pacing(now)
+        if scenario.load.profile == "arrivals":
+            self.check_dropped()
 
     def broken(self, rule: Any, now: float) -> float | None:
         """The observed value if ``rule`` held over its whole window, else None."""
@@ -97,23 +97,15 @@ class Watch:
         else:
             gevent.spawn(runner.stop)
 
-    def check_pacing(self, now: float) -> None:
-        from fwload.scenario.pacing import offered_load_shortfall
-
-        pacing = self.session.scenario.load.pacing  # type: ignore[union-attr]
-        if now - self.started < pacing.window or self.shortfall_reported:
-            return
-        achieved = self.session.live.iteration_rate(pacing.window, now)
-        shortfall = offered_load_shortfall(pacing.iterations_per_s, achieved, pacing.tolerance)
-        if shortfall:
-            self.shortfall_reported = True
-            detail = (f"offered load fell short: {achieved:.2f} iterations/s achieved against a target of "
-                      f"{pacing.iterations_per_s:g}/s; the target is too slow for the users to keep their "
-                      "pace (raise users or caps.max_users)")
-            logger.warning("fwload: %s", detail)
-            if self.session.run is not None:
-                self.session.run.event("pacing_shortfall", target=pacing.iterations_per_s, achieved=achieved,
-                                       detail=detail)
+    def check_dropped(self) -> None:
+        """Log the first dropped sessions, and again each time the count doubles (events hold each batch)."""
+        sessions = self.session.live.sessions
+        dropped = sessions["dropped"]
+        if dropped and dropped >= 2 * self.dropped_reported:
+            self.dropped_reported = dropped
+            logger.warning("fwload: %d session(s) dropped so far (%d started): the generator could not start "
+                           "them on time (see sessions.csv; raise load.arrivals.slots, or add workers if the "
+                           "generator's CPU is the limit)", dropped, sessions["started"])
 
     def write_progress(self, now: float) -> None:
         session = self.session
@@ -131,4 +123,6 @@ class Watch:
             "error_ratio_10s": round(error_ratio, 4), "p95_ms_30s": round(p95, 1) if p95 is not None else None,
             "imports": dict(live.imports), "streams": live.ttfb.count,
         }
+        if live.sessions:
+            progress["sessions"] = dict(live.sessions)
         write_atomic(session.run.path / PROGRESS_JSON, json.dumps(progress) + "\n")

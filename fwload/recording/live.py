@@ -94,7 +94,8 @@ class LiveStats:
         self.stream_window = _Window(self.window_s)
         self.stream_bytes = 0
         self.stream_ms = 0.0
-        self.iterations: deque[tuple[float, int]] = deque()
+        self.sessions = Counter[str]()
+        """Sessions of an arrivals run by outcome (``started`` counts every one a slot began)."""
 
     # -- feeding -----------------------------------------------------------------------
 
@@ -128,9 +129,12 @@ class LiveStats:
             self.stream_bytes += int(nbytes or 0)
             self.stream_ms += float(total_ms or 0)
 
-    def add_iterations(self, ts: float, count: int) -> None:
-        if count:
-            self.iterations.append((ts, count))
+    def add_sessions(self, rows: Iterable[Sequence[Any]]) -> None:
+        for row in rows:
+            outcome = row[7]
+            self.sessions[outcome] += 1
+            if outcome != "dropped" and row[1] != "":
+                self.sessions["started"] += 1
 
     # -- reading -------------------------------------------------------------------------
 
@@ -138,13 +142,6 @@ class LiveStats:
         now = now or time.time()
         for window in (*self.windows.values(), self.import_window, self.stream_window):
             window.trim(now)
-        while self.iterations and self.iterations[0][0] < now - self.window_s:
-            self.iterations.popleft()
-
-    def iteration_rate(self, seconds: float, now: float | None = None) -> float:
-        """Task iterations per second over the last ``seconds``."""
-        now = now or time.time()
-        return sum(count for ts, count in self.iterations if ts >= now - seconds) / seconds
 
     def error_ratio(self, seconds: float, now: float | None = None, group: str | None = None) -> tuple[float, int]:
         """(failed / all, all) over the last ``seconds``; throttled requests count apart."""

@@ -29,9 +29,10 @@ logger = logging.getLogger(__name__)
 
 FLUSH_INTERVAL_S = 1.0
 DRAIN_TIMEOUT_S = 30.0
-_KINDS = ("requests", "imports", "streams")
+_KINDS = ("requests", "imports", "streams", "sessions")
 _NO_CONTEXT: dict[str, Any] = {}
-_FILES = {"requests": schema.REQUESTS_CSV, "imports": schema.IMPORTS_CSV, "streams": schema.STREAMS_CSV}
+_FILES = {"requests": schema.REQUESTS_CSV, "imports": schema.IMPORTS_CSV, "streams": schema.STREAMS_CSV,
+          "sessions": schema.SESSIONS_CSV}
 
 
 class Recorder:
@@ -47,7 +48,6 @@ class Recorder:
         self.received: dict[str, dict[str, int]] = {}
         self.drained: dict[str, dict[str, int]] = {}
         self.throttle_counts: dict[tuple[str, str], int] = {}
-        self.iterations = 0
         self._flusher: gevent.Greenlet | None = None
         self.on_rows: list[Callable[[str, list[tuple[Any, ...]]], None]] = []
 
@@ -57,7 +57,7 @@ class Recorder:
         measurements.import_done.add_listener(self.on_import)
         measurements.stream_done.add_listener(self.on_stream)
         measurements.throttled.add_listener(self.on_throttled)
-        measurements.iteration_done.add_listener(self.on_iteration)
+        measurements.session_done.add_listener(self.on_session)
         runner = self.environment.runner
         if isinstance(runner, WorkerRunner):
             events.report_to_master.add_listener(self.on_report_to_master)
@@ -98,8 +98,11 @@ class Recorder:
         key = (group, scope)
         self.throttle_counts[key] = self.throttle_counts.get(key, 0) + 1
 
-    def on_iteration(self, **_kwargs: Any) -> None:
-        self.iterations += 1
+    def on_session(self, intended_ts: float, start_ts: Any, start_delay_ms: Any, first_ms: Any, length_s: Any,
+                   ended_ts: Any, iterations: int, outcome: str, reason: str, user_class: str,
+                   **_kwargs: Any) -> None:
+        self.buffers["sessions"].append((round(intended_ts, 3), _ts(start_ts), _ms(start_delay_ms), _ms(first_ms),
+                                         _ms(length_s), _ts(ended_ts), iterations, outcome, reason, user_class))
 
     # -- local and master side ----------------------------------------------------------
 
@@ -123,11 +126,6 @@ class Recorder:
         rows = self._take()
         self._accept("local", rows)
         self._flush_throttles()
-        self.live.add_iterations(time.time(), self._take_iterations())
-
-    def _take_iterations(self) -> int:
-        count, self.iterations = self.iterations, 0
-        return count
 
     def _take(self) -> dict[str, list[tuple[Any, ...]]]:
         rows, self.buffers = self.buffers, {kind: [] for kind in _KINDS}
@@ -148,8 +146,22 @@ class Recorder:
             if self.run is not None:
                 self.run.append_rows(_FILES[kind], batch)
             getattr(self.live, f"add_{kind}")(batch)
+            if kind == "sessions":
+                self._record_drops(batch)
             for callback in self.on_rows:
                 callback(kind, batch)
+
+    def _record_drops(self, batch: list[tuple[Any, ...]]) -> None:
+        """One ``sessions_dropped`` event per reason and class in a batch: an arrivals run that
+        dropped sessions says so in its events, not only in a table."""
+        drops: dict[tuple[str, str], int] = {}
+        for row in batch:
+            if row[7] == "dropped":
+                drops[(row[8], row[9])] = drops.get((row[8], row[9]), 0) + 1
+        if self.run is not None and drops:
+            now = time.time()
+            self.run.events({"ts": now, "type": "sessions_dropped", "reason": reason, "user_class": user_class,
+                             "count": count} for (reason, user_class), count in drops.items())
 
     def _flush_throttles(self, counts: dict[tuple[str, str], int] | None = None) -> None:
         if counts is None:
@@ -170,16 +182,22 @@ class Recorder:
 
     def on_report_to_master(self, client_id: str, data: dict[str, Any]) -> None:
         rows = self._take()
-        if any(rows.values()) or self.throttle_counts or self.iterations:
-            data["fwload"] = {**rows, "throttled": _pack_throttles(self.throttle_counts),
-                              "iterations": self._take_iterations()}
+        if any(rows.values()) or self.throttle_counts:
+            data["fwload"] = {**rows, "throttled": _pack_throttles(self.throttle_counts)}
             self.throttle_counts = {}
 
     def on_drain_request(self, environment: Environment, msg: Any, **_kwargs: Any) -> None:
-        """Stop this worker's users, then send every remaining row and the totals produced."""
+        """Stop this worker's users, then send every remaining row and the totals produced.
+
+        Locust's own statistics go first (the worker's regular report, sent now rather than
+        up to 3 s later): the master writes them in ``test_stop`` and Locust writes its
+        ``--json-file``/``--csv``/``--html`` from them, so they must hold every request the
+        run directory holds. The report also carries buffered rows (``report_to_master``).
+        """
         runner = environment.runner
         if runner.state not in (STATE_STOPPED, STATE_INIT):
             runner.stop()
+        runner._send_stats()  # noqa: SLF001 - Locust's report-to-master (stats + report_to_master hooks)
         rows = self._take()
         runner.send_message("fwload_drained", {
             "rows": rows, "produced": dict(self.produced),
@@ -194,7 +212,6 @@ class Recorder:
         if payload:
             self._accept(client_id, payload)
             self._flush_throttles(_unpack_throttles(payload.get("throttled")))
-            self.live.add_iterations(time.time(), payload.get("iterations", 0))
 
     def on_worker_drained(self, environment: Environment, msg: Any, **_kwargs: Any) -> None:
         data = msg.data
@@ -231,6 +248,10 @@ class Recorder:
 
 
 def _ms(value: Any) -> Any:
+    return round(value, 3) if isinstance(value, float) else value
+
+
+def _ts(value: Any) -> Any:
     return round(value, 3) if isinstance(value, float) else value
 
 

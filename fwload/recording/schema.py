@@ -49,6 +49,23 @@ Times are Unix epoch seconds (float, UTC). Latencies are **milliseconds** as mea
       range        the Range header sent ("" for none), e.g. ``bytes=0-65535``
       error_kind   as in requests.csv
       user_class, worker
+``sessions.csv``  (`SESSION_COLUMNS`)
+    One row per session an arrivals run (``load.profile: arrivals``) asked for, started or
+    not; empty in other runs.
+      intended_ts     when the session was due (the arrival schedule's instant)
+      start_ts        when a slot started it ("" when dropped)
+      start_delay_ms  start_ts - intended_ts in milliseconds ("" when dropped): the
+                      generator's own lateness; never added to requests.csv's response_ms
+      first_ms        intended_ts -> the session's first answer (the app's first call),
+                      milliseconds: the wait a person arriving at intended_ts felt, start
+                      delay included (coordinated omission corrected; "" when none came)
+      length_s        the session length drawn for it ("" when only iterations end it)
+      ended_ts        when it ended ("" when it never started)
+      iterations      task iterations it ran
+      outcome         one of `SESSION_OUTCOMES`
+      reason          why a session was dropped (`DROP_REASONS`), cut (``run_end``) or
+                      failed (``login``); "" when completed
+      user_class, worker
 ``resources.csv``  (`RESOURCE_COLUMNS`)
     One row per container (or local process group) per collector sample.
       ts, source (``kubernetes`` | ``processes``), component, pod, container, node
@@ -84,6 +101,7 @@ SCENARIO_YAML = "scenario.yaml"
 REQUESTS_CSV = "requests.csv"
 IMPORTS_CSV = "imports.csv"
 STREAMS_CSV = "streams.csv"
+SESSIONS_CSV = "sessions.csv"
 RESOURCES_CSV = "resources.csv"
 EVENTS_JSONL = "events.jsonl"
 LOCUST_DIR = "locust"
@@ -101,6 +119,10 @@ STREAM_COLUMNS = (
     "ts", "track", "status", "ttfb_ms", "total_ms", "bytes", "range", "error_kind",
     "user_class", "worker",
 )
+SESSION_COLUMNS = (
+    "intended_ts", "start_ts", "start_delay_ms", "first_ms", "length_s", "ended_ts", "iterations",
+    "outcome", "reason", "user_class", "worker",
+)
 RESOURCE_COLUMNS = (
     "ts", "source", "component", "pod", "container", "node",
     "cpu_m", "memory_bytes", "memory_anon_bytes", "memory_peak_bytes",
@@ -113,6 +135,7 @@ CSV_FILES = {
     REQUESTS_CSV: REQUEST_COLUMNS,
     IMPORTS_CSV: IMPORT_COLUMNS,
     STREAMS_CSV: STREAM_COLUMNS,
+    SESSIONS_CSV: SESSION_COLUMNS,
     RESOURCES_CSV: RESOURCE_COLUMNS,
 }
 
@@ -145,6 +168,18 @@ IMPORT_OUTCOMES = ("finished", "skipped", "errored", "timeout", "failed", "unfin
 failed, so the import could not be followed; ``unfinished``: the run ended while the user
 was still waiting (before its deadline)."""
 
+SESSION_OUTCOMES = ("completed", "cut", "failed", "dropped")
+"""``completed``: lived its length or iterations; ``cut``: the run ended during it;
+``failed``: it could not log in (the slot went back to idle); ``dropped``: never started."""
+
+DROP_REASONS = ("no_slot", "generator_cpu", "late")
+"""``no_slot``: no idle slot when it was due (raise ``load.arrivals.slots``);
+``generator_cpu``: the generator process was above 90 % CPU; ``late``: the generator got
+to it more than ``load.arrivals.max_start_delay`` after it was due."""
+
+DELAYED_MS = 100.0
+"""A started session whose start delay reaches this counts as *delayed* in the reports."""
+
 EVENT_TYPES = (
     "run_start",         # {scenario, host, users, workers}
     "readiness",         # {ready: bool, seconds, detail, components: {...}}
@@ -155,7 +190,7 @@ EVENT_TYPES = (
     "respawn",           # {component, count, detail}: worker process replaced
     "throttled",         # {group, count, retry_after_s, scope}: 429s in the last second
     "abort",             # {rule, observed, detail}: an abort rule stopped the run
-    "pacing_shortfall",  # {target, achieved, detail}: the users could not keep the offered rate
+    "sessions_dropped",  # {count, reason, user_class}: arrivals dropped (sessions.csv has each one)
     "gap",               # {source, detail}: the collector could not sample
     "collector_notice",  # {source, detail}: something the collector cannot see, once
     "notice",            # {source, detail}: a pre-flight finding worth reading (throttling on, ...)

@@ -86,6 +86,19 @@ class SLOs(Section):
         description="Also judge every latency SLO in each window of this many seconds, "
         "so a bad moment cannot hide in a good average; null = over the whole run only.",
     )
+    dropped_sessions: float | None = Field(
+        0.0,
+        ge=0,
+        le=1,
+        description="profile: arrivals: most sessions dropped / sessions due (no free slot, generator "
+        "overloaded); the default 0 fails a run that did not offer the whole asked rate; null = not checked.",
+    )
+    session_start_p95: Duration | None = Field(
+        None,
+        gt=0,
+        description="profile: arrivals: 95th percentile of a session's due instant → its first answer "
+        "(the generator's start delay included); null = not checked.",
+    )
 
 
 class ResourceChecks(Section):

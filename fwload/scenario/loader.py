@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from fwload.errors import UsageError
 from fwload.scenario.messages import describe
 from fwload.scenario.model import Scenario
+from fwload.units import parse_duration
 
 SHIPPED_SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 
@@ -80,7 +81,8 @@ def with_overrides(scenario: Scenario, **overrides: Any) -> Scenario:
     """A copy of ``scenario`` with command-line values applied (``None`` = not given), re-validated.
 
     Names are the keys of `OVERRIDES`; a relative ``users_file`` is taken from the current
-    directory. Overriding ``duration`` of a steps profile re-divides it into equal steps.
+    directory. Overriding ``duration`` of a steps profile re-divides it into equal steps, and
+    stretches an arrivals profile's stages in proportion.
     """
     unknown = sorted(set(overrides) - set(OVERRIDES))
     if unknown:
@@ -112,6 +114,11 @@ def with_changes(scenario: Scenario, changes: dict[str, Any], *, source: str = "
         and data["load"]["steps"]
     ):
         data["load"]["steps"]["duration"] = None  # re-divide the new duration into equal steps
+    arrivals = data["load"].get("arrivals") or {}
+    if "duration" in load_changes and arrivals.get("stages") and "arrivals" not in load_changes:
+        scale = float(parse_duration(load_changes["duration"])) / scenario.load.duration
+        for stage in arrivals["stages"]:
+            stage["duration"] = stage["duration"] * scale  # the same shape of rates over the new duration
     try:
         result = Scenario.model_validate(data)
     except ValidationError as error:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 import random
 import time
 from collections.abc import Callable, Mapping
@@ -17,16 +18,18 @@ from typing import Any, ClassVar
 
 import gevent
 from gevent.lock import Semaphore
-from locust import FastHttpUser, constant_pacing
+from gevent.event import AsyncResult
+from locust import FastHttpUser
 from locust.exception import StopUser
+from locust.user.users import LOCUST_STATE_RUNNING, LOCUST_STATE_STOPPING, LOCUST_STATE_WAITING
 from pydantic import SecretStr
 
 from fwload.funkwhale import api, paths
 from fwload.funkwhale.accounts import Account, AccountPool
 from fwload.recording import measurements
 from fwload.recording.classify import error_kind
-from fwload.scenario.pacing import pacing_interval
 from fwload.users.options import _Options
+from fwload.users.sessions import Session, SlotPool, record
 
 MAX_THROTTLE_RETRIES = 3
 MAX_RETRY_AFTER_S = 60.0
@@ -44,23 +47,6 @@ class Reply:
 def _group_context(group: str) -> dict[str, str]:
     """One shared, never mutated context per request group (built once, used per request)."""
     return {"group": group}
-
-
-class PacingPlan:
-    """Arrival-rate mode: each user's iteration interval follows the whole run's user count.
-
-    Every user iterates every ``users / iterations_per_s`` seconds, where ``users`` is what
-    the schedule runs at this moment (all workers together), so steps and ramps keep the rate.
-    """
-
-    def __init__(self, schedule: Any, scenario: Any):
-        self.schedule = schedule
-        self.scenario = scenario
-        self.started = time.monotonic()
-
-    def interval(self) -> float | None:
-        tick = self.schedule.at(time.monotonic() - self.started)
-        return pacing_interval(self.scenario, tick.users) if tick is not None else None
 
 
 @dataclass(slots=True)
@@ -81,7 +67,8 @@ class FunkwhaleUser(FastHttpUser):
     network_timeout = 30.0
     connection_timeout = 30.0
     options: ClassVar[_Options] = _Options()
-    pacing: ClassVar[PacingPlan | None] = None
+    arrivals: ClassVar[SlotPool | None] = None
+    """Set in an arrivals run: this process's slot pool (every user is then a slot)."""
     auth_settings: ClassVar[AuthSettings] = AuthSettings()
 
     def __init__(self, environment: Any) -> None:
@@ -90,6 +77,9 @@ class FunkwhaleUser(FastHttpUser):
         self.account: Account | None = None
         self.listen_token: str | None = None
         self._auth_header: dict[str, str] = {}
+        self.session: Session | None = None
+        self._waiter: AsyncResult | None = None
+        self._pool: SlotPool | None = None
 
     # -- Locust hooks ---------------------------------------------------------------------
 
@@ -97,24 +87,112 @@ class FunkwhaleUser(FastHttpUser):
         return self._context
 
     def wait_time(self) -> float:
-        measurements.iteration_done.fire()
-        interval = self.pacing.interval() if self.pacing is not None else None
-        if interval:
-            return constant_pacing(interval)(self)
         low, high = self.options.wait
-        return random.uniform(low, high)
+        think = random.uniform(low, high)
+        session = self.session
+        if session is None:
+            return think
+        session.iterations += 1
+        now = time.time()
+        if session.max_iterations is None or session.iterations < session.max_iterations:
+            if now + think < session.ends_at:
+                return think
+            gevent.sleep(max(session.ends_at - now, 0.0))  # the person thinks until they leave
+        self._end_session("completed", "", min(session.ends_at, time.time()))
+        self._live_next_session()
+        self._state = LOCUST_STATE_WAITING  # as TaskSet.wait left it
+        return 0.0
 
     def on_start(self) -> None:
-        self.authenticate()
+        if self.arrivals is None:
+            self.authenticate()
+            return
+        self._pool = self.arrivals
+        self._pool.join(type(self).__name__)
+        self._live_next_session()
+
+    def on_stop(self) -> None:
+        """In an arrivals run: a session the run's end cut short is recorded as ``cut``."""
+        if self._pool is None:
+            return
+        if self.session is not None:
+            self._end_session("cut", "run_end")
+        elif self._waiter is not None and self._waiter.ready():
+            record(self._waiter.get(), "cut", "run_end", type(self).__name__)
+        self._pool.leave(type(self).__name__, self._waiter)
+        self._pool = None
+
+    # -- open arrivals ---------------------------------------------------------------------
+
+    def session_remaining(self) -> float:
+        """Seconds left in the current session (infinite outside arrivals or with iterations only).
+
+        A long activity (a real-time play) checks it to stop midway when the person leaves.
+        """
+        return self.session.ends_at - time.time() if self.session is not None else math.inf
+
+    def _live_next_session(self) -> None:
+        """Idle until the scheduler hands this slot a session, then open it (the app's first
+        calls, logging in on the slot's first session). Killable while idle, as Locust's own waits.
+
+        Locust kills a user at once only while it waits (``_state`` waiting, as TaskSet.wait
+        sets it): an idle slot must not hold up the end of the run for ``--stop-timeout``.
+        """
+        pool, name = self._pool, type(self).__name__
+        assert pool is not None
+        while True:
+            self._state = LOCUST_STATE_WAITING
+            self._waiter = AsyncResult()
+            session = pool.wait(name, self._waiter)
+            self._waiter = None
+            if self._state == LOCUST_STATE_STOPPING:
+                record(session, "cut", "run_end", name)
+                raise StopUser()
+            self._state = LOCUST_STATE_RUNNING
+            session.begin(time.time())
+            self.session = session
+            try:
+                self._open_session(session)
+            except StopUser:
+                self._end_session("failed", "login")
+                continue
+            if self._state == LOCUST_STATE_STOPPING:
+                raise StopUser()
+            return
+
+    def _open_session(self, session: Session) -> None:
+        """What the web app does when a person opens it: instance info, then (first session of
+        the slot) log in, or (a slot already logged in) ask who is logged in."""
+        session.first_ts = self.open_app()
+        if self.listen_token is None:
+            self.log_in()
+        else:
+            self._refresh_listen_token()
+
+    def _end_session(self, outcome: str, reason: str, ended_ts: float | None = None) -> None:
+        session, self.session = self.session, None
+        if session is not None:
+            record(session, outcome, reason, type(self).__name__, ended_ts)
 
     # -- authentication ----------------------------------------------------------------
 
     def authenticate(self) -> None:
-        """Open the app like the web client (instance info first), then get credentials; a
-        user that cannot log in is stopped, not looped. Registration on 1.4 already opens a
-        session (sample 06): a session-mode user it created spends no login (30/hour per address)."""
+        """Open the app like the web client (instance info first), then get credentials."""
+        self.open_app()
+        self.log_in()
+
+    def open_app(self) -> float:
+        """The web client's first calls, before anyone is logged in; returns when the first was answered."""
         self.call("GET", paths.NODEINFO, group="instance", authenticated=False)
+        first_answer = time.time()
         self.call("GET", paths.INSTANCE_SETTINGS, group="instance", authenticated=False)
+        return first_answer
+
+    def log_in(self) -> None:
+        """Get credentials and the listen token; a user that cannot log in is stopped, not
+        looped (in an arrivals run: its session fails and the slot waits for the next one).
+        Registration on 1.4 already opens a session (sample 06): a session-mode user it
+        created spends no login (30/hour per address)."""
         settings = self.auth_settings
         if settings.accounts is not None:
             self.account = settings.accounts.next()

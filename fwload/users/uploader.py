@@ -73,6 +73,7 @@ class Uploader(FunkwhaleUser):
 
     def on_stop(self) -> None:
         """The run ended while this user waited for an import: record it as unfinished."""
+        super().on_stop()
         if self.waiting is not None:
             accepted_at, started, upload_uuid, upload = self.waiting
             self.waiting = None

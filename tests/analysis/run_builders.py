@@ -180,6 +180,21 @@ class RunDir:
         self.rows[schema.RESOURCES_CSV].append(row)
         return self
 
+    def session(self, intended_ts: float, *, start_delay_ms: float | None = 5.0, first_ms: float | None = None,
+                outcome: str = "completed", reason: str = "", length_s: float = 60.0,
+                user_class: str = "Listener", worker: str = "local") -> RunDir:
+        """A sessions.csv row; ``start_delay_ms=None`` (or a dropped outcome) is a session never started."""
+        started = None if outcome == "dropped" or start_delay_ms is None else intended_ts + start_delay_ms / 1000
+        self.rows[schema.SESSIONS_CSV].append({
+            "intended_ts": intended_ts, "start_ts": _blank(started),
+            "start_delay_ms": _blank(None if started is None else start_delay_ms),
+            "first_ms": _blank(None if started is None else (first_ms if first_ms is not None else start_delay_ms + 20)),
+            "length_s": length_s, "ended_ts": _blank(None if started is None else started + length_s),
+            "iterations": 0 if started is None else 3, "outcome": outcome, "reason": reason,
+            "user_class": user_class, "worker": worker,
+        })
+        return self
+
     def event(self, ts: float, type: str, **data: Any) -> RunDir:
         self.events.append({"ts": ts, "type": type, **data})
         return self
@@ -193,7 +208,7 @@ class RunDir:
     def write(self, *, counts: bool = True, cut: str | None = None, ended_at: float | None = None) -> Path:
         """Write the directory; ``cut`` names a CSV file whose last line is cut in half."""
         self.path.mkdir(parents=True, exist_ok=True)
-        everything = [row["ts"] for rows in self.rows.values() for row in rows] + [
+        everything = [row.get("ts", row.get("intended_ts")) for rows in self.rows.values() for row in rows] + [
             e["ts"] for e in self.events
         ]
         meta = {

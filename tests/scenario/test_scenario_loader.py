@@ -57,7 +57,7 @@ def test_unknown_user_class_lists_known_classes(problem_of, tmp_path):
 
 def test_unknown_profile_lists_the_profiles(problem_of):
     problem = problem_of("name: x\nusers: [{class: Listener}]\nload: {profile: stepz}\n")
-    assert "load.profile: got 'stepz'; allowed: 'constant', 'ramp', 'steps', 'spike' or 'soak'" in problem
+    assert "load.profile: got 'stepz'; allowed: 'constant', 'ramp', 'steps', 'spike', 'soak' or 'arrivals'" in problem
 
 
 def test_profile_beyond_caps_names_both_fields(problem_of):

@@ -30,7 +30,6 @@ load:
   spawn_rate: 4
   duration: 3m
   spike: {base_users: 4, at: 1m}
-  pacing: {iterations_per_s: 3.5}
 caps: {max_duration: 10m, max_users: 30}
 slos:
   groups: {browse: {p50: 300ms, p95: 1s, p99: 2s}, listen: {p95: 800ms}}
