@@ -80,6 +80,44 @@ class ListenerOptions(_Options):
     )
 
 
+class SubsonicListenerOptions(_Options):
+    """A Subsonic app (DSub, Symfonium, Ultrasonic) browsing and playing through nginx's ``/rest/``."""
+
+    auth: Literal["token", "enc", "clear"] = Field(
+        "token", description="How the app sends its password: token (t = md5(password + salt), s = salt, as "
+        "modern apps do), enc (p=enc:<hex>, older apps) or clear (p=<password>)."
+    )
+    range_bytes: Annotated[int, Field(gt=0)] = Field(
+        262_144, description="Bytes asked for in each Range request of stream.view."
+    )
+    max_stream_bytes: Annotated[int, Field(gt=0)] | None = Field(
+        None, description="Stop reading a song after this many bytes (default: play it whole)."
+    )
+    songs: Annotated[int, Field(gt=0)] = Field(
+        2, description="Songs played one after the other from the album, search or shuffle picked."
+    )
+    search_ratio: Annotated[float, Field(ge=0, le=1)] = Field(
+        0.2, description="Share of sessions that start with search3 instead of browsing artist and album."
+    )
+    random_ratio: Annotated[float, Field(ge=0, le=1)] = Field(
+        0.2, description="Share of sessions that shuffle (getRandomSongs) instead of browsing."
+    )
+    random_songs: Annotated[int, Field(gt=0, le=500)] = Field(20, description="getRandomSongs size.")
+    covers: Annotated[int, Field(ge=0)] = Field(
+        4, description="getCoverArt requests per screen, for the shown items that have cover art."
+    )
+    transcode: TranscodeOptions | None = Field(
+        None, description="Ask a share of streams transcoded (stream.view format= and maxBitRate=), e.g. "
+        "{ratio: 0.3, max_bitrate: 128}: Funkwhale answers a bitrate cap alone with mp3."
+    )
+
+    @model_validator(mode="after")
+    def _ratios_fit(self) -> SubsonicListenerOptions:
+        if self.search_ratio + self.random_ratio > 1:
+            raise ValueError("search_ratio + random_ratio is above 1")
+        return self
+
+
 class UploaderOptions(_Options):
     """A person adding tracks to their library and playing them once imported."""
 
@@ -108,5 +146,6 @@ class UploaderOptions(_Options):
 USER_CLASS_OPTIONS: dict[str, type[_Options]] = {
     "Listener": ListenerOptions,
     "Uploader": UploaderOptions,
+    "SubsonicListener": SubsonicListenerOptions,
 }
 """Every user class a scenario may name, with the model of its options."""

@@ -48,13 +48,14 @@ def structure(data: dict[str, Any]) -> dict[str, Any]:
 
 def render(data: dict[str, Any], fmt: str, status: int = 200) -> Response:
     """The answer to one call in format `fmt` (already checked to be in `FORMATS`)."""
+    content_type = {"Content-Type": "application/json" if fmt == "json" else "text/xml"}  # DRF adds no charset
     if not data:
-        return Response(b"{}", status_code=status, media_type="application/json" if fmt == "json" else "text/xml")
+        return Response(b"{}", status_code=status, headers=content_type)
     if fmt == "json":
         return _Json({"subsonic-response": structure(data)}, status_code=status)
     tree = _xml_tree("subsonic-response", {**structure(data), "xmlns": XML_NAMESPACE})
     body = b'<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(tree, encoding="utf-8")
-    return Response(body, status_code=status, media_type="text/xml")
+    return Response(body, status_code=status, headers=content_type)
 
 
 class _Json(JSONResponse):
