@@ -281,7 +281,8 @@ def write_users_file(out: Path, accounts: list[tuple[str, str]], tokens: dict[st
              **({"subsonic_token": subsonic[u]} if u in subsonic else {})} for u, p in accounts]
     if out.suffix.lower() == ".csv":
         buffer = io.StringIO()
-        columns = ["username", "password", *(["token"] if tokens else []), *(["subsonic_token"] if subsonic else [])]
+        columns = ["username", "password", *(["token"] if tokens else []),
+                   *(["subsonic_token"] if subsonic else [])]
         writer = csv.DictWriter(buffer, columns, restval="")
         writer.writeheader()
         writer.writerows(rows)

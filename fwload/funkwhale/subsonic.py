@@ -130,7 +130,8 @@ def artists(body: Any) -> list[Item]:
     index = payload(body).get("artists", {}).get("index")
     if not isinstance(index, list):
         raise UnexpectedAnswer("getArtists has no artists.index list")
-    return [item for letter in index if isinstance(letter, Mapping) for item in _items(letter.get("artist", []), "name")]
+    return [item for letter in index if isinstance(letter, Mapping)
+            for item in _items(letter.get("artist", []), "name")]
 
 
 def artist_albums(body: Any) -> tuple[Item, list[Item]]:

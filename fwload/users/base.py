@@ -308,8 +308,8 @@ class FunkwhaleUser(FastHttpUser):
                 break
             header = api.range_header(offset, want)
             first_range = first_range or header
-            got, status, size, request_ttfb, failure = self._fetch_range(path, header, authenticated=not options_token,
-                                                                         name=name)
+            got, status, size, request_ttfb, failure = self._fetch_range(
+                path, header, authenticated=not options_token, name=name)
             if not first_status:
                 first_status = status
                 ttfb_ms = request_ttfb

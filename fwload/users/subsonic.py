@@ -143,8 +143,9 @@ class SubsonicListener(FunkwhaleUser):
                 raise
 
         path = subsonic.path(method)
-        reply = self.call("GET", path, name=path, group=GROUP, params=subsonic.params(self._credentials(), **values),
-                          parse=parse_noting, authenticated=False)
+        query = subsonic.params(self._credentials(), **values)
+        reply = self.call("GET", path, name=path, group=GROUP, params=query, parse=parse_noting,
+                          authenticated=False)
         if refused == [subsonic.WRONG_CREDENTIALS] and self._password_was_fetched():
             self._fetch_password(self.account, stale=self.password)  # type: ignore[arg-type]
         return reply
@@ -156,12 +157,12 @@ class SubsonicListener(FunkwhaleUser):
     def covers(self, items: list[subsonic.Item]) -> None:
         """getCoverArt for the shown items that have a cover art id (nginx serves the image)."""
         for item in [i for i in items if i.cover_art][: self.options.covers]:
-            path = subsonic.path("getCoverArt")
-            with self.client.request("GET", path, name=path, params=subsonic.params(self._credentials(), id=item.cover_art),
-                                     catch_response=True, context=_group_context(GROUP)) as response:
+            path, query = subsonic.path("getCoverArt"), subsonic.params(self._credentials(), id=item.cover_art)
+            with self.client.request("GET", path, name=path, params=query, catch_response=True,
+                                     context=_group_context(GROUP)) as response:
                 status = response.status_code or 0
                 if status != 200:
-                    response.failure(f"HTTP {status}" if status else (getattr(response, "error", None) or "no answer"))
+                    response.failure(_no_answer(response, status))
                     continue
                 error = subsonic.failure_of(response.headers.get("Content-Type"), response.content)
                 if error is not None and error.code != subsonic.NOT_FOUND:
@@ -213,7 +214,8 @@ class SubsonicListener(FunkwhaleUser):
         offset, total, first_status, first_range, ttfb_ms, kind = 0, None, 0, "", None, ""
         max_bytes = self.options.max_stream_bytes
         while max_bytes is None or offset < max_bytes:
-            want = self.options.range_bytes if max_bytes is None else min(self.options.range_bytes, max_bytes - offset)
+            want = self.options.range_bytes if max_bytes is None else min(self.options.range_bytes,
+                                                                         max_bytes - offset)
             header = api.range_header(offset, want)
             first_range = first_range or header
             got, status, size, request_ttfb, failure = self._stream_range(query, header, name)
@@ -241,8 +243,9 @@ class SubsonicListener(FunkwhaleUser):
                                  context=_group_context(GROUP)) as response:
             status, ttfb, got, head = response.status_code or 0, None, 0, b""
             if status not in (200, 206):
-                response.failure(f"HTTP {status}" if status else (getattr(response, "error", None) or "no answer"))
-                return 0, status, None, None, error_kind(status, getattr(response, "error", None), response.headers)
+                response.failure(_no_answer(response, status))
+                kind = error_kind(status, getattr(response, "error", None), response.headers)
+                return 0, status, None, None, kind
             try:
                 while chunk := response.read(READ_CHUNK):
                     if ttfb is None:
@@ -260,3 +263,7 @@ class SubsonicListener(FunkwhaleUser):
             response.success()
             size = api.content_range_total(response.headers.get("Content-Range")) if status == 206 else got
             return got, status, size, ttfb, ""
+
+
+def _no_answer(response: Any, status: int) -> str:
+    return f"HTTP {status}" if status else str(getattr(response, "error", None) or "no answer")

@@ -52,6 +52,12 @@ class Target:
         kwargs.setdefault("timeout", HTTP_TIMEOUT_S)
         return self.http.request(method, self.url + path, **kwargs)
 
+    def set_preference(self, identifier: str, value: object) -> None:
+        """An instance preference, set by the admin as in sample 05."""
+        answer = self.request("POST", "/api/v1/instance/admin/settings/bulk/", auth=self.admin_auth,
+                              json={identifier: value})
+        assert answer.status_code == 200, answer.text
+
     def register(self, prefix: str = "u") -> Account:
         """A fresh account through open registration, then its app token (Basic auth)."""
         username = f"{prefix}{secrets.token_hex(5)}"

@@ -215,17 +215,12 @@ def test_formats_form_bodies_and_the_off_switch(target: Target, account: Account
     by_form = target.request("POST", "/rest/getMusicFolders.view", data=clear(account, password))
     assert subsonic(by_form)["status"] == "ok"
 
-    def subsonic_enabled(value: bool) -> None:
-        answer = target.request("POST", "/api/v1/instance/admin/settings/bulk/", auth=target.admin_auth,
-                                json={"subsonic__enabled": value})
-        assert answer.status_code == 200
-
-    subsonic_enabled(False)
+    target.set_preference("subsonic__enabled", False)
     try:
         off = rest(target, "ping", {"f": "json"})
         assert off.status_code == 405 and off.json() == {}
         token = target.request("GET", f"/api/v1/users/{account.username}/subsonic-token/", headers=account.bearer)
         assert token.status_code == 405 and token.content == b""
     finally:
-        subsonic_enabled(True)
+        target.set_preference("subsonic__enabled", True)
     assert rest(target, "ping", {"f": "json"}).status_code == 200

@@ -90,16 +90,11 @@ def test_nothing_to_transcode_serves_the_original(target: Target, account: Accou
 
 
 def test_transcoding_off_serves_the_original(target: Target, account: Account, catalogue: Catalogue):
-    def transcoding(value: bool) -> None:
-        answer = target.request("POST", "/api/v1/instance/admin/settings/bulk/", auth=target.admin_auth,
-                                json={"music__transcoding_enabled": value})
-        assert answer.status_code == 200
-
-    transcoding(False)
+    target.set_preference("music__transcoding_enabled", False)
     try:
         assert listen(target, account, catalogue.listen_url, to="opus", max_bitrate="32").content == catalogue.audio
     finally:
-        transcoding(True)
+        target.set_preference("music__transcoding_enabled", True)
 
 
 def test_without_ffmpeg_one_notice_at_start_and_the_original_file(monkeypatch: pytest.MonkeyPatch):

@@ -52,7 +52,8 @@ class Ffmpeg:
     def __init__(self, program: str) -> None:
         self.path = shutil.which(program) if program else None
         if not program:
-            self.notice = "transcoding is off (--ffmpeg ''): listen URLs asking to= or max_bitrate= get the original file"
+            self.notice = ("transcoding is off (--ffmpeg ''): listen URLs asking to= or max_bitrate= get the "
+                           "original file")
         elif self.path is None:
             self.notice = (f"ffmpeg ({program!r}) is not installed or not on PATH: listen URLs asking to= or "
                            "max_bitrate= get the original file; install ffmpeg (apt-get install ffmpeg) to "
@@ -72,8 +73,8 @@ class Ffmpeg:
         partial = target.with_name(target.name + ".part")
         target.parent.mkdir(parents=True, exist_ok=True)
         argv = [self.path, "-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-i", str(source),
-                "-vn", "-map", "0:a:0", "-c:a", encoding.codec, "-b:a", str(min(bitrate, encoding.max_bitrate)), "-f", encoding.muxer,
-                str(partial)]
+                "-vn", "-map", "0:a:0", "-c:a", encoding.codec, "-b:a", str(min(bitrate, encoding.max_bitrate)),
+                "-f", encoding.muxer, str(partial)]
         try:
             done = subprocess.run(argv, capture_output=True, text=True, timeout=TIMEOUT_S, check=False)
         except subprocess.TimeoutExpired:

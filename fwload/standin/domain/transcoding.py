@@ -88,7 +88,8 @@ class Transcoding:
         conn.execute(upload_versions.update().where(upload_versions.c.id == version["id"])
                      .values(accessed_date=now()))
 
-    def _cached(self, conn: Connection, upload_id: int, mimetype: str, max_bitrate: int | None) -> RowMapping | None:
+    def _cached(self, conn: Connection, upload_id: int, mimetype: str,
+                max_bitrate: int | None) -> RowMapping | None:
         query = select(upload_versions).where(upload_versions.c.upload_id == upload_id,
                                               upload_versions.c.mimetype == mimetype)
         if max_bitrate is not None:

@@ -135,7 +135,8 @@ class SubsonicLibrary:
         wanted = {i for i in ids if i is not None}
         if not wanted:
             return {}
-        return {row["id"]: row for row in self.conn.execute(select(table).where(table.c.id.in_(wanted))).mappings()}
+        rows = self.conn.execute(select(table).where(table.c.id.in_(wanted))).mappings()
+        return {row["id"]: row for row in rows}
 
     def _album_counts(self, artist_ids: Sequence[int]) -> dict[int, int]:
         if not artist_ids:

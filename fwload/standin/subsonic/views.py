@@ -68,15 +68,19 @@ class SubsonicCall(Call):
 Handler = Callable[[SubsonicCall], Payloadish]
 
 
-def _number(call: SubsonicCall, name: str = "id") -> int | dict[str, Any]:
-    """``find_object``'s reading of the id: the number, or the error payload to answer."""
-    raw = call.query(name)
+def _found(call: SubsonicCall, lookup: Callable[[int], RowMapping | None],
+           model: str) -> RowMapping | dict[str, Any]:
+    """``find_object``: the object ``id`` names among what the caller may play, or the error
+    payload to answer (code 10 without ``id``, 0 for a non-number, 70 when not found)."""
+    raw = call.query("id")
     if raw is None:
-        return failure(MISSING_PARAMETER, f"required parameter '{name}' not present")
+        return failure(MISSING_PARAMETER, "required parameter 'id' not present")
     try:
-        return int(raw)
+        number = int(raw)
     except ValueError:
         return failure(GENERIC, f'For input string "{raw}"')
+    found = lookup(number)
+    return found if found is not None else failure(NOT_FOUND, f"{model} not found")
 
 
 def _count(call: SubsonicCall, name: str, default: int, cap: int | None = None) -> int:
@@ -110,23 +114,15 @@ def get_artists(call: SubsonicCall) -> Payloadish:
 
 
 def get_artist(call: SubsonicCall) -> Payloadish:
-    artist_id = _number(call)
-    if isinstance(artist_id, dict):
-        return artist_id
-    artist = call.library().playable_artist(artist_id)
-    if artist is None:
-        return failure(NOT_FOUND, "Artist not found")
-    return {"artist": call.library().artist(artist)}
+    library = call.library()
+    artist = _found(call, library.playable_artist, "Artist")
+    return artist if isinstance(artist, dict) else {"artist": library.artist(artist)}
 
 
 def get_album(call: SubsonicCall) -> Payloadish:
-    album_id = _number(call)
-    if isinstance(album_id, dict):
-        return album_id
-    album = call.library().playable_album(album_id)
-    if album is None:
-        return failure(NOT_FOUND, "Album not found")
-    return {"album": call.library().album(album)}
+    library = call.library()
+    album = _found(call, library.playable_album, "Album")
+    return album if isinstance(album, dict) else {"album": library.album(album)}
 
 
 def search3(call: SubsonicCall) -> Payloadish:
@@ -143,12 +139,9 @@ def get_random_songs(call: SubsonicCall) -> Payloadish:
 # -- media ----------------------------------------------------------------------------
 
 def stream(call: SubsonicCall) -> Payloadish:
-    track_id = _number(call)
-    if isinstance(track_id, dict):
-        return track_id
-    track = call.library().playable_track(track_id)
-    if track is None:
-        return failure(NOT_FOUND, "Track not found")
+    track = _found(call, call.library().playable_track, "Track")
+    if isinstance(track, dict):
+        return track
     upload = playable_upload(call.conn, call.viewer_id, track)
     if upload is None:
         return Response(b"", status_code=404, media_type="application/json")
