@@ -30,7 +30,6 @@ CLIENT = "fwload"
 AuthForm = Literal["token", "enc", "clear"]
 
 WRONG_CREDENTIALS = 40
-NOT_FOUND = 70
 ERROR_TYPES = ("application/json", "text/xml")
 """An answer of these types to ``stream`` or ``getCoverArt`` is an error, not media."""
 

@@ -12,8 +12,8 @@ playing") and ``submission=true``.
 
 Every call goes through nginx's ``/rest/`` with ``f=json`` and is named by its method
 (``/rest/getAlbum.view``, group ``subsonic``): credentials ride in the query string only.
-An answer with ``status: failed`` is a failure ``subsonic <code>: <message>``, except code
-70 from ``getCoverArt``, which is how Funkwhale says an item has no cover.
+An answer with ``status: failed`` is a failure ``subsonic <code>: <message>`` (code 70 from
+``getCoverArt`` included: the item said it had a cover).
 """
 
 from __future__ import annotations
@@ -62,11 +62,12 @@ class SubsonicListener(FunkwhaleUser):
         self.load_artists()
 
     def load_artists(self) -> None:
-        """The artist list, loaded once and kept (apps refresh it on demand); its first screen's covers."""
+        """The artist list, loaded once and kept (apps refresh it on demand). Its ``ar-`` cover ids
+        are left alone: Funkwhale writes one for every artist, and answers 500 for those without a
+        picture (``subsonic/views.py``); albums carry a cover id only when they have a cover."""
         reply = self.rest("getArtists", parse=subsonic.artists)
         if reply.ok:
             self.artists = reply.body
-            self.covers(self.artists)
 
     # -- a session -------------------------------------------------------------------------
 
@@ -155,7 +156,7 @@ class SubsonicListener(FunkwhaleUser):
         return subsonic.credentials(self.account.username, self.password.get_secret_value(), self.options.auth)
 
     def covers(self, items: list[subsonic.Item]) -> None:
-        """getCoverArt for the shown items that have a cover art id (nginx serves the image)."""
+        """getCoverArt for the shown albums (and artists) that have a cover (nginx serves the image)."""
         for item in [i for i in items if i.cover_art][: self.options.covers]:
             path, query = subsonic.path("getCoverArt"), subsonic.params(self._credentials(), id=item.cover_art)
             with self.client.request("GET", path, name=path, params=query, catch_response=True,
@@ -165,9 +166,9 @@ class SubsonicListener(FunkwhaleUser):
                     response.failure(_no_answer(response, status))
                     continue
                 error = subsonic.failure_of(response.headers.get("Content-Type"), response.content)
-                if error is not None and error.code != subsonic.NOT_FOUND:
+                if error is not None:
                     response.failure(str(error))
-                elif error is None and not response.content:
+                elif not response.content:
                     response.failure("the cover art answer is empty (nginx bypassed?)")
                 else:
                     response.success()

@@ -16,6 +16,7 @@ from fwload.funkwhale import api, paths
 from fwload.standin.launcher import StandinProcess
 from tests.e2e.helpers import all_text, locust, only_run_dir, rows
 from tests.e2e.recording_proxy import recording_proxy
+from tests.standin.conftest import with_cover
 
 METHODS = ("ping", "getLicense", "getMusicFolders", "getArtists", "getArtist", "getAlbum", "search3",
            "getRandomSongs", "getCoverArt", "stream", "scrobble")
@@ -23,7 +24,8 @@ METHODS = ("ping", "getLicense", "getMusicFolders", "getArtists", "getArtist", "
 
 @pytest.fixture(scope="module")
 def standin():
-    """A stand-in with a small catalogue (two artists, two albums) every account may play."""
+    """A stand-in with a small catalogue every account may play: two artists, two albums, one
+    of them with a cover embedded in its files."""
     with StandinProcess(import_rate=50.0) as process:
         username, password = api.new_username(), api.new_password()
         assert http.post(process.url + paths.REGISTRATION, json=api.registration_body(username, password),
@@ -35,6 +37,7 @@ def standin():
         for n in range(4):
             audio = render_track("mp3", title=f"Wombat tune{n}", artist=f"Wombat band{n % 2}",
                                  album=f"Wombat record{n % 2}", seconds=2.0, seed=n + 1)
+            audio = with_cover(audio) if n % 2 == 0 else audio
             answer = http.post(process.url + paths.UPLOADS, headers=bearer, timeout=30,
                                data=api.upload_fields(library, "catalogue", f"t{n}.mp3"),
                                files={"audio_file": (f"t{n}.mp3", audio)})

@@ -10,7 +10,8 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from tests.standin.conftest import Account, Catalogue, Target
+from fwload.fixtures.audio import render_track
+from tests.standin.conftest import PNG, Account, Catalogue, Target, with_cover
 from tests.standin.keyshape import assert_like_sample, sample
 
 REST = "/rest/"
@@ -184,9 +185,34 @@ def test_missing_bad_and_unknown_ids(target: Target, account: Account, password:
     for method, model in (("getAlbum", "Album"), ("getArtist", "Artist"), ("stream", "Track")):
         assert subsonic(rest(target, method, {**auth, "id": "999999"}))["error"] == {
             "code": 70, "message": f"{model} not found"}, method
-    assert subsonic(rest(target, "getCoverArt", {**auth, "id": "al-1"}))["error"] == {
-        "code": 70, "message": "cover art not found."}
     assert subsonic(rest(target, "getCoverArt", auth))["error"]["code"] == 10
+
+
+def test_an_embedded_picture_becomes_the_album_cover(target: Target, account: Account, password: str,
+                                                     library: str, catalogue: Catalogue):
+    word = secrets.token_hex(3)
+    audio = with_cover(render_track("mp3", title=f"Easel {word}", artist=f"Painter {word}", album=f"Canvas {word}",
+                                    seconds=1.0, seed=21))
+    assert target.upload(account, library, audio, name="covered.mp3", reference=f"cover-{word}").ok
+    assert target.wait_import(account, f"cover-{word}").json()["results"][0]["import_status"] == "finished"
+    auth = salted(account, password)
+    found = subsonic(rest(target, "search3", {**auth, "query": word}))["searchResult3"]
+    album, song = found["album"][0], found["song"][0]
+    assert album["coverArt"] == song["coverArt"] == f"al-{album['id']}"
+    assert list(album) == ["id", "artistId", "name", "artist", "created", "duration", "playCount", "coverArt",
+                           "genre", "songCount"]
+    artist = subsonic(rest(target, "getArtist", {**auth, "id": str(album["artistId"])}))["artist"]
+    assert artist["album"][0]["coverArt"] == album["coverArt"] and "coverArt" not in artist
+    picture = rest(target, "getCoverArt", {**auth, "id": album["coverArt"]})
+    assert picture.status_code == 200 and picture.content == PNG
+    assert picture.headers["content-type"] == "image/png"
+    plain = subsonic(rest(target, "search3", {**auth, "query": catalogue.word}))["searchResult3"]
+    assert "coverArt" not in plain["album"][0] and "coverArt" not in plain["song"][0]
+    assert subsonic(rest(target, "getCoverArt", {**auth, "id": f"al-{plain['album'][0]['id']}"}))["error"] == {
+        "code": 70, "message": "cover art not found."}
+    for unhandled in (f"ar-{album['artistId']}", "at-8f4b7a4e-0000-4000-8000-000000000000"):
+        crashed = rest(target, "getCoverArt", {**auth, "id": unhandled})
+        assert crashed.status_code == 500 and "Server Error (500)" in crashed.text, unhandled
 
 
 def test_scrobble_records_a_listening_only_on_submission(target: Target, account: Account, password: str,

@@ -18,7 +18,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp
 
 from fwload.standin.api import shapes
-from fwload.standin.api.errors import ApiError, not_found
+from fwload.standin.api.errors import ApiError, not_found, server_error
 from fwload.standin.api.views import Call, api_view
 from fwload.standin.backends.audio import AudioFile
 from fwload.standin.backends.ffmpeg import MIMETYPE_EXTENSIONS, TranscodeFailed
@@ -82,10 +82,6 @@ def _count_download(call: Call, track: RowMapping, upload: RowMapping) -> None:
         )
 
 
-_SERVER_ERROR = "\n<!doctype html>\n<html lang=\"en\">\n<head>\n  <title>Server Error (500)</title>\n</head>\n" \
-    "<body>\n  <h1>Server Error (500)</h1><p></p>\n</body>\n</html>\n"
-
-
 def serve_upload(call: Call, track: RowMapping, upload: RowMapping, *, to: str | None, max_bitrate: int | None,
                  download: bool) -> ASGIApp:
     """The upload's file, or a transcoded version of it (made now, inside the request, as real 1.4
@@ -94,7 +90,7 @@ def serve_upload(call: Call, track: RowMapping, upload: RowMapping, *, to: str |
     try:
         version = call.services.transcoding.version_for(call.conn, upload, to, max_bitrate)
     except TranscodeFailed:
-        raise ApiError(500, _SERVER_ERROR, media_type="text/html") from None
+        raise server_error() from None
     _count_download(call, track, upload)
     if version is None:
         relative, mimetype, extension = upload["file_path"], upload["mimetype"], shapes.extension(upload)

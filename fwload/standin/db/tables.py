@@ -203,3 +203,16 @@ subsonic_tokens = Table(
 """The Subsonic password (``subsonic_api_token``), kept in clear as Funkwhale keeps it: the
 salted form ``t = md5(token + s)`` needs the token itself. A table of its own, so a data
 directory from before it existed gains it without a migration."""
+
+album_covers = Table(
+    "album_covers",
+    metadata,
+    Column("album_id", ForeignKey("albums.id", ondelete="CASCADE"), primary_key=True),
+    Column("file_path", Text, nullable=False),
+    Column("mimetype", String(50), nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("creation_date", _ts, nullable=False),
+)
+"""An album's cover (Funkwhale's ``attachment_cover``), taken from the first imported file that
+embeds a picture. Only the Subsonic API shows it (``coverArt``, ``getCoverArt``); the v1 API's
+``cover`` stays null."""

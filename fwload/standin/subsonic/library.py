@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Connection, RowMapping, Select, func, select
 
 from fwload.standin.api.params import words_match
-from fwload.standin.db.tables import albums, artists, tracks, uploads
+from fwload.standin.db.tables import album_covers, albums, artists, tracks, uploads
 from fwload.standin.domain.visibility import playable_track_ids
 from fwload.standin.subsonic import shapes
 
@@ -57,7 +57,8 @@ class SubsonicLibrary:
         album_rows = list(self.conn.execute(
             select(albums).where(albums.c.artist_id == artist["id"]).order_by(albums.c.id)).mappings())
         counts = self._track_counts([a["id"] for a in album_rows])
-        return shapes.artist_detail(artist, [(album, counts.get(album["id"], 0)) for album in album_rows])
+        return shapes.artist_detail(artist, [(album, counts.get(album["id"], 0)) for album in album_rows],
+                                    self.covered([a["id"] for a in album_rows]))
 
     def album(self, album: RowMapping) -> Json:
         track_ids = list(self.conn.execute(
@@ -76,8 +77,10 @@ class SubsonicLibrary:
         plays = dict(self.conn.execute(
             select(tracks.c.album_id, func.coalesce(func.sum(tracks.c.downloads_count), 0))
             .where(tracks.c.album_id.in_(list(rows))).group_by(tracks.c.album_id)).all()) if rows else {}
+        covered = self.covered(list(rows))
         return [shapes.album_entry(rows[i], artist_rows[rows[i]["artist_id"]], duration=int(durations.get(i, 0)),
-                                   play_count=int(plays.get(i, 0)), song_count=counts.get(i, 0))
+                                   play_count=int(plays.get(i, 0)), song_count=counts.get(i, 0),
+                                   covered=i in covered)
                 for i in album_ids if i in rows]
 
     def songs(self, track_ids: Sequence[int]) -> list[Json]:
@@ -90,6 +93,7 @@ class SubsonicLibrary:
             query = (select(uploads).where(uploads.c.track_id.in_(list(rows)))
                      .order_by(uploads.c.creation_date.desc(), uploads.c.id.desc()))
             first = {u["track_id"]: u for u in self.conn.execute(query).mappings()}
+        covered = self.covered([r["album_id"] for r in rows.values()])
         songs = []
         for track_id in track_ids:
             row = rows.get(track_id)
@@ -97,7 +101,8 @@ class SubsonicLibrary:
                 continue
             album = album_rows.get(row["album_id"])
             songs.append(shapes.song(row, artist_rows[row["artist_id"]], album,
-                                     album["artist_id"] if album is not None else None, first[track_id]))
+                                     album["artist_id"] if album is not None else None, first[track_id],
+                                     covered=row["album_id"] in covered))
         return songs
 
     def search(self, query: str, counts: dict[str, tuple[int, int]]) -> Json:
@@ -137,6 +142,18 @@ class SubsonicLibrary:
             return {}
         rows = self.conn.execute(select(table).where(table.c.id.in_(wanted))).mappings()
         return {row["id"]: row for row in rows}
+
+    def covered(self, album_ids: Sequence[int | None]) -> set[int]:
+        """The albums among `album_ids` that have a cover."""
+        wanted = [i for i in album_ids if i is not None]
+        if not wanted:
+            return set()
+        query = select(album_covers.c.album_id).where(album_covers.c.album_id.in_(wanted))
+        return set(self.conn.execute(query).scalars())
+
+    def cover(self, album_id: int) -> RowMapping | None:
+        query = select(album_covers).where(album_covers.c.album_id == album_id)
+        return self.conn.execute(query).mappings().first()
 
     def _album_counts(self, artist_ids: Sequence[int]) -> dict[int, int]:
         if not artist_ids:

@@ -2,10 +2,10 @@
 
 From ``api/funkwhale_api/subsonic/serializers.py`` (``get_artist_data``,
 ``GetArtistsSerializer``, ``GetArtistSerializer``, ``get_track_data``, ``get_album2_data``,
-``get_track_path``), checked against samples 59, 61 and 62. Covers: the stand-in has
-none, so ``coverArt`` appears only where Funkwhale always writes it (artists in
-``getArtists``/``search3``: ``ar-<id>``); an album's ``genre`` is ``""`` (no tags), as
-Funkwhale writes it whenever an album has no tag.
+``get_track_path``), checked against samples 59, 61 and 62. ``coverArt`` is ``al-<id>`` on
+an album with a cover (and its songs), and ``ar-<id>`` on every artist of ``getArtists`` and
+``search3``, cover or not, as Funkwhale writes it; an album's ``genre`` is ``""`` (no tags),
+as Funkwhale writes it whenever an album has no tag.
 """
 
 from __future__ import annotations
@@ -60,20 +60,20 @@ def artists_index(entries: Iterable[tuple[RowMapping, int]]) -> Json:
                                              for letter, items in sorted(letters.items())]}
 
 
-def artist_detail(artist: RowMapping, albums: list[tuple[RowMapping, int]]) -> Json:
+def artist_detail(artist: RowMapping, albums: list[tuple[RowMapping, int]], covered: set[int]) -> Json:
     """``getArtist``: every album of the artist with its track count."""
-    return {
-        "id": artist["id"],
-        "name": artist["name"],
-        "albumCount": len(albums),
-        "album": [{"id": album["id"], "artistId": artist["id"], "name": album["title"], "artist": artist["name"],
-                   "created": date(album["creation_date"]), "songCount": song_count}
-                  for album, song_count in albums],
-    }
+    entries = []
+    for album, song_count in albums:
+        entry = {"id": album["id"], "artistId": artist["id"], "name": album["title"], "artist": artist["name"],
+                 "created": date(album["creation_date"]), "songCount": song_count}
+        if album["id"] in covered:
+            entry["coverArt"] = f"al-{album['id']}"
+        entries.append(entry)
+    return {"id": artist["id"], "name": artist["name"], "albumCount": len(albums), "album": entries}
 
 
 def song(track: RowMapping, artist: RowMapping, album: RowMapping | None, album_artist_id: int | None,
-         upload: RowMapping) -> Json:
+         upload: RowMapping, *, covered: bool) -> Json:
     """``get_track_data`` for a track and its first upload."""
     suffix = extension(upload)
     data: Json = {
@@ -93,6 +93,8 @@ def song(track: RowMapping, artist: RowMapping, album: RowMapping | None, album_
         "artistId": album_artist_id if album is not None else artist["id"],
         "type": "music",
     }
+    if album is not None and covered:
+        data["coverArt"] = f"al-{album['id']}"
     if upload["bitrate"]:
         data["bitrate"] = int(upload["bitrate"] / 1000)
     if upload["size"]:
@@ -101,9 +103,10 @@ def song(track: RowMapping, artist: RowMapping, album: RowMapping | None, album_
     return data
 
 
-def album_entry(album: RowMapping, artist: RowMapping, *, duration: int, play_count: int, song_count: int) -> Json:
+def album_entry(album: RowMapping, artist: RowMapping, *, duration: int, play_count: int, song_count: int,
+                covered: bool) -> Json:
     """``get_album2_data``: the album in ``getAlbum`` and ``search3``."""
-    return {
+    data: Json = {
         "id": album["id"],
         "artistId": artist["id"],
         "name": album["title"],
@@ -111,6 +114,8 @@ def album_entry(album: RowMapping, artist: RowMapping, *, duration: int, play_co
         "created": date(album["creation_date"]),
         "duration": duration,
         "playCount": play_count,
-        "genre": "",
-        "songCount": song_count,
     }
+    if covered:
+        data["coverArt"] = f"al-{album['id']}"
+    data.update({"genre": "", "songCount": song_count})
+    return data

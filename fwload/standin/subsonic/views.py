@@ -22,10 +22,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from fwload.standin.api.auth import Identity
+from fwload.standin.api.errors import server_error
 from fwload.standin.api.instance import FUNKWHALE_VERSION
 from fwload.standin.api.listen import playable_upload, serve_upload
 from fwload.standin.api.payload import Payload
 from fwload.standin.api.views import Call
+from fwload.standin.backends.audio import AudioFile
 from fwload.standin.db.engine import now
 from fwload.standin.db.tables import listenings, tracks, uploads
 from fwload.standin.domain import preferences
@@ -155,10 +157,22 @@ def stream(call: SubsonicCall) -> Payloadish:
 
 
 def get_cover_art(call: SubsonicCall) -> Payloadish:
-    """No album, artist or attachment has a cover here, so every id is "not found" (code 70)."""
-    if not call.query("id"):
+    """``al-<album id>``: the album's cover, served like audio (nginx types it after
+    X-Accel-Redirect: Funkwhale sends an empty type). Funkwhale's view catches only
+    ``Album.DoesNotExist``, so an ``ar-<id>`` (an artist without a picture, as every artist
+    here) or ``at-<uuid>`` id raises inside it: HTTP 500 (``subsonic/views.py::get_cover_art``)."""
+    cover_id = call.query("id") or ""
+    if not cover_id:
         return failure(MISSING_PARAMETER, "cover art ID must be specified.")
-    return failure(NOT_FOUND, "cover art not found.")
+    kind, _, number = cover_id.partition("-")
+    if kind == "at" or (kind == "ar" and number.isdigit()):
+        raise server_error()
+    cover = call.library().cover(int(number)) if kind == "al" and number.isdigit() else None
+    if cover is None:
+        return failure(NOT_FOUND, "cover art not found.")
+    picture = AudioFile(path=call.services.media.path(cover["file_path"]), relative=cover["file_path"],
+                        mimetype="", disposition=None)
+    return call.services.audio.respond(picture, call.request.headers.get("range"))
 
 
 def scrobble(call: SubsonicCall) -> Payloadish:
