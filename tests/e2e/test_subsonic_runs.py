@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import threading
 import time
 from collections import Counter
 from urllib.parse import parse_qs, urlsplit
@@ -122,3 +123,28 @@ def test_a_wrong_subsonic_password_is_recorded_as_code_40(standin, tmp_path):
     assert {r["name"] for r in refused} == {"/rest/ping.view"}, "an app that cannot log in goes no further"
     assert all(r["status"] == "200" and r["error_kind"] == "unexpected" for r in refused)
     assert entry["subsonic_token"] not in all_text(run_dir) + done.out + done.err
+
+
+def test_a_subsonic_password_made_anew_elsewhere_is_read_again(standin, tmp_path):
+    """Mid-run, the account gets a new Subsonic password (another load process sharing it, or its
+    owner in the web UI): each app fails a call or two with code 40, reads the new one once per
+    process, and plays on."""
+    users, entry = users_file(standin.url, tmp_path)
+    mix = [{"class": "SubsonicListener", "options": {"wait": [0.2, 0.4], "songs": 1, "range_bytes": 16384}}]
+    rotate = threading.Timer(7.0, lambda: http.post(standin.url + paths.subsonic_token(entry["username"]),
+                                                     auth=(entry["username"], entry["password"]), timeout=30))
+    rotate.start()
+    try:
+        done = locust("--host", standin.url, "--scenario", scenario(tmp_path, mix, 14, 2), "--users-file",
+                      str(users), "--reports-dir", str(tmp_path / "runs"))
+    finally:
+        rotate.join()
+    assert done.code in (0, 1), done.err[-3000:]
+    requests = rows(only_run_dir(tmp_path / "runs"), "requests.csv")
+    refused = [r for r in requests if r["error"].startswith("subsonic 40")]
+    assert 1 <= len(refused) <= 4, [r["name"] for r in refused]
+    tokens = Counter(r["method"] for r in requests if r["name"] == paths.SUBSONIC_TOKEN_TEMPLATE)
+    assert tokens == {"GET": 2, "POST": 1}, "made once at start (none yet), read again once after the 40s"
+    last_refusal = max(float(r["ts"]) for r in refused)
+    assert [r for r in requests if r["group"] == "subsonic" and float(r["ts"]) > last_refusal and not r["error"]]
+    assert [r for r in requests if r["error"] and not r["error"].startswith("subsonic 40")] == []

@@ -111,3 +111,24 @@ def test_without_ffmpeg_one_notice_at_start_and_the_original_file(monkeypatch: p
         assert answer.content == data and answer.headers["content-type"] == "audio/mpeg"
         notices = [line for line in process.stderr_tail().splitlines() if "ffmpeg" in line]
     assert len(notices) == 1 and "ffmpeg-that-is-not-installed" in notices[0] and "original file" in notices[0]
+
+
+def test_subsonic_stream_transcodes_a_bitrate_cap_to_mp3_and_raw_keeps_the_format(
+    target: Target, account: Account, catalogue: Catalogue
+):
+    """``stream``'s own rules (``subsonic/views.py``): ``maxBitRate`` alone means mp3
+    (``SUBSONIC_DEFAULT_TRANSCODING_FORMAT``), ``format=raw`` the file's own format."""
+    password = target.request("POST", f"/api/v1/users/{account.username}/subsonic-token/",
+                              headers=account.bearer).json()["subsonic_api_token"]
+    auth = {"u": account.username, "p": password, "f": "json"}
+    found = target.request("GET", "/rest/search3.view", params={**auth, "query": f"{catalogue.word} Morning"})
+    auth["id"] = str(found.json()["subsonic-response"]["searchResult3"]["song"][0]["id"])
+    song = target.request("GET", "/rest/stream.view", params=auth).content
+    capped = target.request("GET", "/rest/stream.view", params={**auth, "maxBitRate": "64"}).content
+    assert type(audio_kind(capped)).__name__ == "MP3" and round(audio_kind(capped).info.bitrate / 1000) == 64
+    raw = target.request("GET", "/rest/stream.view", params={**auth, "format": "raw"})
+    assert raw.content == song == catalogue.audio
+    raw_capped = target.request("GET", "/rest/stream.view", params={**auth, "format": "raw", "maxBitRate": "64"})
+    assert raw_capped.content == capped, "raw keeps the format, not the bitrate: the cached 64 kbps copy"
+    ogg = target.request("GET", "/rest/stream.view", params={**auth, "format": "ogg"})
+    assert type(audio_kind(ogg.content)).__name__ == "OggVorbis"
