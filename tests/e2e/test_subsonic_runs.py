@@ -72,7 +72,7 @@ def scenario(folder, users: list[dict], seconds: int, count: int) -> str:
 
 
 def test_subsonic_apps_call_every_method_and_web_players_ask_transcoded_audio(standin, tmp_path):
-    """Two Subsonic apps and one web listener for 20 s: every Subsonic method through /rest/ with the
+    """Two Subsonic apps and one web listener for 15 s: every Subsonic method through /rest/ with the
     salted token, no failure, no secret anywhere; transcoded plays are named and tagged as such."""
     users, entry = users_file(standin.url, tmp_path)
     mix = [
@@ -84,7 +84,7 @@ def test_subsonic_apps_call_every_method_and_web_players_ask_transcoded_audio(st
                      "transcode": {"to": "opus"}}},
     ]
     with recording_proxy(standin.url) as proxy:
-        done = locust("--host", proxy.url, "--scenario", scenario(tmp_path, mix, 20, 3), "--users-file", str(users),
+        done = locust("--host", proxy.url, "--scenario", scenario(tmp_path, mix, 15, 3), "--users-file", str(users),
                       "--reports-dir", str(tmp_path / "runs"))
     assert done.code == 0, done.err[-3000:]
     run_dir = only_run_dir(tmp_path / "runs")
@@ -131,11 +131,11 @@ def test_a_subsonic_password_made_anew_elsewhere_is_read_again(standin, tmp_path
     process, and plays on."""
     users, entry = users_file(standin.url, tmp_path)
     mix = [{"class": "SubsonicListener", "options": {"wait": [0.2, 0.4], "songs": 1, "range_bytes": 16384}}]
-    rotate = threading.Timer(7.0, lambda: http.post(standin.url + paths.subsonic_token(entry["username"]),
+    rotate = threading.Timer(6.0, lambda: http.post(standin.url + paths.subsonic_token(entry["username"]),
                                                      auth=(entry["username"], entry["password"]), timeout=30))
     rotate.start()
     try:
-        done = locust("--host", standin.url, "--scenario", scenario(tmp_path, mix, 14, 2), "--users-file",
+        done = locust("--host", standin.url, "--scenario", scenario(tmp_path, mix, 12, 2), "--users-file",
                       str(users), "--reports-dir", str(tmp_path / "runs"))
     finally:
         rotate.join()
