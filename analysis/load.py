@@ -67,6 +67,7 @@ COLUMN_KINDS: dict[str, dict[str, str]] = {
         "bytes": FLOAT,
         "range": CATEGORY,
         "error_kind": CATEGORY,
+        "transcode": CATEGORY,
         "user_class": CATEGORY,
         "worker": CATEGORY,
     },

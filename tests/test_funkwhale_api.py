@@ -116,3 +116,14 @@ def test_listen_path_appends_the_token_like_the_web_player():
     assert api.listen_path("/api/v1/listen/abc/", "t0k") == "/api/v1/listen/abc/?token=t0k"
     assert api.listen_path("/api/v1/listen/abc/?upload=u", "t0k") == "/api/v1/listen/abc/?upload=u&token=t0k"
     assert api.listen_path("/api/v1/listen/abc/", None) == "/api/v1/listen/abc/"
+
+
+def test_listen_urls_carry_the_transcoding_asked_and_names_never_the_token():
+    ogg = api.Transcode("ogg", 128)
+    assert api.listen_path("/api/v1/listen/u/", "tok", ogg) == "/api/v1/listen/u/?to=ogg&max_bitrate=128&token=tok"
+    assert api.listen_path("/api/v1/listen/u/?upload=x", None, api.Transcode(max_bitrate=96)) == \
+        "/api/v1/listen/u/?upload=x&max_bitrate=96"
+    assert api.listen_path("/api/v1/listen/u/") == "/api/v1/listen/u/"
+    assert api.listen_name("/api/v1/listen/[track]/", ogg) == "/api/v1/listen/[track]/?to=ogg&max_bitrate=128"
+    assert api.listen_name("/api/v1/listen/[track]/", None) == "/api/v1/listen/[track]/"
+    assert (ogg.label, api.Transcode("opus").label, api.Transcode(max_bitrate=64).label) == ("ogg@128", "opus", "@64")

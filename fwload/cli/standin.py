@@ -32,6 +32,7 @@ STACK_PREFIX = "standin stack: "
 MODE_ENV = "FWLOAD_STANDIN_MODE"
 DATABASE_URL_ENV = "FWLOAD_STANDIN_DATABASE_URL"
 REDIS_URL_ENV = "FWLOAD_STANDIN_REDIS_URL"
+FFMPEG_ENV = "FWLOAD_STANDIN_FFMPEG"
 MODES = ("embedded", "stack")
 
 _FIELDS = StandinSettings.model_fields
@@ -63,6 +64,9 @@ def standin(
     ),
     audio_serving: str = typer.Option(
         _FIELDS["audio_serving"].default, help=_FIELDS["audio_serving"].description
+    ),
+    ffmpeg: str = typer.Option(
+        _FIELDS["ffmpeg"].default, envvar=FFMPEG_ENV, show_envvar=True, help=_FIELDS["ffmpeg"].description
     ),
     mode: str = typer.Option(
         "embedded", envvar=MODE_ENV, show_envvar=True,
@@ -137,6 +141,7 @@ def standin(
         "import_rate": import_rate,
         "registration_open": not closed_registration,
         "audio_serving": audio_serving,
+        "ffmpeg": ffmpeg,
     }
     if admin_password:
         values["admin_password"] = admin_password

@@ -27,6 +27,9 @@ MAX_PAGE_SIZE = 50
 class UnexpectedAnswer(Exception):
     """The server answered with the expected status but a body the user cannot use."""
 
+    prefix = "unusable answer: "
+    """What a recorded failure says before the message (a server's own error says it itself)."""
+
 
 @dataclass(frozen=True, slots=True)
 class TrackRef:
@@ -180,12 +183,50 @@ def track_body(track_id: int) -> dict[str, int]:
 
 # -- streaming -------------------------------------------------------------------------
 
-def listen_path(listen_url: str, listen_token: str | None = None) -> str:
+TRANSCODE_FORMATS = ("mp3", "ogg", "opus", "aac")
+"""Formats a listener may ask ``to=`` (§4.3; 1.4 also knows m4a and flac, which players do not ask)."""
+MAX_BITRATE_KBPS = 320
+"""Funkwhale clamps ``max_bitrate`` to 0-320 kbps, 0 meaning no cap (§4.1)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Transcode:
+    """What a play asks the server to transcode to: a format, a bitrate cap (kbps), or both.
+
+    Real 1.4 transcodes synchronously with ffmpeg when ``to`` differs from the upload's
+    format or its bitrate is above ``max_bitrate``, then caches the result (§4.3)."""
+
+    to: str | None = None
+    max_bitrate: int | None = None
+
+    def query(self) -> str:
+        """``?to=ogg&max_bitrate=128``: in the URL and, secret-free, in the request name."""
+        parts = [f"to={self.to}"] if self.to else []
+        if self.max_bitrate:
+            parts.append(f"max_bitrate={self.max_bitrate}")
+        return "&".join(parts)
+
+    @property
+    def label(self) -> str:
+        """How a play is tagged in the run directory: ``ogg``, ``ogg@128``, ``@128``."""
+        return (self.to or "") + (f"@{self.max_bitrate}" if self.max_bitrate else "")
+
+
+def listen_path(listen_url: str, listen_token: str | None = None, transcode: Transcode | None = None) -> str:
     """The audio URL; with ``tokens.listen`` it authenticates like the web player's <audio>."""
-    if not listen_token:
+    extra = [transcode.query()] if transcode is not None and transcode.query() else []
+    if listen_token:
+        extra.append(f"token={listen_token}")
+    if not extra:
         return listen_url
     separator = "&" if "?" in listen_url else "?"
-    return f"{listen_url}{separator}token={listen_token}"
+    return f"{listen_url}{separator}{'&'.join(extra)}"
+
+
+def listen_name(template: str, transcode: Transcode | None) -> str:
+    """The request name of an audio fetch: the path template, plus what was asked, never a token."""
+    query = transcode.query() if transcode is not None else ""
+    return f"{template}?{query}" if query else template
 
 
 def range_header(start: int, length: int) -> str:

@@ -31,6 +31,9 @@ FAVORITES_ALL = "/api/v1/favorites/tracks/all/"
 PLAYLISTS = "/api/v1/playlists/"
 LISTENINGS = "/api/v1/history/listenings/"
 
+SUBSONIC_TOKEN_TEMPLATE = "/api/v1/users/[username]/subsonic-token/"
+"""Request name for the Subsonic password of an account (GET reads it, POST makes a new one)."""
+
 LISTEN_TEMPLATE = "/api/v1/listen/[track]/"
 """Request name for audio: the real path carries the track uuid (from ``listen_url``)."""
 
@@ -49,3 +52,7 @@ def playlist_add(playlist_id: int) -> str:
 
 def playlist_tracks(playlist_id: int) -> str:
     return f"{PLAYLISTS}{playlist_id}/tracks/"
+
+
+def subsonic_token(username: str) -> str:
+    return f"/api/v1/users/{username}/subsonic-token/"

@@ -8,12 +8,14 @@ loop of funkwhale-under-seed-limits.md); ``connection`` is nothing listening at 
 
 from __future__ import annotations
 
+import re
 import socket
 from collections.abc import Mapping
 
 from fwload.funkwhale.api import throttle_of
 
 PROXY_STATUSES = frozenset({502, 503, 504})
+_QUERY = re.compile(r"\?[^\s\"']*=[^\s\"']*")
 _TIMEOUT_WORDS = ("timed out", "timeout")
 
 
@@ -45,10 +47,9 @@ def is_timeout(exception: BaseException) -> bool:
 
 
 def short_error(exception: BaseException | None, status: int) -> str:
-    """One line, no URL query strings (they may carry a listen token)."""
+    """One line, no URL query strings (they may carry a listen token, or a Subsonic password
+    as ``p=``, ``t=`` and ``s=``)."""
     if exception is None:
         return f"HTTP {status}" if status >= 400 else ""
     text = str(exception).splitlines()[0] if str(exception) else type(exception).__name__
-    if "token=" in text:
-        text = text.split("token=", 1)[0] + "token=***"
-    return text[:200]
+    return _QUERY.sub("?***", text)[:200]

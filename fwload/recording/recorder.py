@@ -90,9 +90,10 @@ class Recorder:
                                         bytes, user_class))
 
     def on_stream(self, ts: float, track: int, status: int, ttfb_ms: Any, total_ms: Any, bytes: int,  # noqa: A002
-                  range: str, error_kind: str, user_class: str, **_kwargs: Any) -> None:  # noqa: A002
+                  range: str, error_kind: str, user_class: str, transcode: str = "",  # noqa: A002
+                  **_kwargs: Any) -> None:
         self.buffers["streams"].append((round(ts, 3), track, status, _ms(ttfb_ms), _ms(total_ms), bytes, range,
-                                        error_kind, user_class))
+                                        error_kind, transcode, user_class))
 
     def on_throttled(self, group: str, retry_after_s: float, scope: str, **_kwargs: Any) -> None:
         key = (group, scope)

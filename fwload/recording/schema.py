@@ -48,6 +48,8 @@ Times are Unix epoch seconds (float, UTC). Latencies are **milliseconds** as mea
       bytes        body bytes read
       range        the Range header sent ("" for none), e.g. ``bytes=0-65535``
       error_kind   as in requests.csv
+      transcode    what the play asked the server to transcode to ("" for the original file):
+                   ``ogg``, ``ogg@128`` (format and bitrate cap in kbps), ``@128`` (cap only)
       user_class, worker
 ``sessions.csv``  (`SESSION_COLUMNS`)
     One row per session an arrivals run (``load.profile: arrivals``) asked for, started or
@@ -116,7 +118,7 @@ IMPORT_COLUMNS = (
     "user_class", "worker",
 )
 STREAM_COLUMNS = (
-    "ts", "track", "status", "ttfb_ms", "total_ms", "bytes", "range", "error_kind",
+    "ts", "track", "status", "ttfb_ms", "total_ms", "bytes", "range", "error_kind", "transcode",
     "user_class", "worker",
 )
 SESSION_COLUMNS = (

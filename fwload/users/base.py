@@ -58,6 +58,7 @@ class AuthSettings:
     register: bool = True
     tokens: dict[str, str] = field(default_factory=dict)
     locks: dict[str, Semaphore] = field(default_factory=dict)
+    subsonic_tokens: dict[str, str] = field(default_factory=dict)
 
 
 class FunkwhaleUser(FastHttpUser):
@@ -194,12 +195,7 @@ class FunkwhaleUser(FastHttpUser):
         Registration on 1.4 already opens a session (sample 06): a session-mode user it
         created spends no login (30/hour per address)."""
         settings = self.auth_settings
-        if settings.accounts is not None:
-            self.account = settings.accounts.next()
-        elif settings.register:
-            self.account = self._register()
-        else:
-            raise StopUser()
+        self.account = self._pick_account()
         if self.account is None:
             raise StopUser()
         if settings.mode == "session":
@@ -216,6 +212,13 @@ class FunkwhaleUser(FastHttpUser):
         if not me.ok:
             raise StopUser()
         self.listen_token = me.body
+
+    def _pick_account(self) -> Account | None:
+        """The next account of the users file, else a newly registered one (None: none to be had)."""
+        settings = self.auth_settings
+        if settings.accounts is not None:
+            return settings.accounts.next()
+        return self._register() if settings.register else None
 
     def _register(self) -> Account | None:
         username, password = api.new_username(), api.new_password()
@@ -351,8 +354,11 @@ class FunkwhaleUser(FastHttpUser):
                 return reply
             try:
                 reply.body = parse(body)
-            except (api.UnexpectedAnswer, KeyError, TypeError, ValueError) as error:
-                response.failure(f"unusable answer: {error}")
+            except api.UnexpectedAnswer as error:
+                response.failure(f"{error.prefix}{error}")
+                return reply
+            except (KeyError, TypeError, ValueError) as error:
+                response.failure(f"{api.UnexpectedAnswer.prefix}{error}")
                 return reply
         reply.ok = True
         response.success()
@@ -360,14 +366,17 @@ class FunkwhaleUser(FastHttpUser):
 
     # -- streaming -------------------------------------------------------------------------
 
-    def play(self, track: api.TrackRef, range_bytes: int, max_bytes: int | None = None) -> bool:
+    def play(self, track: api.TrackRef, range_bytes: int, max_bytes: int | None = None,
+             transcode: api.Transcode | None = None) -> bool:
         """Fetch a track through its ``listen_url`` in Range requests, reading every byte.
 
         Records each request (group ``listen``) and one stream measurement for the whole
-        play: time to first byte, time to last byte, bytes.
+        play: time to first byte, time to last byte, bytes. ``transcode`` asks for another
+        format or a bitrate cap (named in the request name and the stream's ``transcode``).
         """
         options_token = getattr(self.options, "listen_token", False)
-        path = api.listen_path(track.listen_url, self.listen_token if options_token else None)
+        path = api.listen_path(track.listen_url, self.listen_token if options_token else None, transcode)
+        name = api.listen_name(paths.LISTEN_TEMPLATE, transcode)
         started, ttfb_ms, first_status, first_range, kind = time.time(), None, 0, "", ""
         start_perf = time.perf_counter()
         offset, total, received = 0, None, 0
@@ -377,7 +386,8 @@ class FunkwhaleUser(FastHttpUser):
                 break
             header = api.range_header(offset, want)
             first_range = first_range or header
-            got, status, size, request_ttfb, failure = self._fetch_range(path, header, authenticated=not options_token)
+            got, status, size, request_ttfb, failure = self._fetch_range(
+                path, header, authenticated=not options_token, name=name)
             if not first_status:
                 first_status = status
                 ttfb_ms = request_ttfb
@@ -392,7 +402,8 @@ class FunkwhaleUser(FastHttpUser):
         measurements.stream_done.fire(
             ts=started, track=track.id, status=first_status,
             ttfb_ms=ttfb_ms if ttfb_ms is not None else "", total_ms=(time.perf_counter() - start_perf) * 1000,
-            bytes=received, range=first_range, error_kind=kind, user_class=type(self).__name__,
+            bytes=received, range=first_range, error_kind=kind, transcode=transcode.label if transcode else "",
+            user_class=type(self).__name__,
         )
         if options_token and first_status == 401:
             self._refresh_listen_token()
@@ -405,13 +416,14 @@ class FunkwhaleUser(FastHttpUser):
         if me.ok and me.body:
             self.listen_token = me.body
 
-    def _fetch_range(self, path: str, range_value: str, authenticated: bool) -> tuple[int, int, int | None, float | None, str]:
+    def _fetch_range(self, path: str, range_value: str, authenticated: bool,
+                     name: str = paths.LISTEN_TEMPLATE) -> tuple[int, int, int | None, float | None, str]:
         """Returns (bytes read, status, total size, ttfb ms, error kind)."""
         headers = {"Range": range_value, "Accept": api.AUDIO_ACCEPT}
         if authenticated:
             headers.update(self._auth_headers("GET"))
         start = time.perf_counter()
-        with self.client.request("GET", path, name=paths.LISTEN_TEMPLATE, headers=headers, stream=True,
+        with self.client.request("GET", path, name=name, headers=headers, stream=True,
                                  auth=self._basic_auth() if authenticated else None, catch_response=True,
                                  context=_group_context("listen")) as response:
             status = response.status_code or 0

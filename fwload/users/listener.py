@@ -38,7 +38,8 @@ class Listener(FunkwhaleUser):
         if not tracks:
             return
         track = random.choice(tracks)
-        if not self.play(track, self.options.range_bytes, self.options.max_stream_bytes):
+        transcode = self.options.transcode.draw() if self.options.transcode else None
+        if not self.play(track, self.options.range_bytes, self.options.max_stream_bytes, transcode):
             return
         self.call("POST", paths.LISTENINGS, group="history", expect=(201,), json=api.track_body(track.id))
         if random.random() < self.options.favorite_ratio:

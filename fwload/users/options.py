@@ -6,13 +6,16 @@ Kept apart from the user classes so that validating a scenario never imports Loc
 
 from __future__ import annotations
 
+import random
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from fwload.funkwhale.api import MAX_BITRATE_KBPS, Transcode
 from fwload.units import Duration
 
 AudioFormat = Literal["mp3", "ogg", "flac"]
+TranscodeFormat = Literal["mp3", "ogg", "opus", "aac"]
 
 
 class _Options(BaseModel):
@@ -27,6 +30,29 @@ class _Options(BaseModel):
         if self.wait[0] > self.wait[1]:
             raise ValueError(f"wait: min {self.wait[0]} s is above max {self.wait[1]} s")
         return self
+
+
+class TranscodeOptions(BaseModel):
+    """A share of plays asking the server to transcode: the most CPU a listener can cost it,
+    since Funkwhale runs ffmpeg inside the API request (funkwhale-api.md §4.3)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    ratio: Annotated[float, Field(ge=0, le=1)] = Field(1.0, description="Share of plays that ask for it.")
+    to: TranscodeFormat | None = Field(None, description="Format asked for (listen URL ``to=``).")
+    max_bitrate: Annotated[int, Field(gt=0, le=MAX_BITRATE_KBPS)] | None = Field(
+        None, description=f"Bitrate cap in kbps (``max_bitrate=``; Funkwhale clamps to 0-{MAX_BITRATE_KBPS})."
+    )
+
+    @model_validator(mode="after")
+    def _asks_something(self) -> TranscodeOptions:
+        if self.to is None and self.max_bitrate is None:
+            raise ValueError("transcode needs 'to' (a format), 'max_bitrate' (kbps) or both")
+        return self
+
+    def draw(self) -> Transcode | None:
+        """What this play asks for: the transcoding for a `ratio` share of plays, else the original."""
+        return Transcode(self.to, self.max_bitrate) if random.random() < self.ratio else None
 
 
 class ListenerOptions(_Options):
@@ -49,6 +75,47 @@ class ListenerOptions(_Options):
     search_ratio: Annotated[float, Field(ge=0, le=1)] = Field(
         0.3, description="Share of iterations that start with a search instead of browsing."
     )
+    transcode: TranscodeOptions | None = Field(
+        None, description="Ask a share of plays transcoded, e.g. {ratio: 0.1, to: ogg, max_bitrate: 128}."
+    )
+
+
+class SubsonicListenerOptions(_Options):
+    """A Subsonic app (DSub, Symfonium, Ultrasonic) browsing and playing through nginx's ``/rest/``."""
+
+    auth: Literal["token", "enc", "clear"] = Field(
+        "token", description="How the app sends its password: token (t = md5(password + salt), s = salt, as "
+        "modern apps do), enc (p=enc:<hex>, older apps) or clear (p=<password>)."
+    )
+    range_bytes: Annotated[int, Field(gt=0)] = Field(
+        262_144, description="Bytes asked for in each Range request of stream.view."
+    )
+    max_stream_bytes: Annotated[int, Field(gt=0)] | None = Field(
+        None, description="Stop reading a song after this many bytes (default: play it whole)."
+    )
+    songs: Annotated[int, Field(gt=0)] = Field(
+        2, description="Songs played one after the other from the album, search or shuffle picked."
+    )
+    search_ratio: Annotated[float, Field(ge=0, le=1)] = Field(
+        0.2, description="Share of sessions that start with search3 instead of browsing artist and album."
+    )
+    random_ratio: Annotated[float, Field(ge=0, le=1)] = Field(
+        0.2, description="Share of sessions that shuffle (getRandomSongs) instead of browsing."
+    )
+    random_songs: Annotated[int, Field(gt=0, le=500)] = Field(20, description="getRandomSongs size.")
+    covers: Annotated[int, Field(ge=0)] = Field(
+        4, description="getCoverArt requests per screen, for the shown items that have cover art."
+    )
+    transcode: TranscodeOptions | None = Field(
+        None, description="Ask a share of streams transcoded (stream.view format= and maxBitRate=), e.g. "
+        "{ratio: 0.3, max_bitrate: 128}: Funkwhale answers a bitrate cap alone with mp3."
+    )
+
+    @model_validator(mode="after")
+    def _ratios_fit(self) -> SubsonicListenerOptions:
+        if self.search_ratio + self.random_ratio > 1:
+            raise ValueError("search_ratio + random_ratio is above 1")
+        return self
 
 
 class UploaderOptions(_Options):
@@ -79,5 +146,6 @@ class UploaderOptions(_Options):
 USER_CLASS_OPTIONS: dict[str, type[_Options]] = {
     "Listener": ListenerOptions,
     "Uploader": UploaderOptions,
+    "SubsonicListener": SubsonicListenerOptions,
 }
 """Every user class a scenario may name, with the model of its options."""

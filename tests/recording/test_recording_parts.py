@@ -34,9 +34,12 @@ def test_each_failure_gets_its_own_kind(status, exception, headers, kind):
     assert kind in ("", *schema.ERROR_KINDS)
 
 
-def test_short_errors_never_carry_a_listen_token():
+def test_short_errors_never_carry_a_listen_token_or_a_subsonic_password():
     text = short_error(RuntimeError("failed GET /api/v1/listen/x/?token=SECRET123"), 0)
-    assert "SECRET123" not in text and "token=***" in text
+    assert "SECRET123" not in text and text.endswith("/api/v1/listen/x/?***")
+    subsonic = short_error(RuntimeError("failed GET /rest/ping.view?u=anna&t=abc123&s=salt9 (reset)"), 0)
+    assert "abc123" not in subsonic and "salt9" not in subsonic and subsonic.endswith("ping.view?*** (reset)")
+    assert short_error(RuntimeError("what? nothing"), 0) == "what? nothing"
 
 
 def test_run_directory_appends_rows_and_counts_them(tmp_path):

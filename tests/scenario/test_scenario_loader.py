@@ -51,7 +51,7 @@ def test_unknown_user_class_lists_known_classes(problem_of, tmp_path):
     problem = problem_of("name: x\nusers: [{class: Listener}, {class: Lister}]\n")
     assert (
         problem
-        == f"{tmp_path / 'x.yaml'}: users[1].class: unknown user class 'Lister'; known: Listener, Uploader"
+        == f"{tmp_path / 'x.yaml'}: users[1].class: unknown user class 'Lister'; known: Listener, Uploader, SubsonicListener"
     )
 
 

@@ -3,21 +3,38 @@ small catalogue of finished tracks (3 tracks, one artist, one album, as in the s
 
 from __future__ import annotations
 
+import base64
 import secrets
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from http.cookiejar import DefaultCookiePolicy
+from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
+from mutagen.id3 import APIC, ID3
 
 from fwload.fixtures.audio import render_track
 from fwload.standin.launcher import StandinProcess
 
 IMPORT_WAIT_S = 20.0
 HTTP_TIMEOUT_S = 10.0
+PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==")
+"""A 1x1 PNG: the cover embedded in test tracks."""
+
+
+def with_cover(mp3: bytes, picture: bytes = PNG) -> bytes:
+    """The MP3 with `picture` embedded as its front cover (ID3 APIC), as tagged music carries it."""
+    with tempfile.NamedTemporaryFile(suffix=".mp3") as file:
+        file.write(mp3)
+        file.flush()
+        tags = ID3(file.name)
+        tags.add(APIC(encoding=3, mime="image/png", type=3, desc="cover", data=picture))
+        tags.save(file.name)
+        return Path(file.name).read_bytes()
 
 
 @dataclass
@@ -51,6 +68,12 @@ class Target:
     def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         kwargs.setdefault("timeout", HTTP_TIMEOUT_S)
         return self.http.request(method, self.url + path, **kwargs)
+
+    def set_preference(self, identifier: str, value: object) -> None:
+        """An instance preference, set by the admin as in sample 05."""
+        answer = self.request("POST", "/api/v1/instance/admin/settings/bulk/", auth=self.admin_auth,
+                              json={identifier: value})
+        assert answer.status_code == 200, answer.text
 
     def register(self, prefix: str = "u") -> Account:
         """A fresh account through open registration, then its app token (Basic auth)."""

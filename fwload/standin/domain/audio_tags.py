@@ -8,6 +8,7 @@ upload stays ``pending`` forever (funkwhale-api.md §12). `read_tags` returns No
 
 from __future__ import annotations
 
+import base64
 import mimetypes
 import re
 from dataclasses import dataclass
@@ -16,6 +17,8 @@ from typing import Any
 
 import mutagen
 from mutagen import MutagenError
+from mutagen.flac import Picture as FlacPicture
+from mutagen.mp4 import MP4Cover
 
 _MIMETYPES = {
     "MP3": "audio/mpeg",
@@ -108,6 +111,38 @@ def read_tags(path: Path) -> FileTags | None:
         position=_number(first("tracknumber")),
         disc_number=_number(first("discnumber")),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Picture:
+    data: bytes
+    mimetype: str
+
+
+def embedded_picture(path: Path) -> Picture | None:
+    """The first picture a file embeds (ID3 APIC, FLAC or Vorbis-comment picture, MP4 covr), as
+    Funkwhale's import takes an album cover from the file."""
+    try:
+        audio = mutagen.File(path)
+    except (MutagenError, OSError, ValueError):
+        return None
+    if audio is None:
+        return None
+    tags = audio.tags
+    found = [(p.data, p.mime) for p in getattr(audio, "pictures", None) or []]
+    if tags is not None and hasattr(tags, "getall"):
+        found += [(frame.data, frame.mime) for frame in tags.getall("APIC")]
+    elif tags is not None and hasattr(tags, "get"):
+        for encoded in tags.get("metadata_block_picture") or []:
+            try:
+                picture = FlacPicture(base64.b64decode(encoded))
+            except (MutagenError, ValueError):
+                continue
+            found.append((picture.data, picture.mime))
+        found += [(bytes(c), "image/png" if c.imageformat == MP4Cover.FORMAT_PNG else "image/jpeg")
+                  for c in tags.get("covr") or [] if isinstance(c, MP4Cover)]
+    data, mimetype = next(((d, m) for d, m in found if d), (b"", ""))
+    return Picture(bytes(data), mimetype or "image/jpeg") if data else None
 
 
 def _number(value: str | None) -> int | None:

@@ -248,6 +248,8 @@ class Stack:
             services.start()
         finally:
             services.stop()
+        for notice in services.notices:
+            self._notice(notice)
 
     def _start_api(self, env: dict[str, str]) -> None:
         sock = _api_socket(0)
