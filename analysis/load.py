@@ -100,6 +100,15 @@ COLUMN_KINDS: dict[str, dict[str, str]] = {
             )
         },
     },
+    schema.RESOURCE_HISTORY_CSV: {
+        "ts": FLOAT,
+        "source": CATEGORY,
+        "component": CATEGORY,
+        "pod": CATEGORY,
+        "container": CATEGORY,
+        "cpu_m": FLOAT,
+        "memory_bytes": FLOAT,
+    },
 }
 """The dtype family of every column of every CSV file (names from `fwload.recording.schema`)."""
 
@@ -108,6 +117,7 @@ ANALYSIS_COLUMNS: dict[str, tuple[str, ...]] = {
     schema.IMPORTS_CSV: ("ts", "upload", "outcome", "wait_ms", "polls", "fixture", "format"),
     schema.STREAMS_CSV: ("ts", "status", "ttfb_ms", "total_ms", "bytes", "error_kind"),
     schema.RESOURCES_CSV: schema.RESOURCE_COLUMNS,
+    schema.RESOURCE_HISTORY_CSV: schema.RESOURCE_HISTORY_COLUMNS,
 }
 """What the analysis reads by default: every column it uses, none it does not."""
 
@@ -126,6 +136,8 @@ class Run:
     resources: pd.DataFrame
     events: list[dict[str, Any]]
     partial_reasons: list[str] = field(default_factory=list)
+    resource_history: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """resource_history.csv: usage over a longer window, for right-sizing only (may be empty)."""
 
     @property
     def partial(self) -> bool:
@@ -161,7 +173,7 @@ def load_run(path: str | Path, columns: dict[str, tuple[str, ...]] | None = None
         counts = {}
         reasons.append("run.json has no row counts: the run never reached its end")
     frames = {}
-    for name in schema.CSV_FILES:
+    for name in (*schema.CSV_FILES, *schema.OPTIONAL_CSV_FILES):
         frame, cut = read_csv(path / name, wanted[name])
         if cut:
             reasons.append(f"{name}: the last line was cut off mid-write and was dropped")
@@ -180,6 +192,7 @@ def load_run(path: str | Path, columns: dict[str, tuple[str, ...]] | None = None
         resources=frames[schema.RESOURCES_CSV],
         events=events,
         partial_reasons=reasons,
+        resource_history=frames[schema.RESOURCE_HISTORY_CSV],
     )
 
 
