@@ -17,7 +17,7 @@ from typing import Self
 
 import psutil
 from prometheus_client import CollectorRegistry, start_http_server
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.core import Metric
 from prometheus_client.registry import Collector
 
 from tests.prometheus.shapes import KSM, KUBELET
@@ -56,13 +56,13 @@ class ProcessAsContainer(Collector):
         pod_level = {**base, "container": "", "id": "/kubepods/burstable/pod1234", **kubelet}
         pause = {**base, "container": "POD", "id": "/kubepods/burstable/pod1234/pause", **kubelet}
 
-        def family(kind: type, name: str, rows: list[tuple[dict[str, str], float]]) -> Metric | None:
+        def family(kind: str, name: str, rows: list[tuple[dict[str, str], float]]) -> Metric | None:
+            """One family; its series may carry different label sets, as the kubelet's do."""
             if name in self.omit or not rows:
                 return None
-            labels = list(rows[0][0])
-            metric = kind(name, name.replace("_", " "), labels=labels)
+            metric = Metric(name.removesuffix("_total") if kind == "counter" else name, name.replace("_", " "), kind)
             for values, value in rows:
-                metric.add_metric([values[key] for key in labels], value)
+                metric.add_sample(name, values, value)
             return metric
 
         ksm = {**base, "uid": "1234", **KSM}
@@ -74,24 +74,24 @@ class ProcessAsContainer(Collector):
                   for resource, unit in (("cpu", "core"), ("memory", "byte"))
                   for value in [self.limits.get(resource)] if value is not None]
         families = [
-            family(CounterMetricFamily, "container_cpu_usage_seconds_total",
+            family("counter", "container_cpu_usage_seconds_total",
                    [(own, cpu), (pod_level, cpu), (pause, 0.01)]),
-            family(GaugeMetricFamily, "container_memory_working_set_bytes",
+            family("gauge", "container_memory_working_set_bytes",
                    [(own, rss), (pod_level, rss + 1), (pause, 4096)]),
-            family(GaugeMetricFamily, "container_memory_rss", [(own, rss)]),
-            family(CounterMetricFamily, "container_oom_events_total", [(own, 0), (pod_level, 0)]),
-            family(GaugeMetricFamily, "kube_pod_container_resource_requests", resources),
-            family(GaugeMetricFamily, "kube_pod_container_resource_limits", limits),
-            family(CounterMetricFamily, "kube_pod_container_status_restarts_total", [(one, 0)]),
-            family(GaugeMetricFamily, "kube_pod_container_status_ready", [(one, 1)]),
-            family(GaugeMetricFamily, "kube_pod_container_status_running", [(one, 1)]),
-            family(GaugeMetricFamily, "kube_pod_status_phase",
+            family("gauge", "container_memory_rss", [(own, rss)]),
+            family("counter", "container_oom_events_total", [(own, 0), (pod_level, 0)]),
+            family("gauge", "kube_pod_container_resource_requests", resources),
+            family("gauge", "kube_pod_container_resource_limits", limits),
+            family("counter", "kube_pod_container_status_restarts_total", [(one, 0)]),
+            family("gauge", "kube_pod_container_status_ready", [(one, 1)]),
+            family("gauge", "kube_pod_container_status_running", [(one, 1)]),
+            family("gauge", "kube_pod_status_phase",
                    [({**ksm, "phase": phase}, 1 if phase == "Running" else 0)
                     for phase in ("Pending", "Running", "Succeeded", "Failed", "Unknown")]),
-            family(GaugeMetricFamily, "kube_pod_labels",
+            family("gauge", "kube_pod_labels",
                    [({**ksm, "label_app_kubernetes_io_component": self.component,
                       "label_app_kubernetes_io_name": "funkwhale"}, 1)]),
-            family(GaugeMetricFamily, "kube_pod_info",
+            family("gauge", "kube_pod_info",
                    [({**ksm, "node": "node-1", "created_by_kind": "ReplicaSet",
                       "created_by_name": f"{self.component}-6d5f8c7b9"}, 1)]),
         ]
