@@ -78,12 +78,11 @@ def report(
     Exits with the verdict: 0 all checks passed, 1 SLO broken, 3 resource check broken,
     4 target not ready or a component dead before the load (that precedence).
     """
-    from analysis.outputs import build_outputs
-    from analysis.writers.terminal import terminal_summary
-
     if collect_from is not None or history is not None:
         _collect_after(run_dir, collect_from, history, url=prometheus_url, token_file=prometheus_token_file,
                        token_env=prometheus_token_env, namespace=namespace, step=step)
+    from analysis.outputs import build_outputs
+    from analysis.writers.terminal import terminal_summary
 
     outputs = build_outputs(run_dir, formats or None, window_s=window)
     console.print(terminal_summary(outputs.analysis))

@@ -105,11 +105,16 @@ def test_the_report_shows_resources_capacity_and_right_sizing_of_the_collected_s
     assert verdict["capacity"]["rightsizing_basis"].startswith("computed from this run's samples only")
 
 
-def test_history_feeds_right_sizing_only_and_the_report_says_which_window(collected, backfilled, tmp_path):
+def test_history_feeds_right_sizing_only_and_collecting_again_replaces_the_last_collection(
+        collected, backfilled, tmp_path):
     run_dir = copy_of(collected[0], tmp_path)
     before = json.loads((run_dir / "verdict.json").read_text())
-    done = report(run_dir, "--history", "6h", "--prometheus-url", backfilled.url)
+    first, kinds = rows(run_dir, schema.RESOURCES_CSV), Counter(e["type"] for e in events(run_dir))
+    done = report(run_dir, "--collect-from", "prometheus", "--step", "1s", "--history", "6h",
+                  "--prometheus-url", backfilled.url)
     assert done.code == 3, done.err[-3000:]
+    assert rows(run_dir, schema.RESOURCES_CSV) == first, "the same window collected again, not appended"
+    assert Counter(e["type"] for e in events(run_dir)) == kinds
     history = rows(run_dir, schema.RESOURCE_HISTORY_CSV)
     meta = json.loads((run_dir / schema.RUN_JSON).read_text())
     described = meta["resource_history"]
@@ -129,16 +134,6 @@ def test_history_feeds_right_sizing_only_and_the_report_says_which_window(collec
     assert f"{len(history)} samples" in " ".join((done.out + done.err).split())
 
 
-def test_collecting_again_replaces_what_the_last_collection_added(collected, backfilled, tmp_path):
-    run_dir = copy_of(collected[0], tmp_path)
-    first = rows(run_dir, schema.RESOURCES_CSV)
-    before = Counter(e["type"] for e in events(run_dir))
-    done = report(run_dir, "--collect-from", "prometheus", "--prometheus-url", backfilled.url, "--step", "1s")
-    assert done.code == 3, done.err[-3000:]
-    assert rows(run_dir, schema.RESOURCES_CSV) == first
-    assert Counter(e["type"] for e in events(run_dir)) == before
-
-
 def test_samples_recorded_during_the_run_are_never_mixed_with_collected_ones(collected, backfilled, tmp_path):
     run_dir = copy_of(collected[0], tmp_path)
     meta = json.loads((run_dir / schema.RUN_JSON).read_text())
@@ -155,7 +150,7 @@ def test_without_exported_pod_labels_components_come_from_the_owners_and_it_says
         plain_run, backfilled, tmp_path):
     run_dir = copy_of(plain_run, tmp_path)
     done = report(run_dir, "--collect-from", "prometheus", "--prometheus-url", backfilled.url, "--step", "1s",
-                  "--namespace", "plain")
+                  "--namespace", "plain", "--format", "json")
     assert done.code == 3, done.err[-3000:]
     assert {row["component"] for row in rows(run_dir, schema.RESOURCES_CSV)} == {"api", "celery-worker", "nginx"}
     notices = [e["detail"] for e in events(run_dir) if e["type"] == "collector_notice"]

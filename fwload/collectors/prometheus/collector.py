@@ -310,6 +310,8 @@ def _health(found: list[Series], assembler: Assembler) -> list[ComponentHealth]:
                 for s in by_name.get(name, []) if s.labels.get("pod") not in finished}
 
     ready, running = per_container("kube_pod_container_status_ready"), per_container("kube_pod_container_status_running")
+    if not any(s.labels.get("__name__") == "kube_pod_container_status_ready" for s in found):
+        ready = running  # readiness not exported (dropped by a relabel rule): running is all that can be said
     waiting = per_container("kube_pod_container_status_waiting_reason", "reason")
     last = per_container("kube_pod_container_status_last_terminated_reason", "reason")
     restarts = {(s.labels.get("pod", ""), s.labels.get("container", "")): int(s.points[-1][1])
