@@ -68,8 +68,9 @@ def scripted_cluster(start: float, namespace: str, labelled: bool = True) -> lis
 @pytest.fixture(scope="package")
 def backfilled(plain_run: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backfilled]:
     """6 h of history at a 15 s scrape, then 1 s scrapes around the run; namespace ``funkwhale``
-    with the component labels allow-listed, ``plain`` as kube-state-metrics exports by default.
-    kube_pod_container_status_ready is left out, to be named as missing."""
+    with the component labels allow-listed, ``plain`` as kube-state-metrics exports by default,
+    ``crashing`` with one container in CrashLoopBackOff. kube_pod_container_status_ready is left
+    out, to be named as missing."""
     meta = json.loads((plain_run / "run.json").read_text())
     start, end = meta["started_at"], meta["ended_at"]
     last = min(end + 5, time.time() - 1)
@@ -79,7 +80,8 @@ def backfilled(plain_run: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
         return RUN_SCRAPE_S if ts >= start - 300 else HISTORY_SCRAPE_S
 
     boxes = scripted_cluster(start, "funkwhale")
-    text = openmetrics([*boxes, *scripted_cluster(start, "plain", labelled=False)], first, last, every,
+    crashing = Box("crashing", "celery-beat", "celery-beat", crash_looping=3)
+    text = openmetrics([*boxes, *scripted_cluster(start, "plain", labelled=False), crashing], first, last, every,
                        omit=("kube_pod_container_status_ready",), duplicate_kubelet=True)
     folder = tmp_path_factory.mktemp("prometheus")
     (folder / "samples.om").write_text(text)

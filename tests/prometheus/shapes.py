@@ -43,6 +43,9 @@ class Box:
     throttled_share: float = 0.0
     labelled: bool = True
     """False: kube_pod_labels without any pod label, kube-state-metrics' default since v2.0."""
+    crash_looping: int = 0
+    """Restarts so far of a container OOM-killed at every start (waiting in CrashLoopBackOff):
+    kube-state-metrics only, cAdvisor has no running container to report."""
 
     @property
     def template_hash(self) -> str:
@@ -113,7 +116,7 @@ def openmetrics(boxes: list[Box], start: float, end: float, every: float | Calla
                 kills += 1  # the kill that ends this instance, read before its cgroup is removed
             memory = box.memory_bytes
             periods = int(alive * 10)
-            for job in jobs:
+            for job in jobs if not box.crash_looping else []:
                 own = {**base, "container": box.container, "id": box.cgroup(instance),
                        "name": box.cgroup(instance).rsplit("/", 1)[1], "image": f"docker.io/{box.container}:1", **job}
                 pod_level = {**base, "container": "", "id": f"/kubepods/burstable/pod{box.uid}", **job}
@@ -143,11 +146,13 @@ def openmetrics(boxes: list[Box], start: float, end: float, every: float | Calla
                 if limit is not None:
                     emit("kube_pod_container_resource_limits",
                          {**one, "node": box.node, "resource": resource, "unit": unit}, limit / scale, ts)
-            emit("kube_pod_container_status_restarts_total", one, instance, ts)
-            if instance:
+            emit("kube_pod_container_status_restarts_total", one, box.crash_looping or instance, ts)
+            if instance or box.crash_looping:
                 emit("kube_pod_container_status_last_terminated_reason", {**one, "reason": "OOMKilled"}, 1, ts)
-            emit("kube_pod_container_status_ready", one, 1, ts)
-            emit("kube_pod_container_status_running", one, 1, ts)
+            if box.crash_looping:
+                emit("kube_pod_container_status_waiting_reason", {**one, "reason": "CrashLoopBackOff"}, 1, ts)
+            emit("kube_pod_container_status_ready", one, 0 if box.crash_looping else 1, ts)
+            emit("kube_pod_container_status_running", one, 0 if box.crash_looping else 1, ts)
             for phase in ("Pending", "Running", "Succeeded", "Failed", "Unknown"):
                 emit("kube_pod_status_phase", {**ksm, "phase": phase}, 1 if phase == "Running" else 0, ts)
             pod_labels = {"label_app_kubernetes_io_component": box.component or box.deployment,

@@ -74,3 +74,12 @@ def test_the_readiness_gate_sees_each_component_and_nothing_once_the_series_are_
     now[0] = backfilled.end + 3600  # beyond the lookback delta: kube-state-metrics says nothing
     assert live.health() == []
     live.close()
+
+
+def test_a_component_crash_looping_at_start_is_dead_to_the_readiness_gate_with_its_reason(backfilled):
+    now = [backfilled.end]
+    live = PrometheusCollector(backfilled.url, namespace="crashing", clock=lambda: now[0])
+    (beat,) = live.health()
+    assert (beat.component, beat.alive, beat.ready) == ("celery-beat", False, False)
+    assert "CrashLoopBackOff, last terminated OOMKilled, 3 restarts" in beat.detail
+    live.close()
