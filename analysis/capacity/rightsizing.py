@@ -58,7 +58,7 @@ class History:
     @property
     def caveat(self) -> str:
         return (
-            f"computed from {_span(self.window_s)} of {self.source} history ({len(self.rows)} samples at a "
+            f"computed from {_span(self.window_s)} of {self.source.capitalize()} history ({len(self.rows)} samples at a "
             f"{_span(self.step_s)} step, {_day(self.start)} to {_day(self.end)}), not from the load test's "
             "window, whose own samples the checks and the verdict use"
         )

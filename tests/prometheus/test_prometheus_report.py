@@ -128,7 +128,7 @@ def test_history_feeds_right_sizing_only_and_collecting_again_replaces_the_last_
     assert sized["api"]["window"] == "6h history" and sized["api"]["cpu_samples"] > 300
     assert sized["api"]["krr_memory_bytes"] == 345 * MIB  # 300 MiB x 1.15, rounded up to the MiB
     basis = after["capacity"]["rightsizing_basis"]
-    assert basis.startswith(f"computed from 6h of prometheus history ({len(history)} samples at a 1m step")
+    assert basis.startswith(f"computed from 6h of Prometheus history ({len(history)} samples at a 1m step")
     assert basis in html.unescape((run_dir / "report.html").read_text())
     assert basis in (run_dir / "recommendations" / "kustomization.yaml").read_text()
     assert f"{len(history)} samples" in " ".join((done.out + done.err).split())
