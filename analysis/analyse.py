@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from analysis.capacity.rightsizing import history_of
 from analysis.capacity.summary import Capacity, capacity_report
 from analysis.limits import Limits, documented_limits, live_limits
 from analysis.load import Run, load_run
@@ -67,7 +68,8 @@ def analyse_run(run: Run | str | Path, window_s: float | None = None) -> RunAnal
     startup = startup_report(run, resources.incidents)
     limits = live if scenario.resources.limits == "live" else documented
     capacity = capacity_report(
-        timeline, requests, imports, run.streams, resources, run.resources, scenario.slos, limits
+        timeline, requests, imports, run.streams, resources, run.resources, scenario.slos, limits,
+        history_of(run.resource_history, run.meta),
     )
     checks = [
         *startup_checks(startup, scenario),

@@ -114,6 +114,15 @@ COLUMN_KINDS: dict[str, dict[str, str]] = {
             )
         },
     },
+    schema.RESOURCE_HISTORY_CSV: {
+        "ts": FLOAT,
+        "source": CATEGORY,
+        "component": CATEGORY,
+        "pod": CATEGORY,
+        "container": CATEGORY,
+        "cpu_m": FLOAT,
+        "memory_bytes": FLOAT,
+    },
 }
 """The dtype family of every column of every CSV file (names from `fwload.recording.schema`)."""
 
@@ -123,6 +132,7 @@ ANALYSIS_COLUMNS: dict[str, tuple[str, ...]] = {
     schema.STREAMS_CSV: ("ts", "status", "ttfb_ms", "total_ms", "bytes", "error_kind"),
     schema.SESSIONS_CSV: schema.SESSION_COLUMNS,
     schema.RESOURCES_CSV: schema.RESOURCE_COLUMNS,
+    schema.RESOURCE_HISTORY_CSV: schema.RESOURCE_HISTORY_COLUMNS,
 }
 """What the analysis reads by default: every column it uses, none it does not."""
 
@@ -144,6 +154,8 @@ class Run:
     sessions: pd.DataFrame = field(default_factory=pd.DataFrame)
     """sessions.csv: one row per session an arrivals run asked for (empty in other runs)."""
     partial_reasons: list[str] = field(default_factory=list)
+    resource_history: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """resource_history.csv: usage over a longer window, for right-sizing only (may be empty)."""
 
     @property
     def partial(self) -> bool:
@@ -179,7 +191,7 @@ def load_run(path: str | Path, columns: dict[str, tuple[str, ...]] | None = None
         counts = {}
         reasons.append("run.json has no row counts: the run never reached its end")
     frames = {}
-    for name in schema.CSV_FILES:
+    for name in (*schema.CSV_FILES, *schema.OPTIONAL_CSV_FILES):
         frame, cut = read_csv(path / name, wanted[name])
         if cut:
             reasons.append(f"{name}: the last line was cut off mid-write and was dropped")
@@ -199,6 +211,7 @@ def load_run(path: str | Path, columns: dict[str, tuple[str, ...]] | None = None
         sessions=frames[schema.SESSIONS_CSV],
         events=events,
         partial_reasons=reasons,
+        resource_history=frames[schema.RESOURCE_HISTORY_CSV],
     )
 
 

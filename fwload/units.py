@@ -7,16 +7,16 @@ from typing import Annotated
 
 from pydantic import BeforeValidator
 
-_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)")
-_DURATION = re.compile(r"^(?:\d+(?:\.\d+)?(?:ms|s|m|h))+$")
-_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
+_DURATION = re.compile(r"^(?:\d+(?:\.\d+)?(?:ms|s|m|h|d))+$")
+_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 
 _SIZE = re.compile(r"^(\d+(?:\.\d+)?)\s*(Ki|Mi|Gi|K|M|G|k)?$")
 _SIZE_FACTOR = {None: 1, "k": 1000, "K": 1000, "M": 1000**2, "G": 1000**3, "Ki": 1024, "Mi": 1024**2, "Gi": 1024**3}
 
 
 def parse_duration(value: object) -> float:
-    """Seconds from a number or a string such as ``"500ms"``, ``"30s"``, ``"2m"``, ``"1h30m"``.
+    """Seconds from a number or a string such as ``"500ms"``, ``"30s"``, ``"2m"``, ``"1h30m"``, ``"7d"``.
 
     Raises ValueError with the accepted forms, so pydantic reports them to the user.
     """

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -36,3 +37,16 @@ def test_every_fwload_command_in_the_readme_exists():
     done = subprocess.run([sys.executable, "-m", "fwload", "--help"], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0
     assert [c for c in commands if c not in done.stdout] == []
+
+
+def test_the_prometheus_collector_example_is_valid_and_its_options_exist():
+    from fwload.scenario.collector import CollectorSettings
+
+    (example,) = [block for block in yaml_blocks() if block.startswith("collector:\n  backend: prometheus")]
+    settings = CollectorSettings.model_validate(yaml.safe_load(example)["collector"])
+    assert settings.backend == "prometheus" and settings.prometheus.bearer_token_env == "PROMETHEUS_TOKEN"
+    flags = set(re.findall(r"(--(?:prometheus-[a-z-]+|collect-from|history|step))\b", README))
+    helps = " ".join(subprocess.run([sys.executable, "-m", "fwload", command, "--help"], capture_output=True,
+                                    text=True, timeout=60, env={**os.environ, "COLUMNS": "200"}).stdout
+                     for command in ("run", "report"))
+    assert flags and [flag for flag in sorted(flags) if flag not in helps] == []

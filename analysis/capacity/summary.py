@@ -8,7 +8,7 @@ import pandas as pd
 
 from analysis.capacity.levels import highest_within_slos, load_levels
 from analysis.capacity.projection import projections
-from analysis.capacity.rightsizing import recommendations
+from analysis.capacity.rightsizing import History, basis, recommendations
 from analysis.capacity.saturation import first_saturated, saturation_by_stage
 from analysis.limits import Limits
 from analysis.metrics.imports import ImportMetrics
@@ -31,6 +31,8 @@ class Capacity:
     first_saturated: pd.DataFrame
     projections: pd.DataFrame
     recommendations: pd.DataFrame
+    rightsizing_basis: str = ""
+    """What the recommendations were computed from (the run's samples, or a longer history)."""
 
 
 def capacity_report(
@@ -42,6 +44,7 @@ def capacity_report(
     resource_rows: pd.DataFrame,
     slos: SloSpec,
     limits: dict[str, Limits],
+    history: History | None = None,
 ) -> Capacity:
     levels = load_levels(timeline, requests, imports, streams, slos)
     loaded = levels.loc[levels["users"].fillna(0) > 0]
@@ -57,7 +60,8 @@ def capacity_report(
         saturation=saturation,
         first_saturated=first_saturated(saturation),
         projections=projections(resources.by_stage, levels, limits) if applicable else pd.DataFrame(),
-        recommendations=recommendations(resource_rows, resources.summary),
+        recommendations=recommendations(resource_rows, resources.summary, history=history),
+        rightsizing_basis=basis(history),
     )
 
 

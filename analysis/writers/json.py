@@ -110,6 +110,7 @@ def verdict_document(analysis: RunAnalysis) -> dict[str, Any]:
                 "levels": records(capacity.levels.reset_index()),
                 "projections": records(capacity.projections),
                 "recommendations": records(capacity.recommendations),
+                "rightsizing_basis": capacity.rightsizing_basis,
             },
         }
     )

@@ -353,6 +353,7 @@ def recommendations_table(analysis: RunAnalysis) -> Table:
     rows = [
         [
             str(row["component"]),
+            str(row["window"]),
             f"{row['cpu_samples']} / {row['memory_samples']}",
             fmt.millicores(row["krr_cpu_request_m"]),
             "none",
@@ -365,6 +366,7 @@ def recommendations_table(analysis: RunAnalysis) -> Table:
     ]
     return [
         "component",
+        "window",
         "samples (CPU / memory)",
         "KRR CPU request (p95)",
         "KRR CPU limit",

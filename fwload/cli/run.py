@@ -19,14 +19,20 @@ def run_command(
     namespace: str = typer.Option(None, "--namespace", help="Kubernetes namespace of the target (collector)"),
     context: str = typer.Option(None, "--context", help="kubeconfig context (collector)"),
     kubeconfig: str = typer.Option(None, "--kubeconfig", help="kubeconfig file (collector)"),
-    collector: str = typer.Option(None, "--collector", help="auto | kubernetes | processes | none"),
+    collector: str = typer.Option(None, "--collector", help="auto | kubernetes | processes | prometheus | none"),
+    prometheus_url: str = typer.Option(None, "--prometheus-url", help="Prometheus base URL (collector prometheus)"),
+    prometheus_token_file: str = typer.Option(None, "--prometheus-token-file",
+                                              help="File holding the Prometheus bearer token"),
+    prometheus_token_env: str = typer.Option(None, "--prometheus-token-env",
+                                             help="Environment variable holding the Prometheus bearer token"),
     processes: int = typer.Option(0, "--processes", min=0, help="Locust worker processes on this machine (0: one process)"),
     out: Path = typer.Option(Path("reports"), "--out", help="Folder for the run directory"),
 ) -> None:
     """Run a scenario headless, then write the verdict and reports; the exit code is the verdict."""
     result = run(RunRequest(scenario=scenario, host=host, users_file=users_file, namespace=namespace,
                             context=context, kubeconfig=kubeconfig, collector=collector, processes=processes,
-                            out=out), console)
+                            out=out, prometheus_url=prometheus_url, prometheus_token_file=prometheus_token_file,
+                            prometheus_token_env=prometheus_token_env), console)
     if result.analysis is not None:
         from analysis.writers.terminal import terminal_summary
 

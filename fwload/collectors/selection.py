@@ -6,20 +6,26 @@ import json
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fwload.collectors import make_collector
 from fwload.collectors.base import Collector
 from fwload.errors import UsageError
 
+if TYPE_CHECKING:
+    from fwload.scenario.prometheus import PrometheusSettings
 
-def choose_backend(requested: str | None, *, local_pids: bool, kubeconfig: str | None = None) -> str:
-    """``auto``: the local processes when fwload started the target, else Kubernetes when a
-    kubeconfig (or in-cluster config) exists, else none."""
+
+def choose_backend(requested: str | None, *, local_pids: bool, kubeconfig: str | None = None,
+                   prometheus: bool = False) -> str:
+    """``auto``: the local processes when fwload started the target, else Prometheus when its
+    URL is given, else Kubernetes when a kubeconfig (or in-cluster config) exists, else none."""
     if requested and requested != "auto":
         return requested
     if local_pids:
         return "processes"
+    if prometheus:
+        return "prometheus"
     if kubeconfig or os.environ.get("KUBECONFIG") or os.environ.get("KUBERNETES_SERVICE_HOST") \
             or Path("~/.kube/config").expanduser().exists():
         return "kubernetes"
@@ -44,11 +50,32 @@ def parse_local_pids(text: str) -> dict[str, int] | Callable[[], dict[str, int]]
     return pids
 
 
+def prometheus_settings(section: PrometheusSettings | None, *, url: str | None = None,
+                        token_file: str | None = None, token_env: str | None = None,
+                        interval: float | None = None) -> dict[str, Any]:
+    """The prometheus backend's settings: the scenario's ``collector.prometheus`` with the
+    command line's URL and token source over it (a token source given there replaces the
+    scenario's, whichever kind it is)."""
+    settings: dict[str, Any] = {"interval_s": interval}
+    if section is not None:
+        settings.update(url=section.url, bearer_token_file=section.bearer_token_file,
+                        bearer_token_env=section.bearer_token_env, step_s=section.step,
+                        scrape_interval_s=section.scrape_interval, rate_window_s=section.rate_window,
+                        timeout_s=section.timeout)
+    if url:
+        settings["url"] = url
+    if token_file or token_env:
+        settings.update(bearer_token_file=token_file or None, bearer_token_env=token_env or None)
+    return settings
+
+
 def build_collector(backend: str, *, local_pids: dict[str, int] | Callable[[], dict[str, int]] | None = None, cgroups: dict[str, str] | None = None,
                     namespace: str | None = None, context: str | None = None,
-                    kubeconfig: str | None = None) -> Collector | None:
+                    kubeconfig: str | None = None, prometheus: dict[str, Any] | None = None) -> Collector | None:
     if backend == "none":
         return None
+    if backend == "prometheus":
+        return make_collector("prometheus", namespace=namespace or "funkwhale", **(prometheus or {}))
     if backend == "processes":
         if not local_pids:
             raise UsageError("the processes collector needs the target's process ids",

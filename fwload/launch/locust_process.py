@@ -57,7 +57,8 @@ def locust_command(*, scenario: Path, host: str, run_dir: Path, processes: int =
                    users_file: str | None = None, collector: str | None = None, namespace: str | None = None,
                    kube_context: str | None = None, kubeconfig: str | None = None,
                    local_pids: dict[str, int] | Path | None = None, local_cgroups: dict[str, str] | None = None,
-                   fixtures_dir: str | None = None) -> list[str]:
+                   fixtures_dir: str | None = None, prometheus_url: str | None = None,
+                   prometheus_token_file: str | None = None, prometheus_token_env: str | None = None) -> list[str]:
     command = [
         sys.executable, "-m", "locust", "-f", str(locustfile()), "--headless", "--only-summary",
         "--scenario", str(scenario), "--host", host, "--run-dir", str(run_dir), "--skip-preflight", "--no-report",
@@ -67,7 +68,9 @@ def locust_command(*, scenario: Path, host: str, run_dir: Path, processes: int =
         command += ["--processes", str(processes), *loopback_master_args()]
     for flag, value in (("--users-file", users_file), ("--collector", collector), ("--namespace", namespace),
                         ("--kube-context", kube_context), ("--kubeconfig", kubeconfig),
-                        ("--fixtures-dir", fixtures_dir)):
+                        ("--fixtures-dir", fixtures_dir), ("--prometheus-url", prometheus_url),
+                        ("--prometheus-token-file", prometheus_token_file),
+                        ("--prometheus-token-env", prometheus_token_env)):
         if value:
             command += [flag, value]
     if isinstance(local_pids, Path):

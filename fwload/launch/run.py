@@ -23,7 +23,7 @@ from rich.console import Console
 import fwload
 from fwload import preflight
 from fwload.errors import FwloadError, NotReadyError, UsageError
-from fwload.collectors.selection import build_collector, choose_backend
+from fwload.collectors.selection import build_collector, choose_backend, prometheus_settings
 from fwload.funkwhale.accounts import load_users_file
 from fwload.launch.locust_process import locust_command, run_locust
 from fwload.launch.target import start_target
@@ -43,6 +43,9 @@ class RunRequest:
     context: str | None = None
     kubeconfig: str | None = None
     collector: str | None = None
+    prometheus_url: str | None = None
+    prometheus_token_file: str | None = None
+    prometheus_token_env: str | None = None
     processes: int = 0
     out: Path = Path("reports")
     overrides: dict[str, Any] = field(default_factory=dict)
@@ -94,7 +97,8 @@ def run(request: RunRequest, console: Console) -> RunResult:
             users_file=str(scenario.target.users_file) if scenario.target.users_file else None,
             collector=request.collector, namespace=request.namespace, kube_context=request.context,
             kubeconfig=request.kubeconfig, local_pids=standin.pids_file if standin is not None else None,
-            local_cgroups=local_cgroups,
+            local_cgroups=local_cgroups, prometheus_url=request.prometheus_url,
+            prometheus_token_file=request.prometheus_token_file, prometheus_token_env=request.prometheus_token_env,
         )
         console.print(f"running {scenario.name!r} against {preflight.safe_url(host)} "
                       f"for {scenario.load.duration:g} s ({scenario.load.profile}, up to {scenario.load.peak_users} users)")
@@ -184,9 +188,14 @@ def _meta(scenario: Scenario, host: str, request: RunRequest) -> dict[str, Any]:
 def _preflight(scenario: Scenario, host: str, run_dir: RunDirectory, console: Console, request: RunRequest,
                local_pids: dict[str, int] | None, local_cgroups: dict[str, str] | None = None) -> None:
     backend = choose_backend(request.collector or scenario.collector.backend, local_pids=bool(local_pids),
-                             kubeconfig=request.kubeconfig)
+                             kubeconfig=request.kubeconfig,
+                             prometheus=bool(request.prometheus_url or scenario.collector.prometheus))
     collector = build_collector(backend, local_pids=local_pids, cgroups=local_cgroups or None,
-                                namespace=request.namespace or scenario.collector.namespace, context=request.context or scenario.collector.context, kubeconfig=request.kubeconfig)
+                                namespace=request.namespace or scenario.collector.namespace, context=request.context or scenario.collector.context, kubeconfig=request.kubeconfig,
+                                prometheus=prometheus_settings(scenario.collector.prometheus, url=request.prometheus_url,
+                                                               token_file=request.prometheus_token_file,
+                                                               token_env=request.prometheus_token_env,
+                                                               interval=scenario.collector.interval))
     if collector is not None:
         for notice in collector.check_connection():
             console.print(f"[yellow]notice:[/] {notice}", highlight=False)

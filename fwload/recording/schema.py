@@ -70,7 +70,7 @@ Times are Unix epoch seconds (float, UTC). Latencies are **milliseconds** as mea
       user_class, worker
 ``resources.csv``  (`RESOURCE_COLUMNS`)
     One row per container (or local process group) per collector sample.
-      ts, source (``kubernetes`` | ``processes``), component, pod, container, node
+      ts, source (``kubernetes`` | ``processes`` | ``prometheus``), component, pod, container, node
       cpu_m                 CPU use in millicores over the last interval
       memory_bytes          memory the limit is compared with (working set / memcg charge)
       memory_anon_bytes     the part that cannot be reclaimed (anonymous / RSS), if known
@@ -84,8 +84,17 @@ Times are Unix epoch seconds (float, UTC). Latencies are **milliseconds** as mea
       respawns              worker processes that replaced a dead one (cumulative)
       phase, ready          pod phase, container readiness (``true``/``false``)
       stage                 the load stage at sampling time
+``resource_history.csv``  (`RESOURCE_HISTORY_COLUMNS`, optional)
+    Usage over a longer window than the run, for right-sizing only (``fwload report
+    --history 7d``); its window, step and source are in run.json ``resource_history``.
+      ts, source (``prometheus``), component, pod, container
+      cpu_m                 CPU use in millicores, averaged over the rate window
+      memory_bytes          working set: the peak within each step when the step spans
+                            several scrapes, else the value at the step
 ``events.jsonl``
     One JSON object per line: ``{"ts": ..., "type": ..., ...}``; types in `EVENT_TYPES`.
+    Events a collector added after the run (``fwload report --collect-from``) carry
+    ``"collected_after": true``.
 ``locust/``
     Locust's own CSV, HTML and JSON outputs.
 ``progress.json``
@@ -105,6 +114,7 @@ IMPORTS_CSV = "imports.csv"
 STREAMS_CSV = "streams.csv"
 SESSIONS_CSV = "sessions.csv"
 RESOURCES_CSV = "resources.csv"
+RESOURCE_HISTORY_CSV = "resource_history.csv"
 EVENTS_JSONL = "events.jsonl"
 LOCUST_DIR = "locust"
 PROGRESS_JSON = "progress.json"
@@ -133,6 +143,8 @@ RESOURCE_COLUMNS = (
     "phase", "ready", "stage",
 )
 
+RESOURCE_HISTORY_COLUMNS = ("ts", "source", "component", "pod", "container", "cpu_m", "memory_bytes")
+
 CSV_FILES = {
     REQUESTS_CSV: REQUEST_COLUMNS,
     IMPORTS_CSV: IMPORT_COLUMNS,
@@ -140,6 +152,10 @@ CSV_FILES = {
     SESSIONS_CSV: SESSION_COLUMNS,
     RESOURCES_CSV: RESOURCE_COLUMNS,
 }
+OPTIONAL_CSV_FILES = {
+    RESOURCE_HISTORY_CSV: RESOURCE_HISTORY_COLUMNS,
+}
+"""Files written only when asked for (``fwload report --history``); a run without them is complete."""
 
 REQUEST_GROUPS = (
     "instance",   # nodeinfo, instance settings, rate-limit
@@ -205,8 +221,11 @@ EVENT_TYPES = (
 RUN_JSON_KEYS = (
     "format", "run_id", "status", "started_at", "ended_at", "host", "target",
     "scenario", "locust", "fwload_version", "collector", "machine", "readiness",
-    "counts", "exit_code",
+    "counts", "exit_code", "resource_history",
 )
 """``status``: ``running`` | ``complete`` | ``aborted`` | ``not_ready``.
 ``counts``: rows written per CSV file, set when the run ends (a mismatch with the files
-means the run directory was cut short)."""
+means the run directory was cut short). ``collector``: the backend's description
+(`Collector.describe`); ``collected_after`` is set when ``fwload report --collect-from``
+filled resources.csv after the run. ``resource_history``: ``{source, start, end, window_s,
+step_s, rate_window_s, samples}`` of resource_history.csv, when fetched."""

@@ -6,10 +6,11 @@ from typing import Literal
 
 from pydantic import Field
 
+from fwload.scenario.prometheus import PrometheusSettings
 from fwload.scenario.section import Section
 from fwload.units import Duration
 
-CollectorBackend = Literal["auto", "kubernetes", "processes", "none"]
+CollectorBackend = Literal["auto", "kubernetes", "processes", "prometheus", "none"]
 
 
 class CollectorSettings(Section):
@@ -18,7 +19,8 @@ class CollectorSettings(Section):
     backend: CollectorBackend = Field(
         "auto",
         description="auto (kubernetes for a cluster target, processes for the local stand-in) | "
-        "kubernetes (metrics.k8s.io + pod status) | processes (local psutil) | none.",
+        "kubernetes (metrics.k8s.io + pod status) | processes (local psutil) | "
+        "prometheus (cAdvisor + kube-state-metrics series, see prometheus:) | none.",
     )
     interval: Duration = Field(
         15.0, ge=1, description="Seconds between two samples of the Kubernetes metrics API (metrics-server "
@@ -34,4 +36,7 @@ class CollectorSettings(Section):
         min_length=1,
         description="kubeconfig context to use; null = the current context "
         "(or the in-cluster service account).",
+    )
+    prometheus: PrometheusSettings | None = Field(
+        None, description="backend: prometheus: the server's URL, where the bearer token is read from, query step."
     )
