@@ -2,60 +2,18 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import signal
-import time
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from fwload.collectors.cgroups import (
-    Cgroup,
-    cgroups_writable,
-    create_cgroup,
-    move_into,
-    read_cgroup,
-    remove_cgroup,
-)
+from fwload.collectors.cgroups import Cgroup, move_into, read_cgroup
 from fwload.collectors.processes import ProcessCollector
 from fwload.errors import UsageError
-from tests.collectors.spawn import StepClock, start
+from tests.collectors.spawn import StepClock, needs_cgroups, start
 
 MiB = 1024 * 1024
-
-needs_cgroups = pytest.mark.skipif(
-    not cgroups_writable(),
-    reason="cgroups are not writable here (needs root and a read-write cgroup mount), so OOM kills and "
-           "throttling inside a real cgroup cannot be provoked on this machine",
-)
-
-
-@pytest.fixture
-def make_cgroup() -> Iterator:
-    made: list[Cgroup] = []
-
-    def make(**limits) -> Cgroup:
-        cgroup = create_cgroup(f"fwload-test-{uuid.uuid4().hex[:10]}", **limits)
-        made.append(cgroup)
-        return cgroup
-
-    yield make
-    for cgroup in made:
-        for _ in range(100):  # kill what is left inside, then wait for the kernel to let the cgroup go
-            listed = [(d / "cgroup.procs").read_text() for d in cgroup.directories() if d.is_dir()]
-            for pid in {int(p) for text in listed for p in text.split()}:
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(pid, signal.SIGKILL)
-            try:
-                remove_cgroup(cgroup)
-                break
-            except OSError:
-                time.sleep(0.05)
-        assert not cgroup.exists(), f"could not remove {cgroup}"
-
 
 OOM_IN_WORKER = """
     import os, sys
