@@ -19,7 +19,7 @@ def run_command(
     namespace: str = typer.Option(None, "--namespace", help="Kubernetes namespace of the target (collector)"),
     context: str = typer.Option(None, "--context", help="kubeconfig context (collector)"),
     kubeconfig: str = typer.Option(None, "--kubeconfig", help="kubeconfig file (collector)"),
-    collector: str = typer.Option(None, "--collector", help="auto | kubernetes | processes | none"),
+    collector: str = typer.Option(None, "--collector", help="auto | kubernetes | processes | host | none"),
     processes: int = typer.Option(0, "--processes", min=0, help="Locust worker processes on this machine (0: one process)"),
     out: Path = typer.Option(Path("reports"), "--out", help="Folder for the run directory"),
 ) -> None:

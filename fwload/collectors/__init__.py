@@ -1,7 +1,8 @@
-"""Resource collectors: one ABC (`base.Collector`), one sample model, two backends.
+"""Resource collectors: one ABC (`base.Collector`), one sample model, several backends.
 
-``make_collector("kubernetes", namespace="funkwhale")`` or
-``make_collector("processes", pids={"standin": pid})`` builds a backend by name;
+``make_collector("kubernetes", namespace="funkwhale")``,
+``make_collector("processes", pids={"standin": pid})`` or
+``make_collector("host", components={"api": {"systemd": "funkwhale-server.service"}})`` builds a backend by name;
 `CollectorLoop` runs it beside the load. Backends are imported only when chosen, so
 importing this package costs neither the Kubernetes client nor psutil.
 """
@@ -27,11 +28,13 @@ log = logging.getLogger(__name__)
 BACKENDS: dict[str, tuple[str, str]] = {
     "kubernetes": ("fwload.collectors.kubernetes", "KubernetesCollector"),
     "processes": ("fwload.collectors.processes", "ProcessCollector"),
+    "host": ("fwload.collectors.host", "HostCollector"),
 }
 SETTINGS: dict[str, frozenset[str]] = {
     "kubernetes": frozenset({"namespace", "kubeconfig", "context", "in_cluster", "label_selector",
                              "cadvisor_metrics", "interval_s", "request_timeout_s", "connection", "clock"}),
     "processes": frozenset({"pids", "cgroups", "limits", "respawn_exempt", "interval_s", "clock"}),
+    "host": frozenset({"components", "respawn_exempt", "interval_s", "clock", "cgroup_root"}),
 }
 """Each backend's constructor keywords (a test keeps them equal to the signatures), so
 settings can be checked without importing the backend that was not chosen."""

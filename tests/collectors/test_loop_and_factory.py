@@ -174,7 +174,7 @@ def test_factory_builds_each_backend_and_checks_settings(kubeconfig: Path, clust
     with pytest.raises(UsageError) as unknown:
         make_collector("prometheus")
     assert unknown.value.problem == "unknown collector backend 'prometheus'"
-    assert unknown.value.fix == "use one of: auto, kubernetes, processes"
+    assert unknown.value.fix == "use one of: auto, kubernetes, processes, host"
     with pytest.raises(UsageError) as typo:
         make_collector("processes", pids={}, namespce="x")
     assert typo.value.problem == "unknown collector setting(s) for processes: namespce"
