@@ -12,8 +12,9 @@ Per sample and component (`ComponentTracker.step`):
   process tree (never RSS, which counts the pages forked workers share once per worker) and
   CPU comes from psutil over the tree, counting each process's reaped children too, so a
   worker that exited and was reaped by its parent between two samples still counts.
-- Respawns: a direct child of the root that died while a new one appeared under the same
-  surviving root (a gunicorn/Celery worker replaced) -> ``respawn`` event.
+- Respawns: a direct child of the root that died and a new one that appeared under the same
+  surviving root (a gunicorn/Celery worker replaced), in the same interval or a later one ->
+  ``respawn`` event.
 - A root that is gone: phase ``dead``, ready false, and one ``startup_failure`` event (the
   schema's type for a dead component; its ``stage`` says whether the load had started).
 - Restarts: a new root process (a supervisor started it again) -> ``restart`` event. A
@@ -56,7 +57,11 @@ class _State:
     root: Key | None = None
     alive: bool = False
     procs: dict[Key, _Proc] = field(default_factory=dict)
+    procs_cpu: bool = False
+    """Whether ``procs`` carry CPU times (they do only where the cgroup gave no CPU counter)."""
     children: set[Key] = field(default_factory=set)
+    departed: list[Key] = field(default_factory=list)
+    """Workers that died and whose replacement has not been seen yet (a pool forks it a moment later)."""
     ts: float | None = None
     cgroup_cpu_s: float | None = None
     oom_kills: int | None = None
@@ -113,16 +118,17 @@ class ComponentTracker:
             state.procs, state.children, state.alive = {}, set(), False
         else:
             if root_key != state.root:
-                state.procs, state.children, state.dead_reported = {}, set(), False
+                state.procs, state.children, state.departed, state.dead_reported = {}, set(), [], False
             state.root, state.alive = root_key, True
-            procs = _tree(root, children_of)
+            tree_cpu = reading is None or reading.cpu_usage_s is None
+            procs = _tree(root, children_of, memory=reading is None or reading.memory_bytes is None, cpu=tree_cpu)
             sample.phase, sample.ready = "Running", True
             self._apply_psutil(sample, procs, reading)
             respawned = self._respawns(root_key, procs)
             if respawned:
                 events.append(CollectorEvent(ts, "respawn", {
                     "component": self.component, "count": respawned[0], "detail": respawned[1]}))
-            state.procs = procs
+            state.procs, state.procs_cpu = procs, tree_cpu
         sample.restarts, sample.respawns = state.restarts, state.respawns
         state.ts = ts
         return events
@@ -180,7 +186,7 @@ class ComponentTracker:
             sample.memory_bytes = _tree_memory(procs.values())
         if reading is not None and reading.cpu_usage_s is not None:
             return
-        if state.ts is None or ts <= state.ts or not state.procs:
+        if state.ts is None or ts <= state.ts or not state.procs or not state.procs_cpu:
             return
         now = sum(p.cpu_s for p in procs.values())
         # A process that died counts in the baseline only if its parent survives to have
@@ -189,19 +195,22 @@ class ComponentTracker:
         sample.cpu_m = max(0.0, now - before) / (ts - state.ts) * 1000
 
     def _respawns(self, root: Key, procs: dict[Key, _Proc]) -> tuple[int, str] | None:
+        """Workers that died matched with workers born since, under the same root: a death and its
+        replacement may fall in two different intervals."""
         state = self._state
         children = {k for k, p in procs.items() if p.parent == root}
         before, state.children = state.children, children
-        if not self._count_respawns or not before:
+        if not self._count_respawns or not before and not state.departed:
             return None
-        dead, new = before - children, children - before
-        count = min(len(dead), len(new))
+        state.departed += sorted(before - children)
+        new = sorted(children - before)
+        count = min(len(state.departed), len(new))
         if not count:
             return None
+        gone, state.departed = state.departed[:count], state.departed[count:]
         state.respawns += count
-        gone = ", ".join(str(k[0]) for k in sorted(dead))
-        born = ", ".join(str(k[0]) for k in sorted(new))
-        return count, f"worker pid {gone} replaced by {born} under pid {root[0]}"
+        return count, (f"worker pid {', '.join(str(k[0]) for k in gone)} replaced by "
+                       f"{', '.join(str(k[0]) for k in new[:count])} under pid {root[0]}")
 
 
 # -- the process table ---------------------------------------------------------------------
@@ -252,8 +261,10 @@ def topmost(pids: Iterable[int], children_of: dict[int, list[int]]) -> psutil.Pr
     return best[2] if best else None
 
 
-def _tree(root: psutil.Process, children_of: dict[int, list[int]]) -> dict[Key, _Proc]:
-    """Every process under ``root`` (zombies included: their time is not yet in the parent's)."""
+def _tree(root: psutil.Process, children_of: dict[int, list[int]], *, memory: bool = True,
+          cpu: bool = True) -> dict[Key, _Proc]:
+    """Every process under ``root`` (zombies included: their time is not yet in the parent's), with
+    its memory and CPU time only when asked: a cgroup that gives them spares reading every smaps."""
     found: dict[Key, _Proc] = {}
     pending: list[tuple[int, Key | None]] = [(root.pid, None)]
     while pending:
@@ -262,9 +273,11 @@ def _tree(root: psutil.Process, children_of: dict[int, list[int]]) -> dict[Key, 
             process = root if pid == root.pid else psutil.Process(pid)
             with process.oneshot():
                 key = (pid, process.create_time())
-                times = process.cpu_times()
-                cpu_s = times.user + times.system + times.children_user + times.children_system
-                found[key] = _Proc(parent, cpu_s, *_memory(process))
+                cpu_s = 0.0
+                if cpu:
+                    times = process.cpu_times()
+                    cpu_s = times.user + times.system + times.children_user + times.children_system
+                found[key] = _Proc(parent, cpu_s, *(_memory(process) if memory else (None, None, None)))
         except psutil.Error:
             continue
         pending.extend((child, key) for child in children_of.get(pid, []))
