@@ -1,4 +1,5 @@
-"""Benchmark 5, collector: CPU time per sample of the Kubernetes backend with 200 pods, and its calls.
+"""Benchmark 5, collector: CPU time per sample of the Kubernetes backend with 200 pods, and its calls;
+the host backend's rows beside them (`bench.host_collector`: 200 components, same run).
 
 The collector samples the loopback fake API server (`tests.fakes.kube_api`, seeded with
 ``seed_scale``: 200 pods over 4 nodes) through the official client, as in a real run; its
@@ -17,6 +18,7 @@ from pathlib import Path
 
 import urllib3
 
+from bench import host_collector
 from bench.errors import BenchError
 from bench.sizes import Sizes
 from bench.table import Row
@@ -73,6 +75,7 @@ def run(sizes: Sizes) -> list[Row]:
     per_sample, raw_per_sample = spent / n * 1000, raw / n * 1000
     interval = 15.0
     return [
+        *host_collector.run(sizes, kube_ms_per_sample=per_sample),
         Row(NAME, f"CPU per sample of {sizes.pods} pods as a share of one core at a {interval:g} s interval",
             f"{per_sample:.1f} ms / {interval:g} s", "1 core", per_sample / 1000 / interval),
         Row(NAME, f"CPU ms per sample of {sizes.pods} pods vs bare fetch + parse of the same answers",
