@@ -25,7 +25,8 @@ class CollectorSettings(Section):
     )
     interval: Duration = Field(
         15.0, ge=1, description="Seconds between two samples of the Kubernetes metrics API (metrics-server "
-        "refreshes every 15 s, sampling faster adds nothing); local processes are sampled at least every 2 s."
+        "refreshes every 15 s, sampling faster adds nothing); local processes and host components are sampled "
+        "at least every 2 s."
     )
     namespace: str = Field(
         "funkwhale",
