@@ -1,4 +1,5 @@
-"""Components in their own cgroups: OOM kills under a surviving parent, throttling, charge."""
+"""Components in their own cgroups: OOM kills under a surviving parent, throttling, charge (the
+processes backend; the throttling test also the host backend, which reads the same cgroup)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from fwload.collectors.cgroups import Cgroup, move_into, read_cgroup
+from fwload.collectors.host import HostCollector
 from fwload.collectors.processes import ProcessCollector
 from fwload.errors import UsageError
 from tests.collectors.spawn import StepClock, needs_cgroups, start
@@ -65,10 +67,13 @@ BURN = """
 
 
 @needs_cgroups
-def test_cpu_quota_shows_as_throttling_and_cgroup_cpu(children, make_cgroup):
+@pytest.mark.parametrize("backend", ["processes", "host"])
+def test_cpu_quota_shows_as_throttling_and_cgroup_cpu(children, make_cgroup, backend):
     cgroup = make_cgroup(cpu_limit_m=100)
     burner = start(children, BURN, preexec_fn=lambda: move_into(cgroup, os.getpid()))
-    sampler = ProcessCollector({"api": burner.pid}, cgroups={"api": cgroup}, clock=StepClock(0.0, 10.0))
+    clock = StepClock(0.0, 10.0)
+    sampler = (ProcessCollector({"api": burner.pid}, cgroups={"api": cgroup}, clock=clock) if backend == "processes"
+               else HostCollector({"api": {"pid": burner.pid}}, clock=clock))
     sampler.collect()
     burner.send()
     burned_s = float(burner.line())
@@ -78,6 +83,7 @@ def test_cpu_quota_shows_as_throttling_and_cgroup_cpu(children, make_cgroup):
     assert sample.throttled_periods >= 1 and sample.periods >= sample.throttled_periods
     assert sample.throttled_s > 0
     assert sample.cpu_m * 10.0 / 1000 >= burned_s
+    assert sample.source == backend and sample.memory_limit_bytes is None
 
 
 def test_a_missing_cgroup_fails_the_preflight(tmp_path: Path):
