@@ -49,8 +49,11 @@ class Child:
         return line.decode()
 
     def stop(self) -> None:
+        """Stop the parent first (so it respawns no worker meanwhile), then kill its tree and it."""
         try:
-            for process in psutil.Process(self.pid).children(recursive=True):
+            parent = psutil.Process(self.pid)
+            parent.suspend()
+            for process in parent.children(recursive=True):
                 process.kill()
         except psutil.Error:
             pass
