@@ -1,7 +1,6 @@
-"""Benchmark 5, collector: CPU time per sample of the Kubernetes backend with 200 pods, and its calls.
-
-The Prometheus backend's rows (`bench.prometheus`) are printed beside these, with one row
-comparing the two backends' CPU per sample.
+"""Benchmark 5, collector: CPU time per sample of the Kubernetes backend with 200 pods, and its calls;
+the host backend's rows (`bench.host_collector`: 200 components) and the Prometheus backend's
+(`bench.prometheus`: 200 pods) beside them, in the same run, each compared with the Kubernetes one.
 
 The collector samples the loopback fake API server (`tests.fakes.kube_api`, seeded with
 ``seed_scale``: 200 pods over 4 nodes) through the official client, as in a real run; its
@@ -20,7 +19,7 @@ from pathlib import Path
 
 import urllib3
 
-from bench import prometheus
+from bench import host_collector, prometheus
 from bench.errors import BenchError
 from bench.sizes import Sizes
 from bench.table import Row
@@ -78,6 +77,7 @@ def run(sizes: Sizes) -> list[Row]:
     interval = 15.0
     prometheus_rows, prometheus_per_sample = prometheus.run(sizes)
     return [
+        *host_collector.run(sizes, kube_ms_per_sample=per_sample),
         Row(NAME, f"CPU per sample of {sizes.pods} pods as a share of one core at a {interval:g} s interval",
             f"{per_sample:.1f} ms / {interval:g} s", "1 core", per_sample / 1000 / interval),
         Row(NAME, f"CPU ms per sample of {sizes.pods} pods vs bare fetch + parse of the same answers",

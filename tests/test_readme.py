@@ -50,3 +50,14 @@ def test_the_prometheus_collector_example_is_valid_and_its_options_exist():
                                     text=True, timeout=60, env={**os.environ, "COLUMNS": "200"}).stdout
                      for command in ("run", "report"))
     assert flags and [flag for flag in sorted(flags) if flag not in helps] == []
+
+
+def test_the_host_scenario_example_is_valid_and_the_detect_output_is_its_collector_section():
+    (example,) = [block for block in yaml_blocks() if block.startswith("# scenarios/my-funkwhale.yaml")]
+    scenario = scenario_from_text(example, source="README.md", check_files=False)
+    assert scenario.collector.backend == "host"
+    assert set(scenario.collector.host_components()) == {"nginx", "api", "postgres", "redis", "celery-worker",
+                                                         "celery-beat"}
+    (detected,) = re.findall(r"```text\n(# fwload host detect.*?)```", README, flags=re.S)
+    section = yaml.safe_load(detected)["collector"]
+    assert section["backend"] == "host" and len(section["components"]) == 6

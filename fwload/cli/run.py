@@ -19,7 +19,7 @@ def run_command(
     namespace: str = typer.Option(None, "--namespace", help="Kubernetes namespace of the target (collector)"),
     context: str = typer.Option(None, "--context", help="kubeconfig context (collector)"),
     kubeconfig: str = typer.Option(None, "--kubeconfig", help="kubeconfig file (collector)"),
-    collector: str = typer.Option(None, "--collector", help="auto | kubernetes | processes | prometheus | none"),
+    collector: str = typer.Option(None, "--collector", help="auto | kubernetes | processes | host | prometheus | none"),
     prometheus_url: str = typer.Option(None, "--prometheus-url", help="Prometheus base URL (collector prometheus)"),
     prometheus_token_file: str = typer.Option(None, "--prometheus-token-file",
                                               help="File holding the Prometheus bearer token"),

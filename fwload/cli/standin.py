@@ -4,7 +4,8 @@ When ready it prints two lines on stdout, which `fwload.standin.launcher` reads:
 ``standin ready: <url>`` and ``admin credential: <username>:<password>``. Printing the
 admin password on the terminal is deliberate (the user asked for a server); it is
 written nowhere else. Stack mode first prints ``standin stack: <json>``: each component's
-root PID, cgroup and limit, the API's own URL, findings and notices (no secrets).
+root PID, cgroup (relative path and directories) and limit, the API's own URL, findings and
+notices (no secrets).
 """
 
 from __future__ import annotations
@@ -190,6 +191,11 @@ def _serve_stack(settings: StandinSettings, options: StackOptions) -> None:
         pids = ", ".join(f"{name} {c['pid']}" for name, c in components.items())
         console.print(f"stack up: {pids}; media in {ready.media_root}; Ctrl-C to stop", highlight=False,
                       soft_wrap=True)
+        confined = {name: c["cgroup_dirs"][0] for name, c in components.items() if c.get("cgroup_dirs")}
+        if confined:
+            console.print("cgroups (collector.backend: host, {cgroup: ...}): "
+                          + ", ".join(f"{name} {path}" for name, path in confined.items()),
+                          highlight=False, soft_wrap=True)
 
     def notify(message: str) -> None:
         console.print(f"stack: {message}", highlight=False, markup=False, soft_wrap=True)

@@ -1,7 +1,8 @@
 """Resource collectors: one ABC (`base.Collector`), one sample model, several backends.
 
-``make_collector("kubernetes", namespace="funkwhale")`` or
-``make_collector("processes", pids={"standin": pid})`` builds a backend by name;
+``make_collector("kubernetes", namespace="funkwhale")``,
+``make_collector("processes", pids={"standin": pid})`` or
+``make_collector("host", components={"api": {"systemd": "funkwhale-server.service"}})`` builds a backend by name;
 `CollectorLoop` runs it beside the load. Backends are imported only when chosen, so
 importing this package costs neither the Kubernetes client nor psutil.
 """
@@ -28,6 +29,7 @@ BACKENDS: dict[str, tuple[str, str]] = {
     "kubernetes": ("fwload.collectors.kubernetes", "KubernetesCollector"),
     "processes": ("fwload.collectors.processes", "ProcessCollector"),
     "prometheus": ("fwload.collectors.prometheus", "PrometheusCollector"),
+    "host": ("fwload.collectors.host", "HostCollector"),
 }
 SETTINGS: dict[str, frozenset[str]] = {
     "kubernetes": frozenset({"namespace", "kubeconfig", "context", "in_cluster", "label_selector",
@@ -35,6 +37,7 @@ SETTINGS: dict[str, frozenset[str]] = {
     "processes": frozenset({"pids", "cgroups", "limits", "respawn_exempt", "interval_s", "clock"}),
     "prometheus": frozenset({"url", "namespace", "bearer_token_file", "bearer_token_env", "interval_s", "step_s",
                              "scrape_interval_s", "rate_window_s", "timeout_s", "clock", "session"}),
+    "host": frozenset({"components", "respawn_exempt", "interval_s", "clock", "cgroup_root"}),
 }
 """Each backend's constructor keywords (a test keeps them equal to the signatures), so
 settings can be checked without importing the backend that was not chosen."""

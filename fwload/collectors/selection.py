@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,11 +17,14 @@ if TYPE_CHECKING:
 
 
 def choose_backend(requested: str | None, *, local_pids: bool, kubeconfig: str | None = None,
-                   prometheus: bool = False) -> str:
-    """``auto``: the local processes when fwload started the target, else Prometheus when its
-    URL is given, else Kubernetes when a kubeconfig (or in-cluster config) exists, else none."""
+                   prometheus: bool = False, components: bool = False) -> str:
+    """``auto``: the host's components when the scenario names them, the local processes when
+    fwload started the target, else Prometheus when its URL is given, else Kubernetes when a
+    kubeconfig (or in-cluster config) exists, else none."""
     if requested and requested != "auto":
         return requested
+    if components:
+        return "host"
     if local_pids:
         return "processes"
     if prometheus:
@@ -71,11 +74,17 @@ def prometheus_settings(section: PrometheusSettings | None, *, url: str | None =
 
 def build_collector(backend: str, *, local_pids: dict[str, int] | Callable[[], dict[str, int]] | None = None, cgroups: dict[str, str] | None = None,
                     namespace: str | None = None, context: str | None = None,
-                    kubeconfig: str | None = None, prometheus: dict[str, Any] | None = None) -> Collector | None:
+                    kubeconfig: str | None = None, prometheus: dict[str, Any] | None = None,
+                    components: Mapping[str, Mapping[str, Any]] | None = None) -> Collector | None:
     if backend == "none":
         return None
     if backend == "prometheus":
         return make_collector("prometheus", namespace=namespace or "funkwhale", **(prometheus or {}))
+    if backend == "host":
+        if not components:
+            raise UsageError("the host collector needs the components to sample",
+                             "add collector.components to the scenario (`fwload host detect` proposes them)")
+        return make_collector("host", components=components)
     if backend == "processes":
         if not local_pids:
             raise UsageError("the processes collector needs the target's process ids",

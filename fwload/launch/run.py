@@ -187,11 +187,13 @@ def _meta(scenario: Scenario, host: str, request: RunRequest) -> dict[str, Any]:
 
 def _preflight(scenario: Scenario, host: str, run_dir: RunDirectory, console: Console, request: RunRequest,
                local_pids: dict[str, int] | None, local_cgroups: dict[str, str] | None = None) -> None:
+    components = scenario.collector.host_components()
     backend = choose_backend(request.collector or scenario.collector.backend, local_pids=bool(local_pids),
-                             kubeconfig=request.kubeconfig,
+                             kubeconfig=request.kubeconfig, components=bool(components),
                              prometheus=bool(request.prometheus_url or scenario.collector.prometheus))
     collector = build_collector(backend, local_pids=local_pids, cgroups=local_cgroups or None,
                                 namespace=request.namespace or scenario.collector.namespace, context=request.context or scenario.collector.context, kubeconfig=request.kubeconfig,
+                                components=components,
                                 prometheus=prometheus_settings(scenario.collector.prometheus, url=request.prometheus_url,
                                                                token_file=request.prometheus_token_file,
                                                                token_env=request.prometheus_token_env,

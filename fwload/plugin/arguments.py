@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from fwload.collectors import available_backends
+
 
 class _Group:
     """An argument group whose options keep Locust's web UI attributes (groups drop them)."""
@@ -42,7 +44,7 @@ def add_arguments(parser: Any, **_kwargs: Any) -> None:
                        help="Write into this existing run directory (set by `fwload run`)")
     group.add_argument("--fixtures-dir", type=str, default="fixtures/audio", env_var="FWLOAD_FIXTURES_DIR",
                        help="Audio fixtures for uploaders (generated when missing)")
-    group.add_argument("--collector", choices=["", "auto", "kubernetes", "processes", "prometheus", "none"], default="",
+    group.add_argument("--collector", choices=["", *available_backends(), "none"], default="",
                        env_var="FWLOAD_COLLECTOR", help="Resource collector backend (default: the scenario's)")
     group.add_argument("--namespace", type=str, default="", env_var="FWLOAD_NAMESPACE",
                        help="Kubernetes namespace of the target (default: the scenario's, else funkwhale)")

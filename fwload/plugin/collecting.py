@@ -25,15 +25,17 @@ logger = logging.getLogger("fwload")
 def make_session_collector(session: FwloadSession) -> Collector | None:
     """Build and probe the collector the options and scenario ask for (raises FwloadError)."""
     opts, scenario = session.options, session.scenario
+    components = scenario.collector.host_components() if scenario else None
     backend = choose_backend(opts.collector or (scenario.collector.backend if scenario else "auto"),
                              local_pids=bool(opts.local_pids), kubeconfig=opts.kubeconfig or None,
                              prometheus=bool(getattr(opts, "prometheus_url", "")
-                                             or (scenario and scenario.collector.prometheus)))
+                                             or (scenario and scenario.collector.prometheus)),
+                             components=bool(components))
     collector = build_collector(
         backend, local_pids=parse_local_pids(opts.local_pids), cgroups=_cgroups(opts),
         namespace=opts.namespace or (scenario.collector.namespace if scenario else None),
         context=opts.kube_context or (scenario.collector.context if scenario else None),
-        kubeconfig=opts.kubeconfig or None,
+        kubeconfig=opts.kubeconfig or None, components=components,
         prometheus=prometheus_settings(
             scenario.collector.prometheus if scenario else None, url=getattr(opts, "prometheus_url", ""),
             token_file=getattr(opts, "prometheus_token_file", ""), token_env=getattr(opts, "prometheus_token_env", ""),
