@@ -84,7 +84,7 @@ def _broken_slos(
             observed = by_stage_group.at[key, "max" if q is None else percentile_column(q)]
             if observed > threshold:
                 broken.append(f"{group} {name} {observed:.0f} ms > {threshold:.0f} ms")
-    if slos.error_ratio is not None and counts is not None and counts["requests"] > counts["throttled"]:
+    if slos.error_ratio is not None and counts is not None and counts["requests"] > counts["throttled"] + counts["rejected"]:
         if counts["error_ratio"] > slos.error_ratio:
             broken.append(f"error ratio {counts['error_ratio']:.3f} > {slos.error_ratio:g}")
     if slos.import_wait_p95_ms is not None and stage in imports_by_stage.index:

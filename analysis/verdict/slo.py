@@ -44,7 +44,7 @@ def slo_checks(
         checks.extend(window_checks(slos, requests.by_slo_window_group))
     if slos.error_ratio is not None:
         overall = requests.overall
-        counted = int(overall["requests"].sum() - overall["throttled"].sum()) if len(overall) else 0
+        counted = int((overall["requests"] - overall["throttled"] - overall["rejected"]).sum()) if len(overall) else 0
         observed = float(overall["error_ratio"].iloc[0]) if counted else None
         check = upper_bound(
             "error ratio", SLO, observed, slos.error_ratio, "ratio", counted, missing="no request was made"
@@ -56,7 +56,7 @@ def slo_checks(
                 for kind in ("http", "timeout", "connection", "proxy", "unexpected")
                 if overall[f"errors_{kind}"].iloc[0]
             )
-            check.detail = f"{failed} failed of {counted} (throttled excluded)" + (
+            check.detail = f"{failed} failed of {counted} (throttled and rejected excluded)" + (
                 f": {kinds}" if kinds else ""
             )
         checks.append(check)
@@ -159,7 +159,7 @@ def import_outcomes_text(imports: ImportMetrics) -> str:
     """``31 finished, 1 timeout (1 of them deliberately bad files)``: what the wait percentile covers."""
     parts = [f"{count} {outcome}" for outcome, count in imports.outcomes.items() if count]
     table = imports.by_fixture
-    bad = int(table.drop(index="valid", errors="ignore")[["timeout", "errored", "skipped"]].to_numpy().sum()) \
+    bad = int(table.drop(index="valid", errors="ignore")[["timeout", "errored", "skipped", "rejected"]].to_numpy().sum()) \
         if len(table) else 0
     text = ", ".join(parts)
     return f"{text} ({bad} of them deliberately bad files)" if bad else text

@@ -47,7 +47,7 @@ def verdict_document(analysis: RunAnalysis) -> dict[str, Any]:
             "definitions": {
                 "percentile": DEFINITION,
                 "latency_samples": f"every request except {' and '.join(NOT_TIMED)} ones",
-                "error_ratio": "failed / all requests, throttled requests excluded from both",
+                "error_ratio": "failed / all requests, throttled and rejected requests excluded from both",
             },
             "startup": {
                 "gate": analysis.startup.gate,

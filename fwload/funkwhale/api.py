@@ -20,6 +20,13 @@ FINAL_IMPORT_STATUSES = frozenset({"finished", "skipped", "errored"})
 
 PLAYABLE_IMPORT_STATUSES = frozenset({"finished", "skipped"})
 
+UNPARSABLE_UPLOAD_STATUSES = (500,)
+"""How real 1.4 answers the upload POST of a file mutagen takes for audio and cannot parse
+(a corrupt ``.mp3``): ``UploadForOwnerSerializer.validate`` reads duration and bitrate with
+``mutagen.File`` unguarded, ``HeaderNotFoundError`` escapes and Django answers its HTML 500;
+nothing is stored (music/serializers.py, music/utils.py::get_audio_file_data). A file of no
+audio type at all (a ``.txt``) is accepted instead, and stays ``pending`` forever."""
+
 APP_SCOPES = "read write"
 MAX_PAGE_SIZE = 50
 

@@ -73,12 +73,13 @@ class Recorder:
                    response: Any = None, context: dict | None = None, exception: Any = None,
                    start_time: float | None = None, **_kwargs: Any) -> None:
         status = response.status_code if response is not None else 0
+        ctx = context or _NO_CONTEXT
         if exception is None and 0 < status < 400:
             kind = error = ""
         else:
-            kind = error_kind(status or 0, exception, response.headers if status in (429, 500) else None)
+            kind = error_kind(status or 0, exception, response.headers if status in (429, 500) else None,
+                              ctx.get("refusals", ()))
             error = short_error(exception, status or 0) if kind else ""
-        ctx = context or _NO_CONTEXT
         self.buffers["requests"].append((
             round(start_time or time.time(), 3), ctx.get("group", ""), name, request_type, status or 0,
             round(response_time or 0.0, 3), response_length or 0, kind, error, ctx.get("user_class", ""),

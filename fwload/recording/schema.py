@@ -28,8 +28,9 @@ Times are Unix epoch seconds (float, UTC). Latencies are **milliseconds** as mea
       worker       "local", or the Locust worker index for distributed runs
 ``imports.csv``  (`IMPORT_COLUMNS`)
     One row per upload whose import was waited for.
-      ts           when the upload POST was answered 201 (the import was accepted)
-      upload       upload uuid (or "" when the POST itself failed)
+      ts           when the upload POST was answered 201 (the import was accepted), or
+                   refused / failed
+      upload       upload uuid (or "" when the POST itself failed or was refused)
       outcome      one of `IMPORT_OUTCOMES`
       wait_ms      accepted -> final status seen (or -> giving up, for ``timeout``)
       polls        list polls made while waiting
@@ -138,12 +139,19 @@ ERROR_KINDS = (
     "throttled",   # 429, or Funkwhale's throttled login (500 + X-RateLimit-Remaining: 0)
     "proxy",       # 502 / 503 / 504 from the reverse proxy
     "unexpected",  # an answer with an expected status but a body the user could not use
+    "rejected",    # expected: the server refused a deliberately bad file (real 1.4: HTTP 500 for
+                   # the corrupt mp3); like throttled, left out of the error ratio and latencies
 )
 
-IMPORT_OUTCOMES = ("finished", "skipped", "errored", "timeout", "failed", "unfinished")
+SET_APART_KINDS = ("throttled", "rejected")
+"""Error kinds that are not failures of the server: counted apart, left out of the error ratio."""
+
+IMPORT_OUTCOMES = ("finished", "skipped", "errored", "timeout", "failed", "unfinished", "rejected")
 """``timeout``: still pending at the user's deadline; ``failed``: the upload or a poll
 failed, so the import could not be followed; ``unfinished``: the run ended while the user
-was still waiting (before its deadline)."""
+was still waiting (before its deadline); ``rejected``: the upload POST of a deliberately bad
+file was refused, as real 1.4 refuses the corrupt mp3 (HTTP 500, nothing stored) — expected,
+never a server error (the request's error kind is ``rejected`` too)."""
 
 EVENT_TYPES = (
     "run_start",         # {scenario, host, users, workers}

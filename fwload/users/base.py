@@ -38,12 +38,20 @@ class Reply:
     body: Any = None
     headers: Mapping[str, str] | None = None
     ok: bool = False
+    refused: bool = False
+    """The server refused the request in one of the ways the caller expected (``refusals``)."""
 
 
 @functools.cache
 def _group_context(group: str) -> dict[str, str]:
     """One shared, never mutated context per request group (built once, used per request)."""
     return {"group": group}
+
+
+@functools.cache
+def _refusal_context(group: str, refusals: tuple[int, ...]) -> dict[str, Any]:
+    """A group's context that tells the recorder which statuses are an expected refusal."""
+    return {"group": group, "refusals": refusals}
 
 
 class PacingPlan:
@@ -220,6 +228,7 @@ class FunkwhaleUser(FastHttpUser):
         parse: Callable[[Any], Any] | None = None,
         authenticated: bool = True,
         basic: Account | None = None,
+        refusals: tuple[int, ...] = (),
     ) -> Reply:
         """One API call, recorded by Locust; a 429 waits ``Retry-After`` and tries again, unless
         the wait is longer than a run can afford (signup, login and app creation are throttled
@@ -231,6 +240,10 @@ class FunkwhaleUser(FastHttpUser):
 
         A throttled answer is recorded as a failure of kind ``throttled`` (see
         `fwload.recording.classify`), never as slowness, and the wait is not measured.
+
+        ``refusals`` are statuses the caller provoked on purpose (a deliberately bad file's
+        upload): such an answer is a success for Locust, ``Reply.refused`` for the caller, and
+        error kind ``rejected`` in requests.csv, which the error ratio leaves out.
         """
         all_headers = self._auth_headers(method) if authenticated else {}
         if headers:
@@ -238,12 +251,13 @@ class FunkwhaleUser(FastHttpUser):
         auth = (basic.username, basic.password.get_secret_value()) if basic else None
         if authenticated and auth is None:
             auth = self._basic_auth()
+        context = _refusal_context(group, refusals) if refusals else _group_context(group)
         for attempt in range(MAX_THROTTLE_RETRIES + 1):
             with self.client.request(
                 method, path, name=name or path, params=params, json=json, data=data, files=files,
-                headers=all_headers, auth=auth, catch_response=True, context=_group_context(group),
+                headers=all_headers, auth=auth, catch_response=True, context=context,
             ) as response:
-                reply = self._judge(response, expect, parse)
+                reply = self._judge(response, expect, parse, refusals)
             if reply.ok or attempt == MAX_THROTTLE_RETRIES:
                 return reply
             throttle = api.throttle_of(reply.status, reply.headers)
@@ -256,9 +270,14 @@ class FunkwhaleUser(FastHttpUser):
         return reply
 
     @staticmethod
-    def _judge(response: Any, expect: tuple[int, ...], parse: Callable[[Any], Any] | None) -> Reply:
+    def _judge(response: Any, expect: tuple[int, ...], parse: Callable[[Any], Any] | None,
+               refusals: tuple[int, ...] = ()) -> Reply:
         status = response.status_code or 0
         reply = Reply(status=status, headers=response.headers)
+        if status in refusals and api.throttle_of(status, response.headers) is None:
+            reply.refused = True
+            response.success()
+            return reply
         if status not in expect:
             if status and status < 400:
                 response.failure(f"expected HTTP {'/'.join(map(str, expect))}, got {status}")
