@@ -90,6 +90,7 @@ def verdict_document(analysis: RunAnalysis) -> dict[str, Any]:
                 "highest_within_slos": None if capacity.highest is None else _level(capacity.highest),
                 "first_failure": None if capacity.first_failure is None else _level(capacity.first_failure),
                 "first_saturated": records(capacity.first_saturated),
+                "saturation_unjudged": capacity.saturation_unjudged,
                 "levels": records(capacity.levels.reset_index()),
                 "projections": records(capacity.projections),
                 "recommendations": records(capacity.recommendations),

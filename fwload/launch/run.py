@@ -23,7 +23,7 @@ from rich.console import Console
 import fwload
 from fwload import preflight
 from fwload.errors import FwloadError, NotReadyError, UsageError
-from fwload.collectors.selection import build_collector, choose_backend
+from fwload.collectors.selection import backend_choice, build_collector
 from fwload.funkwhale.accounts import load_users_file
 from fwload.launch.locust_process import locust_command, run_locust
 from fwload.launch.target import start_target
@@ -32,6 +32,10 @@ from fwload.recording.rundir import RunDirectory
 from fwload.scenario.loader import load_scenario, with_changes, with_overrides
 from fwload.scenario.model import Scenario
 from fwload.status import ExitStatus
+
+
+_NO_PIDS_FIX = ("`fwload run` samples the processes of the stand-in it starts: drop --host, or use "
+                "--collector kubernetes for a target in a cluster (or --collector none)")
 
 
 @dataclass
@@ -183,13 +187,18 @@ def _meta(scenario: Scenario, host: str, request: RunRequest) -> dict[str, Any]:
 
 def _preflight(scenario: Scenario, host: str, run_dir: RunDirectory, console: Console, request: RunRequest,
                local_pids: dict[str, int] | None, local_cgroups: dict[str, str] | None = None) -> None:
-    backend = choose_backend(request.collector or scenario.collector.backend, local_pids=bool(local_pids),
-                             kubeconfig=request.kubeconfig)
-    collector = build_collector(backend, local_pids=local_pids, cgroups=local_cgroups or None,
-                                namespace=request.namespace or scenario.collector.namespace, context=request.context or scenario.collector.context, kubeconfig=request.kubeconfig)
+    choice = backend_choice(request.collector or scenario.collector.backend, local_pids=bool(local_pids),
+                            kubeconfig=request.kubeconfig)
+    collector = build_collector(choice.backend, local_pids=local_pids, cgroups=local_cgroups or None,
+                                namespace=request.namespace or scenario.collector.namespace, context=request.context or scenario.collector.context, kubeconfig=request.kubeconfig,
+                                no_pids_fix=_NO_PIDS_FIX)
     if collector is not None:
         for notice in collector.check_connection():
             console.print(f"[yellow]notice:[/] {notice}", highlight=False)
+    else:
+        notice = (f"collector none because {choice.reason}: the memory, CPU, restart and OOM checks will be "
+                  "listed as not evaluated")
+        console.print(f"[yellow]notice:[/] {notice}", highlight=False)
     deadline = scenario.target.ready_timeout
     with console.status(f"waiting up to {deadline:g} s for {preflight.safe_url(host)} to be ready…"):
         readiness = preflight.check_readiness(host, deadline, collector)
