@@ -186,8 +186,66 @@ def check_credentials(host: str, nodeinfo: dict[str, Any], accounts: list[Accoun
             "create accounts with `fwload users provision` and pass --users-file, or open registration "
             "(users__registration_enabled) on the staging instance",
         )
-    return ["accounts will be registered through open registration (real Funkwhale throttles signup at "
-            "10/day per IP unless THROTTLING_ENABLED=false)"]
+    return []
+
+
+SIGNUP_UNKNOWN = ("accounts will be registered through open registration, and whether the target throttles "
+                  "signup is unknown (real Funkwhale allows 10 a day per address unless THROTTLING_ENABLED=false)")
+
+
+AUDIO_PROBE_RANGE = "bytes=0-1023"
+
+
+def check_audio_serving(host: str, accounts: list[Account] | None, *,
+                        session: requests.Session | None = None) -> list[str]:
+    """One listen before the load: refuse a target that answers it like the api behind
+    nginx's back (an empty 200/206 with ``X-Accel-Redirect``, §4.2), where every play of the
+    run would fail; return notices when it cannot tell.
+
+    The listen is of the first playable track the account sees, as the account of the users
+    file (Bearer with its token, else HTTP Basic) or, when accounts are registered, an account
+    registered for this check (one more signup, counted in the throttle budget). With no
+    playable track yet, each listen of the run is still checked (and fails, saying why).
+    """
+    http = session or requests.Session()
+    where = safe_url(host)
+    try:
+        credentials = _probe_credentials(http, host, accounts)
+        if credentials is None:
+            return [f"could not check before the load that nginx serves the audio of {where} (registration "
+                    "refused a probe account): each listen of the run is checked instead"]
+        tracks = http.get(host + paths.TRACKS, params=api.tracks_params(1, 1), timeout=30, **credentials)
+        playable = api.playable_tracks(tracks.json()) if tracks.status_code == 200 else None
+        if not playable:
+            seen = "no playable track yet" if playable is not None else f"the track list answered HTTP {tracks.status_code}"
+            return [f"{seen} on {where}: that nginx serves the audio (and not the api's bare X-Accel-Redirect) "
+                    "is checked at each listen of the run instead"]
+        track = playable[0]
+        headers = {**credentials.pop("headers", {}), "Range": AUDIO_PROBE_RANGE, "Accept": api.AUDIO_ACCEPT}
+        listen = http.get(host + api.listen_path(track.listen_url), headers=headers, timeout=30, **credentials)
+    except (requests.RequestException, ValueError, api.UnexpectedAnswer) as error:
+        return [f"could not listen to a track on {where} before the load ({_reason(error)}): each listen of the "
+                "run is checked instead"]
+    if listen.status_code in (200, 206) and api.nginx_bypassed(listen.headers, len(listen.content)):
+        raise TargetError(f"{where} answers a listen (track {track.id}, HTTP {listen.status_code}) with no audio, "
+                          f"only X-Accel-Redirect: nginx is bypassed, and every play of the run would fail",
+                          api.NGINX_BYPASS_FIX)
+    if listen.status_code not in (200, 206):
+        return [f"a listen of track {track.id} on {where} answered HTTP {listen.status_code} before the load"]
+    return []
+
+
+def _probe_credentials(http: requests.Session, host: str, accounts: list[Account] | None) -> dict[str, Any] | None:
+    """``requests`` keyword arguments that authenticate the pre-flight listen, or None."""
+    if accounts:
+        first = accounts[0]
+        if first.token is not None:
+            return {"headers": {"Authorization": f"Bearer {first.token.get_secret_value()}"}}
+        return {"auth": (first.username, first.password.get_secret_value())}
+    username, password = api.new_username(), api.new_password()
+    answer = http.post(host + paths.REGISTRATION, json=api.registration_body(username, password), timeout=30)
+    http.cookies.clear()
+    return {"auth": (username, password)} if answer.status_code == 201 else None
 
 
 @dataclass(frozen=True)
@@ -229,7 +287,8 @@ def throttling_notices(host: str, plan: AuthPlan | None = None, *,
     http = session or requests.Session()
     scopes = _rate_limits(http, host)
     if scopes is None:
-        return ["could not read /api/v1/rate-limit/: throttling state unknown"]
+        registering = plan is not None and plan.accounts is None
+        return ["could not read /api/v1/rate-limit/: throttling state unknown", *([SIGNUP_UNKNOWN] if registering else [])]
     if not scopes:
         return []
     if plan is not None:
@@ -254,9 +313,10 @@ def _rate_limits(http: requests.Session, host: str, auth: tuple[str, str] | None
 def _check_budget(http: requests.Session, host: str, plan: AuthPlan, scopes: dict[str, dict]) -> None:
     where = safe_url(host)
     if plan.accounts is None:
-        if short := _short(scopes.get("signup"), plan.peak_users):
+        if short := _short(scopes.get("signup"), plan.peak_users + 1):
             raise TargetError(f"the signup throttle on {where} allows {short[0]} more registration(s) from this "
-                              f"address ({short[1]}), and each of up to {plan.peak_users} virtual user(s) registers an account",
+                              f"address ({short[1]}), and each of up to {plan.peak_users} virtual user(s) registers an "
+                              "account (the pre-flight listen one more)",
                               f"create the accounts once with `fwload users provision` and pass --users-file, "
                               f"{_UNTHROTTLE}")
     elif plan.mode == "session":

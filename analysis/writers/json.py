@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.metrics.requests import NOT_TIMED
-from analysis.percentiles import DEFINITION
+from analysis.percentiles import DEFINITION, MIN_SAMPLES_RULE
 from analysis.redact import scrub, scrub_mapping
 from analysis.writers.registry import register
 from analysis.writers.views import PRECEDENCE_TEXT
@@ -46,6 +46,7 @@ def verdict_document(analysis: RunAnalysis) -> dict[str, Any]:
             "precedence": PRECEDENCE_TEXT,
             "definitions": {
                 "percentile": DEFINITION,
+                "min_samples": MIN_SAMPLES_RULE,
                 "latency_samples": f"every request except {' and '.join(NOT_TIMED)} ones",
                 "error_ratio": "failed / all requests, throttled and rejected requests excluded from both",
             },

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from analysis.percentiles import DEFINITION
+from analysis.percentiles import DEFINITION, MIN_SAMPLES_RULE
 from analysis.writers import formatting as fmt
 from analysis.writers import views
 from analysis.writers.registry import register
@@ -63,7 +63,7 @@ def render_markdown(analysis: RunAnalysis) -> str:
                      f"{analysis.capacity.saturation_unjudged}.")
     lines += [
         "",
-        f"<sub>Percentiles: {DEFINITION}. Exit codes: {views.PRECEDENCE_TEXT}. "
+        f"<sub>Percentiles: {DEFINITION}; {MIN_SAMPLES_RULE}. Exit codes: {views.PRECEDENCE_TEXT}. "
         "Charts and details: report.html in the run directory.</sub>",
         "",
     ]

@@ -23,6 +23,9 @@ def ui_command(
     users_file: str = typer.Option(None, "--users-file", help="Accounts file (YAML or CSV); default: register accounts"),
     collector: str = typer.Option(None, "--collector", help="auto | kubernetes | processes | none"),
     out: Path = typer.Option(Path("reports"), "--out", help="Folder for the run directory of each test"),
+    duration: str = typer.Option(None, "--duration", help="Override load.duration (e.g. 10m), as fwload run"),
+    users: int = typer.Option(None, "--users", help="Override load.users, as fwload run"),
+    spawn_rate: float = typer.Option(None, "--spawn-rate", help="Override load.spawn_rate, as fwload run"),
 ) -> None:
     """Open Locust's web UI on this machine with the Resources, SLOs and Imports-and-streams tabs.
 
@@ -31,7 +34,8 @@ def ui_command(
     the exit code is the verdict of the last test.
     """
     result = run_ui(UiRequest(scenario=scenario, host=host, web_host=web_host, web_port=web_port,
-                              processes=processes, users_file=users_file, collector=collector, out=out),
+                              processes=processes, users_file=users_file, collector=collector, out=out,
+                              users=users, spawn_rate=spawn_rate, duration=duration),
                     console, announce=stdout_line)
     for run_dir in result.run_dirs:
         console.print(f"run directory: {run_dir}", highlight=False)

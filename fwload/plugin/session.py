@@ -174,7 +174,7 @@ class FwloadSession:
         peak = self.scenario.load.peak_users if self.scenario else int(getattr(self.options, "num_users", 0) or 1)
         plan = preflight.AuthPlan(self._auth_mode(), accounts, peak, max(self._worker_count(), 1))
         for notice in preflight.check_credentials(host, readiness.nodeinfo, accounts) + \
-                preflight.throttling_notices(host, plan):
+                preflight.throttling_notices(host, plan) + preflight.check_audio_serving(host, accounts):
             logger.warning("fwload: %s", notice)
             self.run.event("notice", source="preflight", detail=notice)
 

@@ -180,4 +180,10 @@ RUN_JSON_KEYS = (
 )
 """``status``: ``running`` | ``complete`` | ``aborted`` | ``not_ready``.
 ``counts``: rows written per CSV file, set when the run ends (a mismatch with the files
-means the run directory was cut short)."""
+means the run directory was cut short).
+``exit_code``: what the run exited with, written when it ends: the verdict's code after
+every completed ``fwload run`` (and a plain Locust run that analyses when it stops), 2 for
+refused input, 4 for a target never ready. ``fwload report`` recomputes the verdict into
+verdict.json and its own exit code and leaves run.json alone: run.json records the run,
+not a later re-analysis (with another ``--window``, say).
+``collector``: the backend used; ``reason`` says why it was chosen when it is ``none``."""

@@ -369,7 +369,7 @@ class FunkwhaleUser(FastHttpUser):
                     return got, status, None, ttfb, error_kind(status, error)
                 response.request_meta["response_time"] = (time.perf_counter() - start) * 1000
                 response.request_meta["response_length"] = got
-                if problem := _not_audio(response.headers, got):
+                if problem := api.audio_problem(response.headers, got):
                     response.failure(problem)
                     return 0, status, None, ttfb, "unexpected"
                 response.success()
@@ -378,20 +378,3 @@ class FunkwhaleUser(FastHttpUser):
             response.failure(f"HTTP {status}" if status else (getattr(response, "error", None) or "no answer"))
             return 0, status, None, ttfb, error_kind(status, getattr(response, "error", None), response.headers)
 
-
-def _not_audio(headers: Mapping[str, str], size: int) -> str:
-    """Why a 200/206 listen answer is not the audio a listener would hear ("" when it is).
-
-    Real 1.4 answers listens with an empty body and ``X-Accel-Redirect`` for nginx to serve
-    the file (§4.2): seen by a client, nginx was bypassed, and every play would "succeed"
-    in milliseconds. An HTML page is the web app's fallback for a media URL nginx does not serve.
-    Headers are read only as far as needed: this runs for every Range request of every play.
-    """
-    if not size:
-        if headers.get("X-Accel-Redirect") or headers.get("X-Sendfile"):
-            return ("the answer has no audio, only X-Accel-Redirect: nginx is bypassed "
-                    "(point --host at the nginx Service or the ingress, not at the api)")
-        return "the answer has an empty body where audio was expected"
-    if (headers.get("Content-Type") or "").startswith("text/html"):
-        return "the answer is an HTML page, not audio (a media URL that nginx does not serve?)"
-    return ""

@@ -118,3 +118,43 @@ def test_with_samples_during_the_load_no_saturation_is_said_plainly(tmp_path):
     outputs = build_outputs(_upload_run(tmp_path / "run", resources=True).path, ["html"])
     assert outputs.analysis.capacity.saturation_unjudged == ""
     assert "No component showed saturation" in (outputs.analysis.run.path / "report.html").read_text()
+
+
+def _listen_run(path: Path, listens: list[tuple[int, str, float]], window: str | None = None) -> RunDir:
+    scenario = _scenario(groups={"listen": {"p50": "1s", "p95": "1s"}})
+    if window:
+        scenario["slos"]["window"] = window
+    run = RunDir(path, scenario=scenario)
+    run.stages((T0, 4))
+    for index, (status, kind, ms) in enumerate(listens):
+        run.request(T0 + 1 + index * 0.5, "listen", ms, status=status, error_kind=kind, name="/api/v1/listen/[track]/")
+    run.write()
+    return run
+
+
+def test_a_latency_slo_of_failed_requests_only_fails_and_says_why(tmp_path):
+    """A bypassed nginx answers every listen in milliseconds with no audio: fast, and useless."""
+    bypassed = [(206, "unexpected", 3.0)] * 40
+    check = by_name(analyse_run(_listen_run(tmp_path / "run", bypassed).path))["latency p95 [listen]"]
+    assert (check.observed, check.samples, check.passed) == (3.0, 40, False)
+    assert "no request of 'listen' succeeded (40 failed)" in check.detail
+
+
+def test_one_minimum_sample_rule_for_the_whole_run_and_each_window(tmp_path):
+    """12 listens: a p95 of 12 is the slowest of them, whole run or window; a p50 needs only 2."""
+    listens = [(206, "", 100.0 * (k + 1)) for k in range(12)]
+    checks = by_name(analyse_run(_listen_run(tmp_path / "run", listens, window="60s").path))
+    whole, window = checks["latency p95 [listen]"], checks["latency p95 [listen] per 60s window"]
+    assert (whole.samples, whole.passed) == (12, None)
+    assert "only 12 timed requests: a p95 needs at least 20; not evaluated" == whole.detail
+    assert window.passed is None and "held the 20 requests a p95 needs" in window.detail
+    assert checks["latency p50 [listen]"].passed is True
+    assert checks["latency p50 [listen] per 60s window"].passed is True
+
+
+def test_twenty_samples_are_judged_alike_over_the_whole_run_and_in_the_window(tmp_path):
+    listens = [(206, "", 100.0 * (k + 1)) for k in range(20)]
+    checks = by_name(analyse_run(_listen_run(tmp_path / "run", listens, window="60s").path))
+    whole, window = checks["latency p95 [listen]"], checks["latency p95 [listen] per 60s window"]
+    assert (whole.observed, whole.passed) == (1900.0, False)
+    assert (window.observed, window.passed) == (1900.0, False)
