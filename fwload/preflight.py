@@ -304,6 +304,8 @@ def _rate_limits(http: requests.Session, host: str, auth: tuple[str, str] | None
     """Scope id -> scope of ``GET /api/v1/rate-limit/`` ({} when throttling is off, None if unreadable)."""
     try:
         response = http.get(host + paths.RATE_LIMIT, timeout=10, auth=auth)
+        if response.status_code != 200:
+            return None
         enabled, scopes = api.rate_limit_summary(response.json())
     except (requests.RequestException, ValueError, api.UnexpectedAnswer):
         return None

@@ -206,3 +206,70 @@ def test_enough_budget_only_advises():
     with throttling({}, {}) as (url, _):
         notices = preflight.throttling_notices(url, preflight.AuthPlan("session", ACCOUNTS, peak_users=30))
     assert len(notices) == 1 and "login 30/hour" in notices[0]
+
+
+# -- the pre-flight listen (issue 15): real stand-ins over loopback ------------------------
+
+@pytest.fixture(scope="module")
+def bypassed():
+    """A stand-in answering listens like the api behind nginx's back, and a user with one finished track."""
+    import requests
+
+    from fwload.fixtures.audio import render_track
+    from fwload.standin.launcher import StandinProcess
+    from tests.standin.conftest import Target
+
+    with StandinProcess(import_rate=50.0, audio_serving="x-accel-redirect") as process, \
+            requests.Session() as http:
+        target = Target(process, http)
+        account = target.register("probe")
+        empty = Account(account.username, SecretStr(account.password))
+        assert preflight.check_audio_serving(target.url, [empty]) == [
+            f"no playable track yet on {target.url}: that nginx serves the audio (and not the api's bare "
+            "X-Accel-Redirect) is checked at each listen of the run instead"]
+        library = target.request("POST", "/api/v1/libraries/", headers=account.bearer,
+                                  json={"name": "probe", "privacy_level": "instance"}).json()["uuid"]
+        audio = render_track("mp3", title="Probe", artist="Probe Band", seconds=1.0, seed=3)
+        assert target.upload(account, library, audio, name="probe.mp3", reference="probe").status_code == 201
+        assert target.wait_import(account, "probe").json()["results"][0]["import_status"] == "finished"
+        yield target, account
+
+
+def test_a_listen_answered_with_x_accel_redirect_and_no_body_stops_the_run_before_the_load(bypassed):
+    target, account = bypassed
+    for accounts in ([Account(account.username, SecretStr(account.password))],
+                     [Account(account.username, SecretStr(account.password), SecretStr(account.token))],
+                     None):
+        with pytest.raises(TargetError) as raised:
+            preflight.check_audio_serving(target.url, accounts)
+        assert "with no audio, only X-Accel-Redirect: nginx is bypassed" in raised.value.problem
+        assert raised.value.status == 2 and "--host at the nginx Service" in raised.value.fix
+
+
+def test_a_stand_in_that_serves_audio_passes_the_pre_flight_listen():
+    import requests
+
+    from fwload.fixtures.audio import render_track
+    from fwload.standin.launcher import StandinProcess
+    from tests.standin.conftest import Target
+
+    with StandinProcess(import_rate=50.0) as process, requests.Session() as http:
+        target = Target(process, http)
+        account = target.register("plays")
+        library = target.request("POST", "/api/v1/libraries/", headers=account.bearer,
+                                  json={"name": "plays", "privacy_level": "instance"}).json()["uuid"]
+        audio = render_track("mp3", title="Plays", artist="Plays Band", seconds=1.0, seed=4)
+        assert target.upload(account, library, audio, name="plays.mp3", reference="plays").status_code == 201
+        target.wait_import(account, "plays")
+        assert preflight.check_audio_serving(process.url, None) == []
+
+
+def test_no_signup_warning_once_the_server_said_throttling_is_off():
+    off = {"enabled": False, "ident": {"type": "anonymous", "id": "127.0.0.1"}, "scopes": []}
+    registering = preflight.AuthPlan("token", None, peak_users=3)
+    with server([(200, off)]) as url:
+        assert preflight.throttling_notices(url, registering) == []
+    assert preflight.check_credentials("http://127.0.0.1:1", {"open_registrations": True}, None) == []
+    with server([(404, {})]) as url:
+        unknown = preflight.throttling_notices(url, registering)
+    assert unknown[-1] == preflight.SIGNUP_UNKNOWN and "10 a day" in unknown[-1]

@@ -37,7 +37,7 @@ def terminal_summary(analysis: RunAnalysis) -> Group:
     parts.extend(not_evaluated_lines(analysis))
     parts.append(measurements_table(analysis))
     for notice in analysis.notices:
-        if notice.kind in ("partial", "throttling", "component_died"):
+        if notice.kind in ("partial", "throttling", "component_died", "user_stopped"):
             parts.append(Text(f"{notice.kind}: {notice.message} {notice.advice}".strip(), style="yellow"))
     return Group(*parts)
 

@@ -23,6 +23,10 @@ throttled = EventHook()
 """Fired when the server throttled a call (before the user waits Retry-After): group,
 retry_after_s, scope."""
 
+user_stopped = EventHook()
+"""Fired when a virtual user stops before its first task because it could not authenticate:
+user_class, reason (no credentials in it)."""
+
 iteration_done = EventHook()
 """Fired each time a virtual user finishes a task iteration (no arguments): the achieved
 rate is compared with a scenario's pacing target."""

@@ -47,6 +47,8 @@ class Recorder:
         self.received: dict[str, dict[str, int]] = {}
         self.drained: dict[str, dict[str, int]] = {}
         self.throttle_counts: dict[tuple[str, str], int] = {}
+        self.stop_counts: dict[tuple[str, str], int] = {}
+        """(user class, reason) -> users stopped before their first task, since the last flush."""
         self.iterations = 0
         self._flusher: gevent.Greenlet | None = None
         self.on_rows: list[Callable[[str, list[tuple[Any, ...]]], None]] = []
@@ -57,6 +59,7 @@ class Recorder:
         measurements.import_done.add_listener(self.on_import)
         measurements.stream_done.add_listener(self.on_stream)
         measurements.throttled.add_listener(self.on_throttled)
+        measurements.user_stopped.add_listener(self.on_user_stopped)
         measurements.iteration_done.add_listener(self.on_iteration)
         runner = self.environment.runner
         if isinstance(runner, WorkerRunner):
@@ -99,6 +102,10 @@ class Recorder:
         key = (group, scope)
         self.throttle_counts[key] = self.throttle_counts.get(key, 0) + 1
 
+    def on_user_stopped(self, user_class: str, reason: str, **_kwargs: Any) -> None:
+        key = (user_class, reason)
+        self.stop_counts[key] = self.stop_counts.get(key, 0) + 1
+
     def on_iteration(self, **_kwargs: Any) -> None:
         self.iterations += 1
 
@@ -124,6 +131,7 @@ class Recorder:
         rows = self._take()
         self._accept("local", rows)
         self._flush_throttles()
+        self._flush_stops()
         self.live.add_iterations(time.time(), self._take_iterations())
 
     def _take_iterations(self) -> int:
@@ -161,6 +169,15 @@ class Recorder:
         self.run.events({"ts": now, "type": "throttled", "group": group, "scope": scope, "count": count}
                         for (group, scope), count in counts.items())
 
+    def _flush_stops(self, counts: dict[tuple[str, str], int] | None = None) -> None:
+        if counts is None:
+            counts, self.stop_counts = self.stop_counts, {}
+        if self.run is None or not counts:
+            return
+        now = time.time()
+        self.run.events({"ts": now, "type": "user_stopped", "user_class": user_class, "reason": reason,
+                         "count": count} for (user_class, reason), count in counts.items())
+
     def _worker_label(self, source: str) -> str:
         runner = self.environment.runner
         if isinstance(runner, MasterRunner) and source != "local":
@@ -171,10 +188,10 @@ class Recorder:
 
     def on_report_to_master(self, client_id: str, data: dict[str, Any]) -> None:
         rows = self._take()
-        if any(rows.values()) or self.throttle_counts or self.iterations:
+        if any(rows.values()) or self.throttle_counts or self.stop_counts or self.iterations:
             data["fwload"] = {**rows, "throttled": _pack_throttles(self.throttle_counts),
-                              "iterations": self._take_iterations()}
-            self.throttle_counts = {}
+                              "stopped": _pack_throttles(self.stop_counts), "iterations": self._take_iterations()}
+            self.throttle_counts, self.stop_counts = {}, {}
 
     def on_drain_request(self, environment: Environment, msg: Any, **_kwargs: Any) -> None:
         """Stop this worker's users, then send every remaining row and the totals produced."""
@@ -184,9 +201,9 @@ class Recorder:
         rows = self._take()
         runner.send_message("fwload_drained", {
             "rows": rows, "produced": dict(self.produced),
-            "throttled": _pack_throttles(self.throttle_counts),
+            "throttled": _pack_throttles(self.throttle_counts), "stopped": _pack_throttles(self.stop_counts),
         })
-        self.throttle_counts = {}
+        self.throttle_counts, self.stop_counts = {}, {}
 
     # -- master side ----------------------------------------------------------------------
 
@@ -195,12 +212,14 @@ class Recorder:
         if payload:
             self._accept(client_id, payload)
             self._flush_throttles(_unpack_throttles(payload.get("throttled")))
+            self._flush_stops(_unpack_throttles(payload.get("stopped")))
             self.live.add_iterations(time.time(), payload.get("iterations", 0))
 
     def on_worker_drained(self, environment: Environment, msg: Any, **_kwargs: Any) -> None:
         data = msg.data
         self._accept(msg.node_id, data["rows"])
         self._flush_throttles(_unpack_throttles(data.get("throttled")))
+        self._flush_stops(_unpack_throttles(data.get("stopped")))
         self.drained[msg.node_id] = data["produced"]
 
     def drain_workers(self, timeout: float = DRAIN_TIMEOUT_S) -> None:
@@ -236,6 +255,7 @@ def _ms(value: Any) -> Any:
 
 
 def _pack_throttles(counts: dict[tuple[str, str], int]) -> list[list[Any]]:
+    """(a, b) -> count, as JSON-able lists for a worker's message (throttles and stops alike)."""
     return [[group, scope, count] for (group, scope), count in counts.items()]
 
 

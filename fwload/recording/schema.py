@@ -170,6 +170,7 @@ EVENT_TYPES = (
     "fault",             # {detail}: a fault injected on purpose into the local stand-in
     "stats_reset",       # the stats were reset from the web UI
     "worker_missing",    # {worker, detail}: a worker never delivered its final rows
+    "user_stopped",      # {user_class, reason, count}: users that could not authenticate and stopped
     "run_end",           # {status, counts}
 )
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 import random
 import time
 from collections.abc import Callable, Mapping
@@ -18,7 +19,6 @@ from typing import Any, ClassVar
 import gevent
 from gevent.lock import Semaphore
 from locust import FastHttpUser, constant_pacing
-from locust.exception import StopUser
 from pydantic import SecretStr
 
 from fwload.funkwhale import api, paths
@@ -40,6 +40,24 @@ class Reply:
     ok: bool = False
     refused: bool = False
     """The server refused the request in one of the ways the caller expected (``refusals``)."""
+
+
+logger = logging.getLogger("fwload")
+_LOGGED_STOPS: set[tuple[str, str]] = set()
+"""(user class, reason) already logged by this process: each reason is logged once, counted always."""
+
+
+class CannotStart(Exception):
+    """A virtual user cannot authenticate; the message is the reason, recorded in the run."""
+
+
+def refusal(what: str, reply: Reply) -> str:
+    """``session login throttled (HTTP 500, scope login, Retry-After 3600 s)``, or ``... failed (HTTP 403)``."""
+    throttle = api.throttle_of(reply.status, reply.headers)
+    if throttle is not None:
+        return (f"{what} throttled (HTTP {reply.status}, scope {throttle.scope or '?'}, "
+                f"Retry-After {throttle.retry_after_s:g} s)")
+    return f"{what} failed ({f'HTTP {reply.status}' if reply.status else 'no answer'})"
 
 
 @functools.cache
@@ -113,14 +131,30 @@ class FunkwhaleUser(FastHttpUser):
         return random.uniform(low, high)
 
     def on_start(self) -> None:
-        self.authenticate()
+        """Authenticate; a user that cannot is stopped cleanly with its reason recorded.
+
+        Locust logs a traceback for any exception out of ``on_start``, StopUser included, so
+        the user asks to stop instead (``User.stop``: it ends before its first task)."""
+        try:
+            self.authenticate()
+        except CannotStart as refused:
+            self._stop_before_first_task(str(refused))
+
+    def _stop_before_first_task(self, reason: str) -> None:
+        name = type(self).__name__
+        measurements.user_stopped.fire(user_class=name, reason=reason)
+        if (name, reason) not in _LOGGED_STOPS:
+            _LOGGED_STOPS.add((name, reason))
+            logger.warning("fwload: %s user stopped before its first task: %s", name, reason)
+        self.stop()
 
     # -- authentication ----------------------------------------------------------------
 
     def authenticate(self) -> None:
         """Open the app like the web client (instance info first), then get credentials; a
-        user that cannot log in is stopped, not looped. Registration on 1.4 already opens a
-        session (sample 06): a session-mode user it created spends no login (30/hour per address)."""
+        user that cannot log in is stopped, not looped (`CannotStart` says why). Registration
+        on 1.4 already opens a session (sample 06): a session-mode user it created spends no
+        login (30/hour per address)."""
         self.call("GET", paths.NODEINFO, group="instance", authenticated=False)
         self.call("GET", paths.INSTANCE_SETTINGS, group="instance", authenticated=False)
         settings = self.auth_settings
@@ -129,33 +163,31 @@ class FunkwhaleUser(FastHttpUser):
         elif settings.register:
             self.account = self._register()
         else:
-            raise StopUser()
-        if self.account is None:
-            raise StopUser()
+            raise CannotStart("no account: no users file, and registering accounts is off")
         if settings.mode == "session":
-            if not self._cookie(api.SESSION_COOKIE) and not self._session_login(self.account):
-                raise StopUser()
+            if not self._cookie(api.SESSION_COOKIE):
+                self._session_login(self.account)
         elif settings.mode == "basic":
             self._auth_header = {}
         else:
             token = self._app_token(self.account)
-            if token is None:
-                raise StopUser()
             self._auth_header = {"Authorization": f"Bearer {token}"}
         me = self.call("GET", paths.USERS_ME, group="auth", parse=api.parse_listen_token)
         if not me.ok:
-            raise StopUser()
+            raise CannotStart(refusal("users/me", me))
         self.listen_token = me.body
 
-    def _register(self) -> Account | None:
+    def _register(self) -> Account:
         username, password = api.new_username(), api.new_password()
         reply = self.call("POST", paths.REGISTRATION, group="auth", expect=(201,),
                           json=api.registration_body(username, password), authenticated=False)
         if self.auth_settings.mode != "session":
             self.client.cookiejar.clear()
-        return Account(username, SecretStr(password)) if reply.ok else None
+        if not reply.ok:
+            raise CannotStart(refusal("registration", reply))
+        return Account(username, SecretStr(password))
 
-    def _app_token(self, account: Account) -> str | None:
+    def _app_token(self, account: Account) -> str:
         """The account's token from the users file, else one app per account and process."""
         if account.token is not None:
             return account.token.get_secret_value()
@@ -167,21 +199,22 @@ class FunkwhaleUser(FastHttpUser):
                 reply = self.call("POST", paths.OAUTH_APPS, group="auth", expect=(201,), json=api.app_body(),
                                   parse=api.parse_app_token, basic=account, authenticated=False)
                 if not reply.ok:
-                    return None
+                    raise CannotStart(refusal("app token creation", reply))
                 token = settings.tokens[account.username] = reply.body
             return token
 
-    def _session_login(self, account: Account) -> bool:
+    def _session_login(self, account: Account) -> None:
         """Form login with CSRF, as the web UI: the csrftoken cookie comes from nodeinfo."""
         if self._csrf_token() is None:
             self.call("GET", paths.NODEINFO, group="instance", authenticated=False)
         csrf = self._csrf_token()
         if csrf is None:
-            return False
+            raise CannotStart("session login impossible: nodeinfo set no csrftoken cookie")
         reply = self.call("POST", paths.LOGIN, group="auth", authenticated=False,
                           headers={api.CSRF_HEADER: csrf, "Referer": self._referer()},
                           data=api.login_form(account.username, account.password.get_secret_value()))
-        return reply.ok
+        if not reply.ok:
+            raise CannotStart(refusal("session login", reply))
 
     def _referer(self) -> str:
         """Django also checks the Referer of unsafe requests over HTTPS (§1.2)."""

@@ -261,3 +261,28 @@ def test_a_refused_listen_token_is_renewed_and_later_plays_work(standin, tmp_pat
     users = 2  # listen-token.yaml: one Listener, one Uploader, each reads users/me once to start
     assert len([s for s in proxy.seen if s.path == "/api/v1/users/me/"]) == users + 1
     assert "token=" not in all_text(run_dir) and done.code in (0, 1)
+
+
+def test_with_skip_preflight_a_throttled_login_stops_the_users_cleanly_with_the_reason_recorded(tmp_path):
+    """Real 1.4 answers a throttled login with HTTP 500 + X-RateLimit headers: each user stops
+    before its first task, once logged and counted in the run directory, with no traceback."""
+    from fwload.standin.faults.syntax import parse_faults
+
+    scenario = tmp_path / "login.yaml"
+    scenario.write_text(yaml.safe_dump({
+        "name": "login", "target": {"auth": "session"}, "users": [{"class": "Listener"}],
+        "load": {"profile": "constant", "users": 2, "spawn_rate": 2, "duration": "4s"}}))
+    with StandinProcess(data_dir=tmp_path / "standin") as throttling:
+        users_file, _ = _registered_users_file(throttling.url, tmp_path)
+        throttling.fault_admin().arm(parse_faults(["login.throttle=storm:100%:3600s"]))
+        done = locust("--host", throttling.url, "--scenario", str(scenario), "--users-file", str(users_file),
+                      "--skip-preflight", "--reports-dir", str(tmp_path / "runs"))
+    assert "Traceback" not in done.err and "StopUser" not in done.err, done.err[-3000:]
+    reason = "session login throttled (HTTP 500, scope login, Retry-After 3600 s)"
+    assert done.err.count(f"Listener user stopped before its first task: {reason}") == 1
+    run_dir = only_run_dir(tmp_path / "runs")
+    events = [json.loads(line) for line in (run_dir / "events.jsonl").read_text().splitlines()]
+    stopped = [e for e in events if e["type"] == "user_stopped"]
+    assert sum(e["count"] for e in stopped) == 2 and {e["reason"] for e in stopped} == {reason}
+    logins = [r for r in rows(run_dir, "requests.csv") if r["name"] == "/api/v1/users/login"]
+    assert len(logins) == 2 and all(r["status"] == "500" and r["error_kind"] == "throttled" for r in logins)
