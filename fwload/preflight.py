@@ -17,7 +17,7 @@ from urllib.parse import urlsplit, urlunsplit
 import requests
 
 from fwload.collectors.base import ComponentHealth
-from fwload.errors import NotReadyError, TargetError, UsageError
+from fwload.errors import FwloadError, NotReadyError, TargetError, UsageError
 from fwload.funkwhale import api, paths
 from fwload.funkwhale.accounts import Account
 
@@ -32,6 +32,8 @@ class Readiness:
     detail: str
     nodeinfo: dict[str, Any] = field(default_factory=dict)
     components: list[ComponentHealth] = field(default_factory=list)
+    api_failure: str = ""
+    """What the API did instead of answering nodeinfo ("" when it answered)."""
 
     def as_event(self) -> dict[str, Any]:
         return {"ready": self.ready, "seconds": round(self.seconds, 3), "attempts": self.attempts,
@@ -43,17 +45,30 @@ class Readiness:
 def check_readiness(host: str, deadline_s: float, collector: Any = None, *,
                     sleep: Callable[[float], None] = time.sleep) -> Readiness:
     """The readiness gate: the API answers nodeinfo, and every component the collector sees
-    is alive and ready, all within one deadline."""
+    is alive and ready, all within one deadline.
+
+    When the API never answers (it hangs, or is down), the components are still read once:
+    a dead Celery worker or beat is named beside the API, not hidden behind it."""
     readiness = wait_until_ready(host, deadline_s, sleep=sleep)
-    if not readiness.ready or collector is None:
+    if not readiness.ready:
+        readiness.api_failure = readiness.detail
+    if collector is None:
         return readiness
-    components, waited = wait_for_components(collector.health, max(deadline_s - readiness.seconds, 0.0), sleep=sleep)
+    if readiness.ready:
+        components, waited = wait_for_components(collector.health, max(deadline_s - readiness.seconds, 0.0),
+                                                 sleep=sleep)
+        readiness.seconds += waited
+    else:
+        try:
+            components = collector.health()
+        except (FwloadError, OSError):  # the API's failure is the finding; a blind collector adds nothing
+            components = []
     readiness.components = components
-    readiness.seconds += waited
     failing = [c for c in components if not (c.alive and c.ready)]
     if failing:
+        named = "; ".join(f"{c.component} {'not ready' if c.alive else 'dead'}: {c.detail}" for c in failing)
+        readiness.detail = f"{readiness.detail}; {named}" if readiness.api_failure else named
         readiness.ready = False
-        readiness.detail = "; ".join(f"{c.component} {'not ready' if c.alive else 'dead'}: {c.detail}" for c in failing)
     return readiness
 
 
@@ -144,19 +159,21 @@ def startup_failures(readiness: Readiness) -> list[dict[str, Any]]:
     """``startup_failure`` events for the run directory: each dead or unready component, or
     the API itself when it never answered."""
     failing = [c for c in readiness.components if not (c.alive and c.ready)]
-    if failing:
-        return [{"component": c.component, "detail": f"{'not ready' if c.alive else 'dead'}: {c.detail}"}
+    failures = [{"component": c.component, "detail": f"{'not ready' if c.alive else 'dead'}: {c.detail}"}
                 for c in failing]
-    if not readiness.ready:
-        return [{"component": "api", "detail": readiness.detail}]
-    return []
+    if readiness.api_failure and not any(c.component == "api" for c in failing):
+        failures.insert(0, {"component": "api", "detail": readiness.api_failure})
+    return failures
 
 
-def require_ready(readiness: Readiness, host: str, deadline_s: float) -> None:
+def require_ready(readiness: Readiness, host: str, deadline_s: float, collector: Any = None) -> None:
+    """Raise `NotReadyError`; the advice names `fwload k8s check` only for a target in Kubernetes."""
     if not readiness.ready:
+        in_kubernetes = getattr(collector, "name", "") == "kubernetes"
+        where = "(fwload k8s check)" if in_kubernetes else "(the api, nginx, the Celery worker and beat: their logs)"
         raise NotReadyError(
             f"{safe_url(host)} never became ready within {deadline_s:g} s: {readiness.detail}",
-            "check that every component is up (fwload k8s check), or raise target.ready_timeout",
+            f"check that every component is up {where}, or raise target.ready_timeout",
         )
 
 

@@ -273,3 +273,76 @@ def test_no_signup_warning_once_the_server_said_throttling_is_off():
     with server([(404, {})]) as url:
         unknown = preflight.throttling_notices(url, registering)
     assert unknown[-1] == preflight.SIGNUP_UNKNOWN and "10 a day" in unknown[-1]
+
+
+@contextmanager
+def hanging() -> Iterator[str]:
+    """Accepts connections and never answers: the API's OOM respawn loop under a live master."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        listener.settimeout(0.1)
+        while not stop.is_set():
+            try:
+                held.append(listener.accept()[0])
+            except OSError:
+                continue
+
+    threading.Thread(target=accept, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    finally:
+        stop.set()
+        listener.close()
+        for connection in held:
+            connection.close()
+
+
+def test_a_hanging_api_still_names_the_dead_worker_and_beat():
+    import subprocess
+    import sys
+
+    from fwload.collectors import make_collector
+
+    def process() -> subprocess.Popen:
+        return subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+
+    api, worker, beat = process(), process(), process()
+    for dead in (worker, beat):
+        dead.kill()
+        dead.wait()
+    collector = make_collector("processes", pids={"api": api.pid, "celery-worker": worker.pid,
+                                                  "celery-beat": beat.pid}, limits={})
+    try:
+        with hanging() as url:
+            readiness = preflight.check_readiness(url, 1.0, collector, sleep=lambda s: None)
+    finally:
+        api.kill()
+        api.wait()
+    assert not readiness.ready
+    assert "did not answer" in readiness.detail
+    assert f"celery-worker dead: root process {worker.pid} is gone" in readiness.detail
+    assert f"celery-beat dead: root process {beat.pid} is gone" in readiness.detail
+    failures = preflight.startup_failures(readiness)
+    assert [f["component"] for f in failures] == ["api", "celery-beat", "celery-worker"]
+    assert "did not answer" in failures[0]["detail"]
+    with pytest.raises(NotReadyError) as raised:
+        preflight.require_ready(readiness, url, 1.0, collector)
+    assert "k8s" not in raised.value.fix and "Celery worker and beat" in raised.value.fix
+
+
+def test_the_not_ready_advice_names_fwload_k8s_check_only_for_a_kubernetes_target(tmp_path):
+    from fwload.collectors.kubernetes.collector import KubernetesCollector
+    from tests.fakes.kube_api import FakeKubeAPI
+
+    never = preflight.Readiness(False, 1.0, 2, "nodeinfo answered HTTP 503")
+    with FakeKubeAPI() as fake:
+        in_cluster = KubernetesCollector(kubeconfig=str(fake.write_kubeconfig(tmp_path / "kubeconfig")))
+        for collector, says in ((in_cluster, True), (None, False)):
+            with pytest.raises(NotReadyError) as raised:
+                preflight.require_ready(never, "http://127.0.0.1:1", 1.0, collector)
+            assert ("fwload k8s check" in raised.value.fix) is says

@@ -210,7 +210,7 @@ def _preflight(scenario: Scenario, host: str, run_dir: RunDirectory, console: Co
         run_dir.event("startup_failure", **failure)
     run_dir.update_meta(readiness=readiness.as_event(),
                         target={**run_dir.read_meta().get("target", {}), "version": readiness.nodeinfo.get("version", "")})
-    preflight.require_ready(readiness, host, deadline)
+    preflight.require_ready(readiness, host, deadline, collector)
     components = f", {len(readiness.components)} component(s) up" if readiness.components else ""
     console.print(f"target ready in {readiness.seconds:.1f} s (Funkwhale {readiness.nodeinfo.get('version', '?')}"
                   f"{components})")

@@ -169,7 +169,7 @@ class FwloadSession:
         self.run.events({"ts": time.time(), "type": "startup_failure", **failure}
                         for failure in preflight.startup_failures(readiness))
         self.run.update_meta(readiness=readiness.as_event(), target={"version": readiness.nodeinfo.get("version", "")})
-        preflight.require_ready(readiness, host, deadline)
+        preflight.require_ready(readiness, host, deadline, collector)
         accounts = FwloadSession._accounts()
         peak = self.scenario.load.peak_users if self.scenario else int(getattr(self.options, "num_users", 0) or 1)
         plan = preflight.AuthPlan(self._auth_mode(), accounts, peak, max(self._worker_count(), 1))
