@@ -8,12 +8,16 @@ nodeinfo to answer 200 within a deadline, and says what it saw otherwise. Locust
 
 from __future__ import annotations
 
+import ipaddress
+import os
+import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+import psutil
 import requests
 
 from fwload.collectors.base import ComponentHealth
@@ -72,10 +76,38 @@ def check_readiness(host: str, deadline_s: float, collector: Any = None, *,
     return readiness
 
 
+def shared_cpu_notice(host: str, *, local_standin: bool = False) -> str | None:
+    """A notice when the load generator runs on the target's machine (the local stand-in, or a
+    host that resolves to one of this machine's addresses): Locust's own CPU then competes
+    with the target's, so the run measures both together and capacity figures are low."""
+    cpus = os.cpu_count() or 1
+    if local_standin:
+        where = "the local stand-in runs on this machine"
+    elif _is_this_machine(urlsplit(host).hostname or ""):
+        where = f"{safe_url(host)} is this machine"
+    else:
+        return None
+    return (f"the load generator shares the target's CPU ({where}, {cpus} CPU(s)): Locust's own work slows "
+            "the target, so latencies include it and capacity figures are lower bounds; for capacity, run the "
+            "load from another machine")
+
+
+def _is_this_machine(hostname: str) -> bool:
+    try:
+        addresses = {info[4][0] for info in socket.getaddrinfo(hostname, None)}
+    except (OSError, UnicodeError):
+        return False
+    own = {address.address.split("%", 1)[0] for addresses_of in psutil.net_if_addrs().values()
+           for address in addresses_of}
+    return any(ipaddress.ip_address(a.split("%", 1)[0]).is_loopback or a in own for a in addresses)
+
+
 def safe_url(url: str) -> str:
     """The URL without user:password, fit for run.json and logs."""
     parts = urlsplit(url)
     netloc = parts.hostname or ""
+    if ":" in netloc:
+        netloc = f"[{netloc}]"
     if parts.port:
         netloc += f":{parts.port}"
     return urlunsplit((parts.scheme, netloc, parts.path, "", ""))

@@ -346,3 +346,18 @@ def test_the_not_ready_advice_names_fwload_k8s_check_only_for_a_kubernetes_targe
             with pytest.raises(NotReadyError) as raised:
                 preflight.require_ready(never, "http://127.0.0.1:1", 1.0, collector)
             assert ("fwload k8s check" in raised.value.fix) is says
+
+
+@pytest.mark.parametrize(("host", "standin", "says"), [
+    ("http://127.0.0.1:8000", False, "http://127.0.0.1:8000 is this machine"),
+    ("http://[::1]:8000", False, "http://[::1]:8000 is this machine"),
+    ("http://localhost:8000", False, "http://localhost:8000 is this machine"),
+    ("http://127.0.0.1:8000", True, "the local stand-in runs on this machine"),
+    ("http://192.0.2.7", False, None),
+])
+def test_a_load_generator_sharing_the_target_s_cpu_is_said(host, standin, says):
+    notice = preflight.shared_cpu_notice(host, local_standin=standin)
+    if says is None:
+        assert notice is None
+    else:
+        assert says in notice and "shares the target's CPU" in notice and "another machine" in notice

@@ -211,6 +211,9 @@ def _preflight(scenario: Scenario, host: str, run_dir: RunDirectory, console: Co
     run_dir.update_meta(readiness=readiness.as_event(),
                         target={**run_dir.read_meta().get("target", {}), "version": readiness.nodeinfo.get("version", "")})
     preflight.require_ready(readiness, host, deadline, collector)
+    if notice := preflight.shared_cpu_notice(host, local_standin=not scenario.target.host):
+        console.print(f"[yellow]notice:[/] {notice}", highlight=False)
+        run_dir.event("notice", source="preflight", detail=notice)
     components = f", {len(readiness.components)} component(s) up" if readiness.components else ""
     console.print(f"target ready in {readiness.seconds:.1f} s (Funkwhale {readiness.nodeinfo.get('version', '?')}"
                   f"{components})")

@@ -170,6 +170,9 @@ class FwloadSession:
                         for failure in preflight.startup_failures(readiness))
         self.run.update_meta(readiness=readiness.as_event(), target={"version": readiness.nodeinfo.get("version", "")})
         preflight.require_ready(readiness, host, deadline, collector)
+        if notice := preflight.shared_cpu_notice(host, local_standin=bool(getattr(self.options, "local_pids", ""))):
+            logger.warning("fwload: %s", notice)
+            self.run.event("notice", source="preflight", detail=notice)
         accounts = FwloadSession._accounts()
         peak = self.scenario.load.peak_users if self.scenario else int(getattr(self.options, "num_users", 0) or 1)
         plan = preflight.AuthPlan(self._auth_mode(), accounts, peak, max(self._worker_count(), 1))
