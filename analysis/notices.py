@@ -148,7 +148,8 @@ def run_notices(run: Run, requests: RequestMetrics, scenario_found: bool) -> lis
             Notice(
                 "no_scenario",
                 "The run directory has no scenario.yaml: no SLO was checked.",
-                "Run with --scenario (or `fwload run scenarios/x.yaml`) to get SLO verdicts.",
+                "Run `locust -f locustfiles/funkwhale.py --scenario scenarios/x.yaml` (or `fwload run "
+                "scenarios/x.yaml`) to get SLO verdicts.",
             )
         )
     return notices

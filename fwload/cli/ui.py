@@ -22,6 +22,9 @@ def ui_command(
     processes: int = typer.Option(0, "--processes", min=0, help="Locust worker processes on this machine (0: one process)"),
     users_file: str = typer.Option(None, "--users-file", help="Accounts file (YAML or CSV); default: register accounts"),
     collector: str = typer.Option(None, "--collector", help="auto | kubernetes | processes | none"),
+    namespace: str = typer.Option(None, "--namespace", help="Kubernetes namespace of the target (collector)"),
+    context: str = typer.Option(None, "--context", help="kubeconfig context (collector)"),
+    kubeconfig: str = typer.Option(None, "--kubeconfig", help="kubeconfig file (collector)"),
     out: Path = typer.Option(Path("reports"), "--out", help="Folder for the run directory of each test"),
     duration: str = typer.Option(None, "--duration", help="Override load.duration (e.g. 10m), as fwload run"),
     users: int = typer.Option(None, "--users", help="Override load.users, as fwload run"),
@@ -35,7 +38,8 @@ def ui_command(
     """
     result = run_ui(UiRequest(scenario=scenario, host=host, web_host=web_host, web_port=web_port,
                               processes=processes, users_file=users_file, collector=collector, out=out,
-                              users=users, spawn_rate=spawn_rate, duration=duration),
+                              users=users, spawn_rate=spawn_rate, duration=duration, namespace=namespace,
+                              context=context, kubeconfig=kubeconfig),
                     console, announce=stdout_line)
     for run_dir in result.run_dirs:
         console.print(f"run directory: {run_dir}", highlight=False)

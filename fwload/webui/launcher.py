@@ -50,6 +50,10 @@ class UiRequest:
     spawn_rate: float | None = None
     duration: str | None = None
     """Load fields changed for the tests of this web UI, as ``fwload run``'s options."""
+    namespace: str | None = None
+    context: str | None = None
+    kubeconfig: str | None = None
+    """Where the kubernetes collector looks, as ``fwload run``'s options."""
 
 
 @dataclass
@@ -102,7 +106,9 @@ def ui_command(request: UiRequest, host: str, port: int, standin: Any = None,
     ]
     if request.processes:
         command += ["--processes", str(request.processes), *loopback_master_args()]
-    for flag, value in (("--users-file", request.users_file), ("--collector", request.collector)):
+    for flag, value in (("--users-file", request.users_file), ("--collector", request.collector),
+                        ("--namespace", request.namespace), ("--kube-context", request.context),
+                        ("--kubeconfig", request.kubeconfig)):
         if value:
             command += [flag, value]
     if standin is not None:

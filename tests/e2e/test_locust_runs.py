@@ -102,19 +102,48 @@ def test_unreachable_host_is_reported_not_ready(tmp_path):
     assert json.loads((run_dir / "run.json").read_text())["status"] == "not_ready"
 
 
-def test_bad_fixtures_end_as_import_outcomes_not_failed_requests(tmp_path):
-    """Untagged and corrupt files stay pending (real 1.4), no-artist files error, duplicates skip."""
+def test_bad_fixtures_end_as_import_outcomes_and_a_refused_corrupt_file_is_expected(tmp_path):
+    """As on real 1.4: untagged files stay pending, no-artist files error, duplicates skip, and
+    the corrupt mp3's upload answers HTTP 500, recorded as ``rejected`` (expected), never an error."""
     with StandinProcess(import_rate=5.0) as standin:
         done = locust("--host", standin.url, "--scenario", "tests/e2e/data/bad-files.yaml",
                       "--reports-dir", str(tmp_path))
     assert done.code in (0, 1), done.err[-3000:]
     run_dir = only_run_dir(tmp_path)
-    assert not [r for r in rows(run_dir, "requests.csv") if r["error_kind"]]
-    outcomes = {(i["fixture"], i["outcome"]) for i in rows(run_dir, "imports.csv")}
-    assert outcomes & {("untagged", "timeout"), ("corrupt", "timeout")}
-    assert ("no_artist", "errored") in outcomes
+    requests = rows(run_dir, "requests.csv")
+    refused = [r for r in requests if r["error_kind"]]
+    assert refused and all((r["group"], r["status"], r["error_kind"]) == ("upload", "500", "rejected")
+                           for r in refused)
+    imports = rows(run_dir, "imports.csv")
+    outcomes = {(i["fixture"], i["outcome"]) for i in imports}
+    assert {o for f, o in outcomes if f == "corrupt"} == {"rejected"}
+    assert sum(i["outcome"] == "rejected" for i in imports) == len(refused)
+    assert ("untagged", "timeout") in outcomes and ("no_artist", "errored") in outcomes
     assert not {o for f, o in outcomes if f == "valid"} - {"finished", "unfinished"}
+    error_ratio = next(c for c in json.loads((run_dir / "verdict.json").read_text())["checks"]
+                       if c["name"] == "error ratio")
+    assert error_ratio["passed"] is True and "rejected excluded" in error_ratio["detail"]
 
+
+def test_a_500_on_a_valid_upload_stays_a_server_error(tmp_path):
+    from fwload.standin.faults.syntax import parse_faults
+
+    scenario = tmp_path / "valid.yaml"
+    scenario.write_text(yaml.safe_dump({
+        "name": "valid", "users": [{"class": "Uploader", "options": {
+            "bad_files": 0, "wait": [0.1, 0.2], "import_timeout": 5, "stream_after_import": False}}],
+        "load": {"profile": "constant", "users": 2, "spawn_rate": 2, "duration": "8s"},
+        "slos": {"error_ratio": 0.01}}))
+    with StandinProcess(import_rate=20.0) as standin:
+        standin.fault_admin().arm(parse_faults(["upload.error=50%", "seed=3"]))
+        done = locust("--host", standin.url, "--scenario", str(scenario), "--reports-dir", str(tmp_path / "runs"))
+    assert done.code == 1, done.err[-3000:]
+    run_dir = only_run_dir(tmp_path / "runs")
+    failed = [r for r in rows(run_dir, "requests.csv") if r["group"] == "upload" and r["status"] == "500"]
+    assert failed and all(r["error_kind"] == "http" for r in failed)
+    imports = rows(run_dir, "imports.csv")
+    assert sum(i["outcome"] == "failed" for i in imports) == len(failed)
+    assert not [i for i in imports if i["outcome"] == "rejected"]
 
 
 def _registered_users_file(url: str, folder, with_token: bool = False) -> tuple:
