@@ -20,12 +20,22 @@ from urllib.parse import urlsplit, urlunsplit
 import psutil
 import requests
 
+import fwload
+
 from fwload.collectors.base import ComponentHealth
 from fwload.errors import FwloadError, NotReadyError, TargetError, UsageError
 from fwload.funkwhale import api, paths
 from fwload.funkwhale.accounts import Account
 
 PROBE_TIMEOUT_S = 5.0
+USER_AGENT = f"fwload-preflight/{fwload.__version__}"
+"""The checks' own requests say what they are, so a target's logs (and tests) tell them from the load."""
+
+
+def preflight_session() -> requests.Session:
+    session = requests.Session()
+    session.headers["User-Agent"] = USER_AGENT
+    return session
 
 
 @dataclass
@@ -125,7 +135,7 @@ def check_host(host: str | None) -> str:
 def wait_until_ready(host: str, deadline_s: float, *, session: requests.Session | None = None,
                      sleep: Callable[[float], None] = time.sleep) -> Readiness:
     """Poll nodeinfo until it answers 200 with a Funkwhale document, or the deadline passes."""
-    http = session or requests.Session()
+    http = session or preflight_session()
     start = time.monotonic()
     attempts = 0
     detail = "no answer yet"
@@ -212,7 +222,7 @@ def require_ready(readiness: Readiness, host: str, deadline_s: float, collector:
 def check_credentials(host: str, nodeinfo: dict[str, Any], accounts: list[Account] | None,
                       *, session: requests.Session | None = None) -> list[str]:
     """Raise if the load cannot authenticate; return notices worth showing."""
-    http = session or requests.Session()
+    http = session or preflight_session()
     if accounts:
         first = accounts[0]
         try:
@@ -256,7 +266,7 @@ def check_audio_serving(host: str, accounts: list[Account] | None, *,
     registered for this check (one more signup, counted in the throttle budget). With no
     playable track yet, each listen of the run is still checked (and fails, saying why).
     """
-    http = session or requests.Session()
+    http = session or preflight_session()
     where = safe_url(host)
     try:
         credentials = _probe_credentials(http, host, accounts)
@@ -333,7 +343,7 @@ def throttling_notices(host: str, plan: AuthPlan | None = None, *,
     signup 10/day and login 30/hour per address, 10 apps an hour per account), instead of
     virtual users quietly stopping one after another.
     """
-    http = session or requests.Session()
+    http = session or preflight_session()
     scopes = _rate_limits(http, host)
     if scopes is None:
         registering = plan is not None and plan.accounts is None

@@ -215,9 +215,8 @@ def bypassed():
     """A stand-in answering listens like the api behind nginx's back, and a user with one finished track."""
     import requests
 
-    from fwload.fixtures.audio import render_track
     from fwload.standin.launcher import StandinProcess
-    from tests.standin.conftest import Target
+    from tests.standin.conftest import Target, seed_playable_track
 
     with StandinProcess(import_rate=50.0, audio_serving="x-accel-redirect") as process, \
             requests.Session() as http:
@@ -227,11 +226,7 @@ def bypassed():
         assert preflight.check_audio_serving(target.url, [empty]) == [
             f"no playable track yet on {target.url}: that nginx serves the audio (and not the api's bare "
             "X-Accel-Redirect) is checked at each listen of the run instead"]
-        library = target.request("POST", "/api/v1/libraries/", headers=account.bearer,
-                                  json={"name": "probe", "privacy_level": "instance"}).json()["uuid"]
-        audio = render_track("mp3", title="Probe", artist="Probe Band", seconds=1.0, seed=3)
-        assert target.upload(account, library, audio, name="probe.mp3", reference="probe").status_code == 201
-        assert target.wait_import(account, "probe").json()["results"][0]["import_status"] == "finished"
+        seed_playable_track(target, account, "Probe")
         yield target, account
 
 
@@ -249,18 +244,12 @@ def test_a_listen_answered_with_x_accel_redirect_and_no_body_stops_the_run_befor
 def test_a_stand_in_that_serves_audio_passes_the_pre_flight_listen():
     import requests
 
-    from fwload.fixtures.audio import render_track
     from fwload.standin.launcher import StandinProcess
-    from tests.standin.conftest import Target
+    from tests.standin.conftest import Target, seed_playable_track
 
     with StandinProcess(import_rate=50.0) as process, requests.Session() as http:
         target = Target(process, http)
-        account = target.register("plays")
-        library = target.request("POST", "/api/v1/libraries/", headers=account.bearer,
-                                  json={"name": "plays", "privacy_level": "instance"}).json()["uuid"]
-        audio = render_track("mp3", title="Plays", artist="Plays Band", seconds=1.0, seed=4)
-        assert target.upload(account, library, audio, name="plays.mp3", reference="plays").status_code == 201
-        target.wait_import(account, "plays")
+        seed_playable_track(target, target.register("plays"), "Plays")
         assert preflight.check_audio_serving(process.url, None) == []
 
 

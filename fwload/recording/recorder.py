@@ -163,20 +163,20 @@ class Recorder:
     def _flush_throttles(self, counts: dict[tuple[str, str], int] | None = None) -> None:
         if counts is None:
             counts, self.throttle_counts = self.throttle_counts, {}
-        if self.run is None or not counts:
-            return
-        now = time.time()
-        self.run.events({"ts": now, "type": "throttled", "group": group, "scope": scope, "count": count}
-                        for (group, scope), count in counts.items())
+        self._count_events("throttled", ("group", "scope"), counts)
 
     def _flush_stops(self, counts: dict[tuple[str, str], int] | None = None) -> None:
         if counts is None:
             counts, self.stop_counts = self.stop_counts, {}
+        self._count_events("user_stopped", ("user_class", "reason"), counts)
+
+    def _count_events(self, kind: str, keys: tuple[str, str], counts: dict[tuple[str, str], int]) -> None:
+        """One event per key pair with its count, e.g. ``throttled`` {group, scope, count}."""
         if self.run is None or not counts:
             return
         now = time.time()
-        self.run.events({"ts": now, "type": "user_stopped", "user_class": user_class, "reason": reason,
-                         "count": count} for (user_class, reason), count in counts.items())
+        self.run.events({"ts": now, "type": kind, **dict(zip(keys, key, strict=True)), "count": count}
+                        for key, count in counts.items())
 
     def _worker_label(self, source: str) -> str:
         runner = self.environment.runner

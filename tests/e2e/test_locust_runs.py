@@ -44,11 +44,12 @@ def test_plain_locust_records_every_measurement(standin, tmp_path):
 
 
 def test_distributed_run_loses_and_doubles_nothing(standin, tmp_path):
-    """With --processes 2 every request the stand-in received is in requests.csv exactly once."""
+    """With --processes 2 every request the stand-in received is in requests.csv exactly once
+    (without the pre-flight, whose registration, track list and listen are not Locust's)."""
     admin = standin.fault_admin()
     admin.reset_counts()
     done = locust("--host", standin.url, "--scenario", "scenarios/smoke.yaml", "--processes", "2",
-                  "--stop-timeout", "20", "--reports-dir", str(tmp_path))
+                  "--stop-timeout", "20", "--skip-preflight", "--reports-dir", str(tmp_path))
     assert done.code == 0, done.err[-3000:]
     received = Counter({group: counts.get("received", 0) for group, counts in admin.counts().items()})
     run_dir = only_run_dir(tmp_path)
@@ -203,10 +204,14 @@ def test_audio_with_the_listen_token_like_the_web_player(standin, tmp_path):
     run_dir = only_run_dir(tmp_path)
     listens = [r for r in rows(run_dir, "requests.csv") if r["group"] == "listen"]
     assert listens and all(r["status"] == "206" and not r["error_kind"] for r in listens)
-    audio = [seen for seen in proxy.seen if seen.path.startswith("/api/v1/listen/")]
+    from fwload.preflight import USER_AGENT
+
+    load = [seen for seen in proxy.seen if seen.headers.get("User-Agent") != USER_AGENT]  # not the pre-flight's
+    assert len(load) < len(proxy.seen), "the pre-flight listened once, as itself"
+    audio = [seen for seen in load if seen.path.startswith("/api/v1/listen/")]
     assert len(audio) == len(listens)
     assert all("token=" in seen.path and "Authorization" not in seen.headers for seen in audio)
-    assert all(seen.headers.get("Authorization", "").startswith("Bearer ") for seen in proxy.seen
+    assert all(seen.headers.get("Authorization", "").startswith("Bearer ") for seen in load
                if seen.path.startswith("/api/v1/tracks/"))
     assert "token=" not in all_text(run_dir)
 

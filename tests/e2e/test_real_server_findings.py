@@ -11,10 +11,9 @@ import pytest
 import requests
 import yaml
 
-from fwload.fixtures.audio import render_track
 from fwload.standin.launcher import StandinProcess
 from tests.e2e.helpers import FWLOAD, only_run_dir, rows, run
-from tests.standin.conftest import Target
+from tests.standin.conftest import Target, seed_playable_track
 
 CPU_NOTICE = "the load generator shares the target's CPU"
 
@@ -90,12 +89,7 @@ def test_a_bypassed_nginx_stops_the_run_before_the_load_with_exit_2(tmp_path):
     with StandinProcess(import_rate=50.0, audio_serving="x-accel-redirect") as bypassed, \
             requests.Session() as http:
         target = Target(bypassed, http)
-        account = target.register("seed")
-        library = target.request("POST", "/api/v1/libraries/", headers=account.bearer,
-                                 json={"name": "seed", "privacy_level": "instance"}).json()["uuid"]
-        audio = render_track("mp3", title="Seed", artist="Seed Band", seconds=1.0, seed=2)
-        assert target.upload(account, library, audio, name="seed.mp3", reference="seed").status_code == 201
-        target.wait_import(account, "seed")
+        seed_playable_track(target, target.register("seed"), "Seed")
         done = run([*FWLOAD, "run", "tests/e2e/data/listen-token.yaml", "--host", bypassed.url,
                     "--out", str(tmp_path / "reports")])
     assert done.code == 2, done.err[-3000:]

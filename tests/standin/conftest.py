@@ -116,6 +116,15 @@ class Target:
             time.sleep(0.05)
 
 
+def seed_playable_track(target: Target, account: Account, word: str) -> None:
+    """One finished track in an instance-wide library of ``account``, titled ``word``."""
+    library = target.request("POST", "/api/v1/libraries/", headers=account.bearer,
+                             json={"name": word, "privacy_level": "instance"}).json()["uuid"]
+    audio = render_track("mp3", title=word, artist=f"{word} Band", seconds=1.0, seed=len(word))
+    assert target.upload(account, library, audio, name=f"{word}.mp3", reference=word).status_code == 201
+    assert target.wait_import(account, word).json()["results"][0]["import_status"] == "finished"
+
+
 def assert_corrupt_upload_refused(target: Target, account: Account, library: str) -> None:
     """Real 1.4 answers a corrupt mp3's upload with Django's HTML 500 (mutagen's
     HeaderNotFoundError escapes the upload serializer) and stores nothing: no upload in the
