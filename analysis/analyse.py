@@ -23,6 +23,7 @@ from analysis.notices import Notice, run_notices
 from analysis.scenario import ScenarioSpec, read_scenario
 from analysis.timeline import Timeline, build_timeline
 from analysis.verdict import Check, exit_status, resource_checks, slo_checks, startup_checks
+from analysis.verdict.resource import no_samples_reason
 from analysis.verdict.sessions import session_checks
 from fwload.errors import FwloadError
 from fwload.status import ExitStatus
@@ -70,12 +71,13 @@ def analyse_run(run: Run | str | Path, window_s: float | None = None) -> RunAnal
     capacity = capacity_report(
         timeline, requests, imports, run.streams, resources, run.resources, scenario.slos, limits,
         history_of(run.resource_history, run.meta),
+        no_samples_reason(run.meta.get("collector")),
     )
     checks = [
         *startup_checks(startup, scenario),
         *slo_checks(scenario.slos, requests, imports, streams, run.events_of("abort")),
         *session_checks(scenario.slos, scenario.profile, sessions),
-        *resource_checks(scenario.resources, resources),
+        *resource_checks(scenario.resources, resources, run.meta.get("collector")),
     ]
     return RunAnalysis(
         run=run,

@@ -92,6 +92,16 @@ def run_notices(run: Run, requests: RequestMetrics, scenario_found: bool) -> lis
                 "--processes or workers.",
             )
         )
+    stopped: dict[tuple[str, str], int] = {}
+    for event in run.events_of("user_stopped"):
+        key = (str(event.get("user_class", "?")), str(event.get("reason", "")))
+        stopped[key] = stopped.get(key, 0) + int(event.get("count") or 1)
+    for (user_class, reason), count in stopped.items():
+        notices.append(Notice(
+            "user_stopped",
+            f"{count} {user_class} user(s) stopped before their first task: {reason}.",
+            "They made no load after that: fewer users ran than the scenario asked for.",
+        ))
     for event in run.events_of("worker_missing"):
         notices.append(
             Notice(
@@ -142,7 +152,8 @@ def run_notices(run: Run, requests: RequestMetrics, scenario_found: bool) -> lis
             Notice(
                 "no_scenario",
                 "The run directory has no scenario.yaml: no SLO was checked.",
-                "Run with --scenario (or `fwload run scenarios/x.yaml`) to get SLO verdicts.",
+                "Run `locust -f locustfiles/funkwhale.py --scenario scenarios/x.yaml` (or `fwload run "
+                "scenarios/x.yaml`) to get SLO verdicts.",
             )
         )
     return notices

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
-from analysis.percentiles import DEFINITION
+from analysis.percentiles import DEFINITION, MIN_SAMPLES_RULE
 from analysis.writers import charts, views
 from analysis.writers import formatting as fmt
 from analysis.writers.registry import register
@@ -41,6 +41,7 @@ def render_html(analysis: RunAnalysis) -> str:
         "partial": [notice for notice in analysis.notices if notice.kind == "partial"],
         "notices": [notice for notice in analysis.notices if notice.kind != "partial"],
         "definition": DEFINITION,
+        "min_samples_rule": MIN_SAMPLES_RULE,
         "precedence": views.PRECEDENCE_TEXT,
         "startup": views.startup_table(analysis),
         "checks": views.checks_table(analysis, ("slo", "resource")),

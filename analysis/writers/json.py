@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.metrics.requests import NOT_TIMED
-from analysis.percentiles import DEFINITION
+from analysis.percentiles import DEFINITION, MIN_SAMPLES_RULE
 from analysis.redact import scrub, scrub_mapping
 from analysis.writers.registry import register
 from analysis.writers.views import PRECEDENCE_TEXT
@@ -47,8 +47,9 @@ def verdict_document(analysis: RunAnalysis) -> dict[str, Any]:
             "precedence": PRECEDENCE_TEXT,
             "definitions": {
                 "percentile": DEFINITION,
+                "min_samples": MIN_SAMPLES_RULE,
                 "latency_samples": f"every request except {' and '.join(NOT_TIMED)} ones",
-                "error_ratio": "failed / all requests, throttled requests excluded from both",
+                "error_ratio": "failed / all requests, throttled and rejected requests excluded from both",
             },
             "startup": {
                 "gate": analysis.startup.gate,
@@ -107,6 +108,7 @@ def verdict_document(analysis: RunAnalysis) -> dict[str, Any]:
                 "highest_within_slos": None if capacity.highest is None else _level(capacity.highest),
                 "first_failure": None if capacity.first_failure is None else _level(capacity.first_failure),
                 "first_saturated": records(capacity.first_saturated),
+                "saturation_unjudged": capacity.saturation_unjudged,
                 "levels": records(capacity.levels.reset_index()),
                 "projections": records(capacity.projections),
                 "recommendations": records(capacity.recommendations),

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from analysis.percentiles import DEFINITION
+from analysis.percentiles import DEFINITION, MIN_SAMPLES_RULE
 from analysis.writers import formatting as fmt
 from analysis.writers import views
 from analysis.writers.registry import register
@@ -36,8 +36,8 @@ def render_markdown(analysis: RunAnalysis) -> str:
     skipped_rows = [row for row in rows if row[0] == unjudged]
     lines += table((columns, judged_rows)) if judged_rows else ["No SLO or resource check could be judged."]
     if skipped_rows:
-        lines += ["", f"<details><summary>{len(skipped_rows)} check(s) not evaluated (too few samples, or no "
-                  "limit known)</summary>", "", *table((columns, skipped_rows)), "", "</details>"]
+        lines += ["", f"<details><summary>{len(skipped_rows)} check(s) not evaluated (each says why)</summary>",
+                  "", *table((columns, skipped_rows)), "", "</details>"]
     lines.append("")
     others = [notice for notice in analysis.notices if notice.kind != "partial"]
     if others:
@@ -61,9 +61,12 @@ def render_markdown(analysis: RunAnalysis) -> str:
             f"- First to saturate: **{row['component']}** at {row['users']:.0f} users: "
             + "; ".join(row["evidence"])
         )
+    if analysis.capacity.saturation_unjudged:
+        lines.append(f"- Saturation of CPU, memory, restarts and OOM kills not judged: "
+                     f"{analysis.capacity.saturation_unjudged}.")
     lines += [
         "",
-        f"<sub>Percentiles: {DEFINITION}. Exit codes: {views.PRECEDENCE_TEXT}. "
+        f"<sub>Percentiles: {DEFINITION}; {MIN_SAMPLES_RULE}. Exit codes: {views.PRECEDENCE_TEXT}. "
         "Charts and details: report.html in the run directory.</sub>",
         "",
     ]

@@ -34,14 +34,25 @@ def terminal_summary(analysis: RunAnalysis) -> Group:
             table.add_row(Text(check.name), fmt.value(check.observed, check.unit),
                           fmt.value(check.threshold, check.unit), fmt.count(check.samples), Text(check.detail))
         parts.append(table)
+    parts.extend(not_evaluated_lines(analysis))
     parts.append(measurements_table(analysis))
     sessions = analysis.sessions
     if sessions is not None and sessions.active:
         parts.append(Text(f"sessions: {sessions.summary()}", style="yellow" if sessions.dropped else ""))
     for notice in analysis.notices:
-        if notice.kind in ("partial", "throttling", "component_died", "sessions_dropped"):
+        if notice.kind in ("partial", "throttling", "component_died", "sessions_dropped", "user_stopped"):
             parts.append(Text(f"{notice.kind}: {notice.message} {notice.advice}".strip(), style="yellow"))
     return Group(*parts)
+
+
+def not_evaluated_lines(analysis: RunAnalysis) -> list[Text]:
+    """One line per reason: the checks that could not be judged, so none vanishes unnoticed."""
+    by_reason: dict[str, list[str]] = {}
+    for check in analysis.checks:
+        if check.passed is None:
+            by_reason.setdefault(check.detail or "not evaluated", []).append(check.name)
+    return [Text(f"not evaluated: {', '.join(names)}: {reason}", style="yellow")
+            for reason, names in by_reason.items()]
 
 
 def measurements_table(analysis: RunAnalysis) -> Table:

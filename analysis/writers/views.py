@@ -97,12 +97,14 @@ def group_table(analysis: RunAnalysis) -> Table:
             fmt.count(row["failed"]),
             fmt.ratio(row["error_ratio"]),
             fmt.count(row["throttled"]),
+            fmt.count(row["rejected"]),
             fmt.count(row["samples"]),
             *(fmt.ms(row[c]) for c in LATENCY_COLUMNS),
         ]
         for group, row in table.iterrows()
     ]
-    return ["group", "requests", "failed", "error ratio", "throttled", "samples", *LATENCY_COLUMNS], rows
+    columns = ["group", "requests", "failed", "error ratio", "throttled", "rejected", "samples"]
+    return [*columns, *LATENCY_COLUMNS], rows
 
 
 def endpoint_table(analysis: RunAnalysis, limit: int = 25) -> Table:
@@ -126,7 +128,7 @@ def endpoint_table(analysis: RunAnalysis, limit: int = 25) -> Table:
 
 def error_kind_table(analysis: RunAnalysis) -> Table:
     overall = analysis.requests.overall
-    kinds = ("http", "timeout", "connection", "throttled", "proxy", "unexpected")
+    kinds = schema.ERROR_KINDS
     total = int(overall["requests"].sum()) if len(overall) else 0
     rows = [
         [

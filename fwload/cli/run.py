@@ -8,6 +8,7 @@ import typer
 
 from fwload.cli.app import app, console, handles_errors, stdout_line
 from fwload.launch.run import RunRequest, run
+from fwload.scenario.loader import override_help
 
 
 @app.command("run")
@@ -27,11 +28,19 @@ def run_command(
                                              help="Environment variable holding the Prometheus bearer token"),
     processes: int = typer.Option(0, "--processes", min=0, help="Locust worker processes on this machine (0: one process)"),
     out: Path = typer.Option(Path("reports"), "--out", help="Folder for the run directory"),
+    duration: str = typer.Option(None, "--duration", help=f"Override load.duration, e.g. 10m: {override_help('duration')}"),
+    users: int = typer.Option(None, "--users", help=f"Override load.users: {override_help('users')}"),
+    spawn_rate: float = typer.Option(None, "--spawn-rate", help=f"Override load.spawn_rate: {override_help('spawn_rate')}"),
 ) -> None:
-    """Run a scenario headless, then write the verdict and reports; the exit code is the verdict."""
+    """Run a scenario headless, then write the verdict and reports; the exit code is the verdict.
+
+    --duration, --users and --spawn-rate change the scenario's load for this run only; the
+    result is checked like the file (caps included) and recorded in the run's scenario.yaml.
+    """
     result = run(RunRequest(scenario=scenario, host=host, users_file=users_file, namespace=namespace,
                             context=context, kubeconfig=kubeconfig, collector=collector, processes=processes,
-                            out=out, prometheus_url=prometheus_url, prometheus_token_file=prometheus_token_file,
+                            out=out, duration=duration, users=users, spawn_rate=spawn_rate,
+                            prometheus_url=prometheus_url, prometheus_token_file=prometheus_token_file,
                             prometheus_token_env=prometheus_token_env), console)
     if result.analysis is not None:
         from analysis.writers.terminal import terminal_summary

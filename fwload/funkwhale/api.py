@@ -20,6 +20,13 @@ FINAL_IMPORT_STATUSES = frozenset({"finished", "skipped", "errored"})
 
 PLAYABLE_IMPORT_STATUSES = frozenset({"finished", "skipped"})
 
+UNPARSABLE_UPLOAD_STATUSES = (500,)
+"""How real 1.4 answers the upload POST of a file mutagen takes for audio and cannot parse
+(a corrupt ``.mp3``): ``UploadForOwnerSerializer.validate`` reads duration and bitrate with
+``mutagen.File`` unguarded, ``HeaderNotFoundError`` escapes and Django answers its HTML 500;
+nothing is stored (music/serializers.py, music/utils.py::get_audio_file_data). A file of no
+audio type at all (a ``.txt``) is accepted instead, and stays ``pending`` forever."""
+
 APP_SCOPES = "read write"
 MAX_PAGE_SIZE = 50
 
@@ -243,6 +250,31 @@ def content_range_total(value: str | None) -> int | None:
 
 AUDIO_ACCEPT = "*/*"
 """The listen view only renders ``audio/*``: ``Accept: application/json`` gets 406 (§4.1)."""
+
+NGINX_BYPASS_FIX = "point --host at the nginx Service or the ingress, not at the api"
+
+
+def nginx_bypassed(headers: Mapping[str, str], size: int) -> bool:
+    """A 200/206 listen answer with no body and ``X-Accel-Redirect``: real 1.4 leaves the
+    audio to nginx (§4.2), so a client that sees this reached the api behind nginx's back."""
+    return not size and bool(headers.get("X-Accel-Redirect") or headers.get("X-Sendfile"))
+
+
+def audio_problem(headers: Mapping[str, str], size: int) -> str:
+    """Why a 200/206 listen answer is not the audio a listener would hear ("" when it is).
+
+    Seen by a client, an empty body with ``X-Accel-Redirect`` is nginx bypassed, and every
+    play would "succeed" in milliseconds. An HTML page is the web app's fallback for a media
+    URL nginx does not serve. Headers are read only as far as needed: this runs for every
+    Range request of every play.
+    """
+    if not size:
+        if nginx_bypassed(headers, size):
+            return f"the answer has no audio, only X-Accel-Redirect: nginx is bypassed ({NGINX_BYPASS_FIX})"
+        return "the answer has an empty body where audio was expected"
+    if (headers.get("Content-Type") or "").startswith("text/html"):
+        return "the answer is an HTML page, not audio (a media URL that nginx does not serve?)"
+    return ""
 
 
 # -- throttling ----------------------------------------------------------------------

@@ -11,27 +11,30 @@ from __future__ import annotations
 import contextlib
 import os
 import platform
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
 from rich.console import Console
 
 import fwload
 from fwload import preflight
 from fwload.errors import FwloadError, NotReadyError, UsageError
-from fwload.collectors.selection import build_collector, choose_backend, prometheus_settings
+from fwload.collectors.selection import backend_choice, build_collector, prometheus_settings
 from fwload.funkwhale.accounts import load_users_file
 from fwload.launch.locust_process import locust_command, run_locust
+from fwload.launch.scenario_file import resolved_copy, with_command_line
 from fwload.launch.target import start_target
 from fwload.recording import schema
 from fwload.recording.rundir import RunDirectory
-from fwload.scenario.loader import load_scenario, with_changes, with_overrides
+from fwload.scenario.loader import load_scenario, with_changes
 from fwload.scenario.model import Scenario
 from fwload.status import ExitStatus
+
+
+_NO_PIDS_FIX = ("`fwload run` samples the processes of the stand-in it starts: drop --host, or use "
+                "--collector kubernetes for a target in a cluster (or --collector none)")
 
 
 @dataclass
@@ -48,6 +51,11 @@ class RunRequest:
     prometheus_token_env: str | None = None
     processes: int = 0
     out: Path = Path("reports")
+    users: int | None = None
+    spawn_rate: float | None = None
+    duration: str | None = None
+    """``--users``, ``--spawn-rate``, ``--duration``: load fields for this run, validated (caps
+    included) like the file's and recorded in the run directory's scenario.yaml."""
     overrides: dict[str, Any] = field(default_factory=dict)
     """Scenario fields to change for this run only, e.g. ``{"load": {"duration": 60}}`` (the demo)."""
     standin_options: dict[str, Any] = field(default_factory=dict)
@@ -63,9 +71,7 @@ class RunResult:
 
 def run(request: RunRequest, console: Console) -> RunResult:
     scenario = load_scenario(request.scenario)
-    overrides = {k: v for k, v in {"host": request.host, "users_file": request.users_file}.items() if v}
-    if overrides:
-        scenario = with_overrides(scenario, **overrides)
+    scenario = with_command_line(scenario, request.scenario, **_command_line_overrides(request))
     if request.overrides:
         scenario = with_changes(scenario, request.overrides)
     if scenario.faults.active and scenario.target.host:
@@ -113,8 +119,9 @@ def run(request: RunRequest, console: Console) -> RunResult:
         console.print(f"[bold red]fwload: error:[/] Locust ended with exit code {outcome.exit_code} before "
                       "the run finished (its last lines are above)", highlight=False)
     if outcome.exit_code == int(ExitStatus.USAGE_ERROR):
+        reopened.update_meta(exit_code=int(ExitStatus.USAGE_ERROR))
         return RunResult(ExitStatus.USAGE_ERROR, run_dir.path)
-    return _analyse(run_dir.path, console)
+    return _analyse(run_dir.path, console, record=True)
 
 
 def _record_standin_startup(standin: Any, run_dir: RunDirectory) -> None:
@@ -188,12 +195,12 @@ def _meta(scenario: Scenario, host: str, request: RunRequest) -> dict[str, Any]:
 def _preflight(scenario: Scenario, host: str, run_dir: RunDirectory, console: Console, request: RunRequest,
                local_pids: dict[str, int] | None, local_cgroups: dict[str, str] | None = None) -> None:
     components = scenario.collector.host_components()
-    backend = choose_backend(request.collector or scenario.collector.backend, local_pids=bool(local_pids),
-                             kubeconfig=request.kubeconfig, components=bool(components),
-                             prometheus=bool(request.prometheus_url or scenario.collector.prometheus))
-    collector = build_collector(backend, local_pids=local_pids, cgroups=local_cgroups or None,
+    choice = backend_choice(request.collector or scenario.collector.backend, local_pids=bool(local_pids),
+                            kubeconfig=request.kubeconfig, components=bool(components),
+                            prometheus=bool(request.prometheus_url or scenario.collector.prometheus))
+    collector = build_collector(choice.backend, local_pids=local_pids, cgroups=local_cgroups or None,
                                 namespace=request.namespace or scenario.collector.namespace, context=request.context or scenario.collector.context, kubeconfig=request.kubeconfig,
-                                components=components,
+                                components=components, no_pids_fix=_NO_PIDS_FIX,
                                 prometheus=prometheus_settings(scenario.collector.prometheus, url=request.prometheus_url,
                                                                token_file=request.prometheus_token_file,
                                                                token_env=request.prometheus_token_env,
@@ -201,6 +208,10 @@ def _preflight(scenario: Scenario, host: str, run_dir: RunDirectory, console: Co
     if collector is not None:
         for notice in collector.check_connection():
             console.print(f"[yellow]notice:[/] {notice}", highlight=False)
+    else:
+        notice = (f"collector none because {choice.reason}: the memory, CPU, restart and OOM checks will be "
+                  "listed as not evaluated")
+        console.print(f"[yellow]notice:[/] {notice}", highlight=False)
     deadline = scenario.target.ready_timeout
     with console.status(f"waiting up to {deadline:g} s for {preflight.safe_url(host)} to be ready…"):
         readiness = preflight.check_readiness(host, deadline, collector)
@@ -209,14 +220,17 @@ def _preflight(scenario: Scenario, host: str, run_dir: RunDirectory, console: Co
         run_dir.event("startup_failure", **failure)
     run_dir.update_meta(readiness=readiness.as_event(),
                         target={**run_dir.read_meta().get("target", {}), "version": readiness.nodeinfo.get("version", "")})
-    preflight.require_ready(readiness, host, deadline)
+    preflight.require_ready(readiness, host, deadline, collector)
+    if notice := preflight.shared_cpu_notice(host, local_standin=not scenario.target.host):
+        console.print(f"[yellow]notice:[/] {notice}", highlight=False)
+        run_dir.event("notice", source="preflight", detail=notice)
     components = f", {len(readiness.components)} component(s) up" if readiness.components else ""
     console.print(f"target ready in {readiness.seconds:.1f} s (Funkwhale {readiness.nodeinfo.get('version', '?')}"
                   f"{components})")
     accounts = load_users_file(scenario.target.users_file) if scenario.target.users_file else None
     plan = preflight.AuthPlan(scenario.target.auth, accounts, scenario.load.peak_users, max(request.processes, 1))
     for notice in preflight.check_credentials(host, readiness.nodeinfo, accounts) + \
-            preflight.throttling_notices(host, plan):
+            preflight.throttling_notices(host, plan) + preflight.check_audio_serving(host, accounts):
         console.print(f"[yellow]notice:[/] {notice}", highlight=False)
         run_dir.event("notice", source="preflight", detail=notice)
 
@@ -224,22 +238,27 @@ def _preflight(scenario: Scenario, host: str, run_dir: RunDirectory, console: Co
 @contextlib.contextmanager
 def _scenario_for_locust(scenario: Scenario, request: RunRequest) -> Iterator[Path]:
     """The file Locust loads: the user's own, or, with overrides, a private resolved copy."""
-    if not request.overrides and request.host is None and request.users_file is None:
+    if not request.overrides and not _command_line_overrides(request):
         yield request.scenario.resolve()
         return
-    with tempfile.TemporaryDirectory(prefix="fwload-scenario-") as folder:
-        path = Path(folder) / "scenario.yaml"
-        data = scenario.model_dump(mode="json", by_alias=True)
-        if scenario.target.password is not None:
-            data["target"]["password"] = scenario.target.password.get_secret_value()
-        path.touch(mode=0o600)
-        path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    with resolved_copy(scenario) as path:
         yield path
 
 
-def _analyse(run_dir: Path, console: Console) -> RunResult:
+def _command_line_overrides(request: RunRequest) -> dict[str, Any]:
+    """The options given on the command line, by `fwload.scenario.loader.OVERRIDES` name."""
+    given = {"host": request.host or None, "users_file": request.users_file or None, "users": request.users,
+             "spawn_rate": request.spawn_rate, "duration": request.duration}
+    return {name: value for name, value in given.items() if value is not None}
+
+
+def _analyse(run_dir: Path, console: Console, *, record: bool = False) -> RunResult:
+    """Write the reports; with ``record``, run.json's ``exit_code`` becomes the verdict's (what
+    ``fwload run`` exits with): Locust ran with --no-report, so nothing else wrote it."""
     from analysis.outputs import build_outputs
 
     with console.status("analysing the run…"):
         outputs = build_outputs(run_dir)
+    if record:
+        RunDirectory.open(run_dir).update_meta(exit_code=int(outputs.status))
     return RunResult(outputs.status, run_dir, outputs.analysis)

@@ -48,8 +48,8 @@ def add_arguments(parser: Any, **_kwargs: Any) -> None:
                        env_var="FWLOAD_COLLECTOR", help="Resource collector backend (default: the scenario's)")
     group.add_argument("--namespace", type=str, default="", env_var="FWLOAD_NAMESPACE",
                        help="Kubernetes namespace of the target (default: the scenario's, else funkwhale)")
-    group.add_argument("--kube-context", type=str, default="", env_var="FWLOAD_KUBE_CONTEXT",
-                       help="kubeconfig context to use")
+    group.add_argument("--kube-context", "--context", type=str, default="", env_var="FWLOAD_KUBE_CONTEXT",
+                       help="kubeconfig context to use (--context, as fwload run spells it, works too)")
     group.add_argument("--kubeconfig", type=str, default="", env_var="FWLOAD_KUBECONFIG", include_in_web_ui=False,
                        help="kubeconfig file (default: $KUBECONFIG, ~/.kube/config or in-cluster)")
     group.add_argument("--prometheus-url", type=str, default="", env_var="FWLOAD_PROMETHEUS_URL",

@@ -172,12 +172,15 @@ class FwloadSession:
         self.run.events({"ts": time.time(), "type": "startup_failure", **failure}
                         for failure in preflight.startup_failures(readiness))
         self.run.update_meta(readiness=readiness.as_event(), target={"version": readiness.nodeinfo.get("version", "")})
-        preflight.require_ready(readiness, host, deadline)
+        preflight.require_ready(readiness, host, deadline, collector)
+        if notice := preflight.shared_cpu_notice(host, local_standin=bool(getattr(self.options, "local_pids", ""))):
+            logger.warning("fwload: %s", notice)
+            self.run.event("notice", source="preflight", detail=notice)
         accounts = FwloadSession._accounts()
         peak = self.scenario.load.peak_users if self.scenario else int(getattr(self.options, "num_users", 0) or 1)
         plan = preflight.AuthPlan(self._auth_mode(), accounts, peak, max(self._worker_count(), 1))
         for notice in preflight.check_credentials(host, readiness.nodeinfo, accounts) + \
-                preflight.throttling_notices(host, plan):
+                preflight.throttling_notices(host, plan) + preflight.check_audio_serving(host, accounts):
             logger.warning("fwload: %s", notice)
             self.run.event("notice", source="preflight", detail=notice)
 

@@ -87,6 +87,8 @@ class LiveStats:
         self.requests = Counter[str]()
         self.failures = Counter[str]()
         self.throttled = Counter[str]()
+        self.rejected = Counter[str]()
+        """Deliberately bad files the server refused: expected, in no window (no ratio, no latency)."""
         self.imports = Counter[str]()
         self.import_wait = LogHistogram()
         self.import_window = _Window(self.window_s)
@@ -105,7 +107,9 @@ class LiveStats:
         for row in rows:
             group, kind = row[1], row[7]
             requests[group] += 1
-            if kind:
+            if kind == "rejected":
+                self.rejected[group] += 1
+            elif kind:
                 throttled = kind == "throttled"
                 (self.throttled if throttled else self.failures)[group] += 1
                 windows[group].add(float(row[0]), float(row[5]), not throttled, throttled)

@@ -28,3 +28,7 @@ session_done = EventHook()
 """Fired once per session of an arrivals run, started or dropped: intended_ts, start_ts,
 start_delay_ms, first_ms, length_s, ended_ts, iterations, outcome, reason, user_class
 (the columns of sessions.csv)."""
+
+user_stopped = EventHook()
+"""Fired when a virtual user stops before its first task because it could not authenticate:
+user_class, reason (no credentials in it)."""

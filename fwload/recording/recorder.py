@@ -48,6 +48,8 @@ class Recorder:
         self.received: dict[str, dict[str, int]] = {}
         self.drained: dict[str, dict[str, int]] = {}
         self.throttle_counts: dict[tuple[str, str], int] = {}
+        self.stop_counts: dict[tuple[str, str], int] = {}
+        """(user class, reason) -> users stopped before their first task, since the last flush."""
         self._flusher: gevent.Greenlet | None = None
         self.on_rows: list[Callable[[str, list[tuple[Any, ...]]], None]] = []
 
@@ -58,6 +60,7 @@ class Recorder:
         measurements.stream_done.add_listener(self.on_stream)
         measurements.throttled.add_listener(self.on_throttled)
         measurements.session_done.add_listener(self.on_session)
+        measurements.user_stopped.add_listener(self.on_user_stopped)
         runner = self.environment.runner
         if isinstance(runner, WorkerRunner):
             events.report_to_master.add_listener(self.on_report_to_master)
@@ -73,12 +76,13 @@ class Recorder:
                    response: Any = None, context: dict | None = None, exception: Any = None,
                    start_time: float | None = None, **_kwargs: Any) -> None:
         status = response.status_code if response is not None else 0
+        ctx = context or _NO_CONTEXT
         if exception is None and 0 < status < 400:
             kind = error = ""
         else:
-            kind = error_kind(status or 0, exception, response.headers if status in (429, 500) else None)
+            kind = error_kind(status or 0, exception, response.headers if status in (429, 500) else None,
+                              ctx.get("refusals", ()))
             error = short_error(exception, status or 0) if kind else ""
-        ctx = context or _NO_CONTEXT
         self.buffers["requests"].append((
             round(start_time or time.time(), 3), ctx.get("group", ""), name, request_type, status or 0,
             round(response_time or 0.0, 3), response_length or 0, kind, error, ctx.get("user_class", ""),
@@ -105,6 +109,10 @@ class Recorder:
         self.buffers["sessions"].append((round(intended_ts, 3), _ts(start_ts), _ms(start_delay_ms), _ms(first_ms),
                                          _ms(length_s), _ts(ended_ts), iterations, outcome, reason, user_class))
 
+    def on_user_stopped(self, user_class: str, reason: str, **_kwargs: Any) -> None:
+        key = (user_class, reason)
+        self.stop_counts[key] = self.stop_counts.get(key, 0) + 1
+
     # -- local and master side ----------------------------------------------------------
 
     def start(self, run: RunDirectory) -> None:
@@ -127,6 +135,7 @@ class Recorder:
         rows = self._take()
         self._accept("local", rows)
         self._flush_throttles()
+        self._flush_stops()
 
     def _take(self) -> dict[str, list[tuple[Any, ...]]]:
         rows, self.buffers = self.buffers, {kind: [] for kind in _KINDS}
@@ -167,11 +176,20 @@ class Recorder:
     def _flush_throttles(self, counts: dict[tuple[str, str], int] | None = None) -> None:
         if counts is None:
             counts, self.throttle_counts = self.throttle_counts, {}
+        self._count_events("throttled", ("group", "scope"), counts)
+
+    def _flush_stops(self, counts: dict[tuple[str, str], int] | None = None) -> None:
+        if counts is None:
+            counts, self.stop_counts = self.stop_counts, {}
+        self._count_events("user_stopped", ("user_class", "reason"), counts)
+
+    def _count_events(self, kind: str, keys: tuple[str, str], counts: dict[tuple[str, str], int]) -> None:
+        """One event per key pair with its count, e.g. ``throttled`` {group, scope, count}."""
         if self.run is None or not counts:
             return
         now = time.time()
-        self.run.events({"ts": now, "type": "throttled", "group": group, "scope": scope, "count": count}
-                        for (group, scope), count in counts.items())
+        self.run.events({"ts": now, "type": kind, **dict(zip(keys, key, strict=True)), "count": count}
+                        for key, count in counts.items())
 
     def _worker_label(self, source: str) -> str:
         runner = self.environment.runner
@@ -183,9 +201,10 @@ class Recorder:
 
     def on_report_to_master(self, client_id: str, data: dict[str, Any]) -> None:
         rows = self._take()
-        if any(rows.values()) or self.throttle_counts:
-            data["fwload"] = {**rows, "throttled": _pack_throttles(self.throttle_counts)}
-            self.throttle_counts = {}
+        if any(rows.values()) or self.throttle_counts or self.stop_counts:
+            data["fwload"] = {**rows, "throttled": _pack_throttles(self.throttle_counts),
+                              "stopped": _pack_throttles(self.stop_counts)}
+            self.throttle_counts, self.stop_counts = {}, {}
 
     def on_drain_request(self, environment: Environment, msg: Any, **_kwargs: Any) -> None:
         """Stop this worker's users, then send every remaining row and the totals produced.
@@ -202,9 +221,9 @@ class Recorder:
         rows = self._take()
         runner.send_message("fwload_drained", {
             "rows": rows, "produced": dict(self.produced),
-            "throttled": _pack_throttles(self.throttle_counts),
+            "throttled": _pack_throttles(self.throttle_counts), "stopped": _pack_throttles(self.stop_counts),
         })
-        self.throttle_counts = {}
+        self.throttle_counts, self.stop_counts = {}, {}
 
     # -- master side ----------------------------------------------------------------------
 
@@ -213,11 +232,13 @@ class Recorder:
         if payload:
             self._accept(client_id, payload)
             self._flush_throttles(_unpack_throttles(payload.get("throttled")))
+            self._flush_stops(_unpack_throttles(payload.get("stopped")))
 
     def on_worker_drained(self, environment: Environment, msg: Any, **_kwargs: Any) -> None:
         data = msg.data
         self._accept(msg.node_id, data["rows"])
         self._flush_throttles(_unpack_throttles(data.get("throttled")))
+        self._flush_stops(_unpack_throttles(data.get("stopped")))
         self.drained[msg.node_id] = data["produced"]
 
     def drain_workers(self, timeout: float = DRAIN_TIMEOUT_S) -> None:
@@ -257,6 +278,7 @@ def _ts(value: Any) -> Any:
 
 
 def _pack_throttles(counts: dict[tuple[str, str], int]) -> list[list[Any]]:
+    """(a, b) -> count, as JSON-able lists for a worker's message (throttles and stops alike)."""
     return [[group, scope, count] for (group, scope), count in counts.items()]
 
 

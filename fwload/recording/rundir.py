@@ -66,16 +66,23 @@ class RunDirectory:
 
     @classmethod
     def create(cls, parent: str | Path, label: str, meta: dict[str, Any], run_id: str | None = None) -> RunDirectory:
+        """A new run directory under ``parent``; a generated id taken already (two runs in one
+        second) gets a suffix, a given one is refused."""
         parent = Path(parent)
-        run_id = run_id or new_run_id(label)
-        path = parent / run_id
-        try:
-            path.mkdir(parents=True, exist_ok=False)
-        except FileExistsError:
-            raise UsageError(f"run directory {path} already exists", "choose another --run-id, or remove it") from None
-        except OSError as error:
-            raise UsageError(f"cannot create run directory {path}: {error.strerror}",
-                             "choose a writable --out folder") from None
+        path = parent / (run_id or new_run_id(label))
+        for suffix in range(2, 100):
+            try:
+                path.mkdir(parents=True, exist_ok=False)
+                break
+            except FileExistsError:
+                if run_id:
+                    raise UsageError(f"run directory {path} already exists", "remove it, or choose another run id") from None
+                path = path.with_name(f"{path.name.rsplit('~', 1)[0]}~{suffix}")
+            except OSError as error:
+                raise UsageError(f"cannot create run directory {path}: {error.strerror}",
+                                 f"make {parent} writable, or choose another folder for the runs") from None
+        else:
+            raise UsageError(f"run directory {path} already exists", "remove the runs of this second") from None
         run = cls(path)
         run.write_meta({
             "format": schema.FORMAT,

@@ -28,8 +28,9 @@ Times are Unix epoch seconds (float, UTC). Latencies are **milliseconds** as mea
       worker       "local", or the Locust worker index for distributed runs
 ``imports.csv``  (`IMPORT_COLUMNS`)
     One row per upload whose import was waited for.
-      ts           when the upload POST was answered 201 (the import was accepted)
-      upload       upload uuid (or "" when the POST itself failed)
+      ts           when the upload POST was answered 201 (the import was accepted), or
+                   refused / failed
+      upload       upload uuid (or "" when the POST itself failed or was refused)
       outcome      one of `IMPORT_OUTCOMES`
       wait_ms      accepted -> final status seen (or -> giving up, for ``timeout``)
       polls        list polls made while waiting
@@ -179,12 +180,19 @@ ERROR_KINDS = (
     "throttled",   # 429, or Funkwhale's throttled login (500 + X-RateLimit-Remaining: 0)
     "proxy",       # 502 / 503 / 504 from the reverse proxy
     "unexpected",  # an answer with an expected status but a body the user could not use
+    "rejected",    # expected: the server refused a deliberately bad file (real 1.4: HTTP 500 for
+                   # the corrupt mp3); like throttled, left out of the error ratio and latencies
 )
 
-IMPORT_OUTCOMES = ("finished", "skipped", "errored", "timeout", "failed", "unfinished")
+SET_APART_KINDS = ("throttled", "rejected")
+"""Error kinds that are not failures of the server: counted apart, left out of the error ratio."""
+
+IMPORT_OUTCOMES = ("finished", "skipped", "errored", "timeout", "failed", "unfinished", "rejected")
 """``timeout``: still pending at the user's deadline; ``failed``: the upload or a poll
 failed, so the import could not be followed; ``unfinished``: the run ended while the user
-was still waiting (before its deadline)."""
+was still waiting (before its deadline); ``rejected``: the upload POST of a deliberately bad
+file was refused, as real 1.4 refuses the corrupt mp3 (HTTP 500, nothing stored) — expected,
+never a server error (the request's error kind is ``rejected`` too)."""
 
 SESSION_OUTCOMES = ("completed", "cut", "failed", "dropped")
 """``completed``: lived its length or iterations; ``cut``: the run ended during it;
@@ -215,6 +223,7 @@ EVENT_TYPES = (
     "fault",             # {detail}: a fault injected on purpose into the local stand-in
     "stats_reset",       # the stats were reset from the web UI
     "worker_missing",    # {worker, detail}: a worker never delivered its final rows
+    "user_stopped",      # {user_class, reason, count}: users that could not authenticate and stopped
     "run_end",           # {status, counts}
 )
 
@@ -225,7 +234,13 @@ RUN_JSON_KEYS = (
 )
 """``status``: ``running`` | ``complete`` | ``aborted`` | ``not_ready``.
 ``counts``: rows written per CSV file, set when the run ends (a mismatch with the files
-means the run directory was cut short). ``collector``: the backend's description
-(`Collector.describe`); ``collected_after`` is set when ``fwload report --collect-from``
+means the run directory was cut short).
+``exit_code``: what the run exited with, written when it ends: the verdict's code after
+every completed ``fwload run`` (and a plain Locust run that analyses when it stops), 2 for
+refused input, 4 for a target never ready. ``fwload report`` recomputes the verdict into
+verdict.json and its own exit code and leaves run.json alone: run.json records the run,
+not a later re-analysis (with another ``--window``, say).
+``collector``: the backend's description (`Collector.describe`); ``reason`` says why it was
+chosen when it is ``none``; ``collected_after`` is set when ``fwload report --collect-from``
 filled resources.csv after the run. ``resource_history``: ``{source, start, end, window_s,
 step_s, rate_window_s, samples}`` of resource_history.csv, when fetched."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 import math
 import random
 import time
@@ -41,12 +42,38 @@ class Reply:
     body: Any = None
     headers: Mapping[str, str] | None = None
     ok: bool = False
+    refused: bool = False
+    """The server refused the request in one of the ways the caller expected (``refusals``)."""
+
+
+logger = logging.getLogger("fwload")
+_LOGGED_STOPS: set[tuple[str, str]] = set()
+"""(user class, reason) already logged by this process: each reason is logged once, counted always."""
+
+
+class CannotStart(Exception):
+    """A virtual user cannot authenticate; the message is the reason, recorded in the run."""
+
+
+def refusal(what: str, reply: Reply) -> str:
+    """``session login throttled (HTTP 500, scope login, Retry-After 3600 s)``, or ``... failed (HTTP 403)``."""
+    throttle = api.throttle_of(reply.status, reply.headers)
+    if throttle is not None:
+        return (f"{what} throttled (HTTP {reply.status}, scope {throttle.scope or '?'}, "
+                f"Retry-After {throttle.retry_after_s:g} s)")
+    return f"{what} failed ({f'HTTP {reply.status}' if reply.status else 'no answer'})"
 
 
 @functools.cache
 def _group_context(group: str) -> dict[str, str]:
     """One shared, never mutated context per request group (built once, used per request)."""
     return {"group": group}
+
+
+@functools.cache
+def _refusal_context(group: str, refusals: tuple[int, ...]) -> dict[str, Any]:
+    """A group's context that tells the recorder which statuses are an expected refusal."""
+    return {"group": group, "refusals": refusals}
 
 
 @dataclass(slots=True)
@@ -105,12 +132,28 @@ class FunkwhaleUser(FastHttpUser):
         return 0.0
 
     def on_start(self) -> None:
+        """Authenticate (or, in an arrivals run, join the idle slots); a user that cannot
+        authenticate is stopped cleanly with its reason recorded.
+
+        Locust logs a traceback for any exception out of ``on_start``, StopUser included, so
+        the user asks to stop instead (``User.stop``: it ends before its first task)."""
         if self.arrivals is None:
-            self.authenticate()
+            try:
+                self.authenticate()
+            except CannotStart as refused:
+                self._stop_before_first_task(str(refused))
             return
         self._pool = self.arrivals
         self._pool.join(type(self).__name__)
         self._live_next_session()
+
+    def _stop_before_first_task(self, reason: str) -> None:
+        name = type(self).__name__
+        measurements.user_stopped.fire(user_class=name, reason=reason)
+        if (name, reason) not in _LOGGED_STOPS:
+            _LOGGED_STOPS.add((name, reason))
+            logger.warning("fwload: %s user stopped before its first task: %s", name, reason)
+        self.stop()
 
     def on_stop(self) -> None:
         """In an arrivals run: a session the run's end cut short is recorded as ``cut``."""
@@ -154,7 +197,7 @@ class FunkwhaleUser(FastHttpUser):
             self.session = session
             try:
                 self._open_session(session)
-            except StopUser:
+            except (StopUser, CannotStart):
                 self._end_session("failed", "login")
                 continue
             if self._state == LOCUST_STATE_STOPPING:
@@ -178,7 +221,8 @@ class FunkwhaleUser(FastHttpUser):
     # -- authentication ----------------------------------------------------------------
 
     def authenticate(self) -> None:
-        """Open the app like the web client (instance info first), then get credentials."""
+        """Open the app like the web client (instance info first), then get credentials; a
+        user that cannot log in is stopped, not looped (`CannotStart` says why)."""
         self.open_app()
         self.log_in()
 
@@ -196,39 +240,39 @@ class FunkwhaleUser(FastHttpUser):
         created spends no login (30/hour per address)."""
         settings = self.auth_settings
         self.account = self._pick_account()
-        if self.account is None:
-            raise StopUser()
         if settings.mode == "session":
-            if not self._cookie(api.SESSION_COOKIE) and not self._session_login(self.account):
-                raise StopUser()
+            if not self._cookie(api.SESSION_COOKIE):
+                self._session_login(self.account)
         elif settings.mode == "basic":
             self._auth_header = {}
         else:
             token = self._app_token(self.account)
-            if token is None:
-                raise StopUser()
             self._auth_header = {"Authorization": f"Bearer {token}"}
         me = self.call("GET", paths.USERS_ME, group="auth", parse=api.parse_listen_token)
         if not me.ok:
-            raise StopUser()
+            raise CannotStart(refusal("users/me", me))
         self.listen_token = me.body
 
-    def _pick_account(self) -> Account | None:
-        """The next account of the users file, else a newly registered one (None: none to be had)."""
+    def _pick_account(self) -> Account:
+        """The next account of the users file, else a newly registered one."""
         settings = self.auth_settings
         if settings.accounts is not None:
             return settings.accounts.next()
-        return self._register() if settings.register else None
+        if settings.register:
+            return self._register()
+        raise CannotStart("no account: no users file, and registering accounts is off")
 
-    def _register(self) -> Account | None:
+    def _register(self) -> Account:
         username, password = api.new_username(), api.new_password()
         reply = self.call("POST", paths.REGISTRATION, group="auth", expect=(201,),
                           json=api.registration_body(username, password), authenticated=False)
         if self.auth_settings.mode != "session":
             self.client.cookiejar.clear()
-        return Account(username, SecretStr(password)) if reply.ok else None
+        if not reply.ok:
+            raise CannotStart(refusal("registration", reply))
+        return Account(username, SecretStr(password))
 
-    def _app_token(self, account: Account) -> str | None:
+    def _app_token(self, account: Account) -> str:
         """The account's token from the users file, else one app per account and process."""
         if account.token is not None:
             return account.token.get_secret_value()
@@ -240,21 +284,22 @@ class FunkwhaleUser(FastHttpUser):
                 reply = self.call("POST", paths.OAUTH_APPS, group="auth", expect=(201,), json=api.app_body(),
                                   parse=api.parse_app_token, basic=account, authenticated=False)
                 if not reply.ok:
-                    return None
+                    raise CannotStart(refusal("app token creation", reply))
                 token = settings.tokens[account.username] = reply.body
             return token
 
-    def _session_login(self, account: Account) -> bool:
+    def _session_login(self, account: Account) -> None:
         """Form login with CSRF, as the web UI: the csrftoken cookie comes from nodeinfo."""
         if self._csrf_token() is None:
             self.call("GET", paths.NODEINFO, group="instance", authenticated=False)
         csrf = self._csrf_token()
         if csrf is None:
-            return False
+            raise CannotStart("session login impossible: nodeinfo set no csrftoken cookie")
         reply = self.call("POST", paths.LOGIN, group="auth", authenticated=False,
                           headers={api.CSRF_HEADER: csrf, "Referer": self._referer()},
                           data=api.login_form(account.username, account.password.get_secret_value()))
-        return reply.ok
+        if not reply.ok:
+            raise CannotStart(refusal("session login", reply))
 
     def _referer(self) -> str:
         """Django also checks the Referer of unsafe requests over HTTPS (§1.2)."""
@@ -301,6 +346,7 @@ class FunkwhaleUser(FastHttpUser):
         parse: Callable[[Any], Any] | None = None,
         authenticated: bool = True,
         basic: Account | None = None,
+        refusals: tuple[int, ...] = (),
     ) -> Reply:
         """One API call, recorded by Locust; a 429 waits ``Retry-After`` and tries again, unless
         the wait is longer than a run can afford (signup, login and app creation are throttled
@@ -312,6 +358,10 @@ class FunkwhaleUser(FastHttpUser):
 
         A throttled answer is recorded as a failure of kind ``throttled`` (see
         `fwload.recording.classify`), never as slowness, and the wait is not measured.
+
+        ``refusals`` are statuses the caller provoked on purpose (a deliberately bad file's
+        upload): such an answer is a success for Locust, ``Reply.refused`` for the caller, and
+        error kind ``rejected`` in requests.csv, which the error ratio leaves out.
         """
         all_headers = self._auth_headers(method) if authenticated else {}
         if headers:
@@ -319,12 +369,13 @@ class FunkwhaleUser(FastHttpUser):
         auth = (basic.username, basic.password.get_secret_value()) if basic else None
         if authenticated and auth is None:
             auth = self._basic_auth()
+        context = _refusal_context(group, refusals) if refusals else _group_context(group)
         for attempt in range(MAX_THROTTLE_RETRIES + 1):
             with self.client.request(
                 method, path, name=name or path, params=params, json=json, data=data, files=files,
-                headers=all_headers, auth=auth, catch_response=True, context=_group_context(group),
+                headers=all_headers, auth=auth, catch_response=True, context=context,
             ) as response:
-                reply = self._judge(response, expect, parse)
+                reply = self._judge(response, expect, parse, refusals)
             if reply.ok or attempt == MAX_THROTTLE_RETRIES:
                 return reply
             throttle = api.throttle_of(reply.status, reply.headers)
@@ -337,9 +388,14 @@ class FunkwhaleUser(FastHttpUser):
         return reply
 
     @staticmethod
-    def _judge(response: Any, expect: tuple[int, ...], parse: Callable[[Any], Any] | None) -> Reply:
+    def _judge(response: Any, expect: tuple[int, ...], parse: Callable[[Any], Any] | None,
+               refusals: tuple[int, ...] = ()) -> Reply:
         status = response.status_code or 0
         reply = Reply(status=status, headers=response.headers)
+        if status in refusals and api.throttle_of(status, response.headers) is None:
+            reply.refused = True
+            response.success()
+            return reply
         if status not in expect:
             if status and status < 400:
                 response.failure(f"expected HTTP {'/'.join(map(str, expect))}, got {status}")
@@ -440,7 +496,7 @@ class FunkwhaleUser(FastHttpUser):
                     return got, status, None, ttfb, error_kind(status, error)
                 response.request_meta["response_time"] = (time.perf_counter() - start) * 1000
                 response.request_meta["response_length"] = got
-                if problem := _not_audio(response.headers, got):
+                if problem := api.audio_problem(response.headers, got):
                     response.failure(problem)
                     return 0, status, None, ttfb, "unexpected"
                 response.success()
@@ -449,20 +505,3 @@ class FunkwhaleUser(FastHttpUser):
             response.failure(f"HTTP {status}" if status else (getattr(response, "error", None) or "no answer"))
             return 0, status, None, ttfb, error_kind(status, getattr(response, "error", None), response.headers)
 
-
-def _not_audio(headers: Mapping[str, str], size: int) -> str:
-    """Why a 200/206 listen answer is not the audio a listener would hear ("" when it is).
-
-    Real 1.4 answers listens with an empty body and ``X-Accel-Redirect`` for nginx to serve
-    the file (§4.2): seen by a client, nginx was bypassed, and every play would "succeed"
-    in milliseconds. An HTML page is the web app's fallback for a media URL nginx does not serve.
-    Headers are read only as far as needed: this runs for every Range request of every play.
-    """
-    if not size:
-        if headers.get("X-Accel-Redirect") or headers.get("X-Sendfile"):
-            return ("the answer has no audio, only X-Accel-Redirect: nginx is bypassed "
-                    "(point --host at the nginx Service or the ingress, not at the api)")
-        return "the answer has an empty body where audio was expected"
-    if (headers.get("Content-Type") or "").startswith("text/html"):
-        return "the answer is an HTML page, not audio (a media URL that nginx does not serve?)"
-    return ""

@@ -25,15 +25,15 @@ from typing import Any, ClassVar
 
 from gevent.lock import Semaphore
 from locust import task
-from locust.exception import StopUser
 from pydantic import SecretStr
 
 from fwload.funkwhale import api, paths, subsonic
 from fwload.funkwhale.accounts import Account
 from fwload.recording import measurements
 from fwload.recording.classify import error_kind
-from fwload.users.base import FunkwhaleUser, Reply, _group_context, _not_audio
+from fwload.users.base import CannotStart, FunkwhaleUser, Reply, _group_context
 from fwload.users.options import SubsonicListenerOptions
+from fwload.users.sessions import Session
 
 GROUP = "subsonic"
 READ_CHUNK = 65536
@@ -51,15 +51,30 @@ class SubsonicListener(FunkwhaleUser):
 
     # -- the app starting ------------------------------------------------------------------
 
-    def on_start(self) -> None:
-        self.account = self._pick_account()
-        if self.account is None or not self._fetch_password(self.account):
-            raise StopUser()
+    def authenticate(self) -> None:
+        """A Subsonic app starting: its password set up once, then the server checked."""
+        self.open_app()
+
+    def open_app(self) -> float:
+        """What the app does when a person opens it: set up the password (first time), check the
+        server (``ping``, ``getLicense``, ``getMusicFolders``), load the artists once. Returns
+        when the first answer came (an arrivals session's first answer)."""
+        if self.password is None:
+            self.account = self._pick_account()
+            if not self._fetch_password(self.account):
+                raise CannotStart("no Subsonic password: reading or making it with Basic auth failed")
         if not self.rest("ping").ok and not (self._password_was_fetched() and self.rest("ping").ok):
-            raise StopUser()
+            raise CannotStart("the Subsonic ping failed")
+        first_answer = time.time()
         self.rest("getLicense")
         self.rest("getMusicFolders")
-        self.load_artists()
+        if not self.artists:
+            self.load_artists()
+        return first_answer
+
+    def _open_session(self, session: Session) -> None:
+        """An arrivals session opens the app (no web login, no listen token: Subsonic needs neither)."""
+        session.first_ts = self.open_app()
 
     def load_artists(self) -> None:
         """The artist list, loaded once and kept (apps refresh it on demand). Its ``ar-`` cover ids
@@ -258,7 +273,7 @@ class SubsonicListener(FunkwhaleUser):
             response.request_meta["response_time"] = (time.perf_counter() - start) * 1000
             response.request_meta["response_length"] = got
             problem = subsonic.failure_of(response.headers.get("Content-Type"), head)
-            if problem is not None or (reason := _not_audio(response.headers, got)):
+            if problem is not None or (reason := api.audio_problem(response.headers, got)):
                 response.failure(str(problem) if problem is not None else reason)
                 return 0, status, None, ttfb, "unexpected"
             response.success()

@@ -106,18 +106,20 @@ def slo_values(scenario: Scenario, live: LiveStats, now: float) -> list[SloValue
 
 
 def _error_ratio(threshold: float, live: LiveStats, window: float, now: float) -> SloValue:
-    """Failed / requests with throttled requests left out of both, as in the verdict."""
+    """Failed / requests with throttled (and rejected) requests left out of both, as in the verdict."""
     failed_share, recent_all = live.error_ratio(window, now=now)
     throttled_share, _ = live.throttled_ratio(window, now=now)
     recent_failed = round(failed_share * recent_all)
     recent_counted = recent_all - round(throttled_share * recent_all)
     failed = sum(live.failures.values())
     throttled = sum(live.throttled.values())
-    counted = sum(live.requests.values()) - throttled
+    rejected = sum(live.rejected.values())
+    counted = sum(live.requests.values()) - throttled - rejected
+    apart = f"{throttled:,} throttled" + (f", {rejected:,} rejected bad files" if rejected else "")
     return SloValue("error ratio", "ratio", threshold,
                     recent_failed / recent_counted if recent_counted else None, recent_counted,
                     failed / counted if counted else None, counted, window,
-                    f"{failed:,} failed; {throttled:,} throttled, left out")
+                    f"{failed:,} failed; {apart}, left out")
 
 
 def slo_rows(scenario: Scenario | None, scenario_file: str, live: LiveStats, now: float,

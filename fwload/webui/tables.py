@@ -73,9 +73,11 @@ class LiveTables:
         if session.run is None:
             return [resources.notice_row("no test yet")]
         if session.collector is None:
+            reason = (session.run.read_meta().get("collector") or {}).get("reason")
             return [resources.notice_row(
-                "no resource collector in this test: run `fwload ui` without --host to sample the stand-in, "
-                "give --local-pids component=pid, or use --collector kubernetes")]
+                "no resource collector in this test" + (f": collector none because {reason}" if reason else "")
+                + "; without --host the stand-in's processes are sampled, with --collector kubernetes a target "
+                "in a cluster")]
         return [resources.notice_row("waiting for the collector's first sample")]
 
     def _current_samples(self) -> list[Any]:

@@ -62,6 +62,7 @@ def test_import_and_stream_checks(known):
         "timeout": 1,
         "failed": 1,
         "unfinished": 0,
+        "rejected": 0,
     }
 
 

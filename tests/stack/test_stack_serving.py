@@ -22,7 +22,7 @@ from fwload.fixtures.audio import render_track
 from fwload.limits import COMPONENTS
 from fwload.standin.launcher import StandinProcess
 from tests.stack.leftovers import assert_nothing_left, component_sessions
-from tests.standin.conftest import Account, Target
+from tests.standin.conftest import Account, Target, assert_corrupt_upload_refused
 
 pytestmark = pytest.mark.stack
 
@@ -164,6 +164,12 @@ def test_the_internal_location_is_not_reachable_from_outside(stack: Target, play
     redirect = requests.get(stack.process.api_url + listen_url, headers=account.bearer, timeout=10)
     protected = stack.request("GET", redirect.headers["X-Accel-Redirect"], headers=account.bearer)
     assert protected.status_code == 404
+
+
+def test_a_corrupt_mp3_upload_answers_500_through_nginx_and_stores_nothing(stack: Target, played):
+    account, _, _ = played
+    library = stack.request("GET", "/api/v1/libraries/", headers=account.bearer).json()["results"][0]["uuid"]
+    assert_corrupt_upload_refused(stack, account, library)
 
 
 def test_a_body_above_100m_is_refused_by_nginx(stack: Target, played):

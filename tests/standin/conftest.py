@@ -139,6 +139,34 @@ class Target:
             time.sleep(0.05)
 
 
+def seed_playable_track(target: Target, account: Account, word: str) -> None:
+    """One finished track in an instance-wide library of ``account``, titled ``word``."""
+    library = target.request("POST", "/api/v1/libraries/", headers=account.bearer,
+                             json={"name": word, "privacy_level": "instance"}).json()["uuid"]
+    audio = render_track("mp3", title=word, artist=f"{word} Band", seconds=1.0, seed=len(word))
+    assert target.upload(account, library, audio, name=f"{word}.mp3", reference=word).status_code == 201
+    assert target.wait_import(account, word).json()["results"][0]["import_status"] == "finished"
+
+
+def assert_corrupt_upload_refused(target: Target, account: Account, library: str) -> None:
+    """Real 1.4 answers a corrupt mp3's upload with Django's HTML 500 (mutagen's
+    HeaderNotFoundError escapes the upload serializer) and stores nothing: no upload in the
+    list, no quota spent."""
+    from fwload.fixtures.catalogue import CORRUPT_SIZE
+    from fwload.fixtures.corrupt import corrupt_bytes
+
+    reference = f"corrupt-{secrets.token_hex(3)}"
+    used = target.request("GET", "/api/v1/users/me/", headers=account.bearer).json()["quota_status"]["current"]
+    answer = target.upload(account, library, corrupt_bytes(1, CORRUPT_SIZE), name="13-corrupt.mp3",
+                           reference=reference)
+    assert answer.status_code == 500
+    assert answer.headers["content-type"].startswith("text/html")
+    assert "<h1>Server Error (500)</h1>" in answer.text
+    assert target.uploads_by_reference(account, reference).json()["count"] == 0
+    after = target.request("GET", "/api/v1/users/me/", headers=account.bearer).json()["quota_status"]["current"]
+    assert after == used
+
+
 @pytest.fixture(scope="module")
 def target() -> Iterator[Target]:
     with StandinProcess(import_rate=50.0, ready_timeout_s=30.0) as process, requests.Session() as http:

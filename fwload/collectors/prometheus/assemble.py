@@ -95,7 +95,7 @@ class Assembler:
         how = ("the Deployments and StatefulSets owning them (kube_pod_info)" if latest_info
                else "the pod names without their generated suffixes")
         return [f"{KSM} exports no component label of the pods in namespace {self.namespace} (since v2.0 "
-                "kube_pod_labels carries only the labels named in --metric-labels-allowlist): components are "
+                "kube_pod_labels carries only the labels named in kube-state-metrics --metric-labels-allowlist): components are "
                 f"named after {how}. To use app.kubernetes.io/component as the Kubernetes backend does, run "
                 "kube-state-metrics with --metric-labels-allowlist=pods=[app.kubernetes.io/component,"
                 "app.kubernetes.io/name]"]

@@ -1,8 +1,12 @@
 """What mutagen says about an uploaded file, at upload time and at import time.
 
 At upload, Funkwhale fills mimetype (libmagic, else the extension), duration and bitrate
-(mutagen) and never refuses a file. At import, it reads tags; a file mutagen cannot parse,
-or that carries no tag at all, makes the task crash before its error handler, so the
+with ``mutagen.File`` in ``UploadForOwnerSerializer.validate`` (music/serializers.py,
+music/utils.py::get_audio_file_data). Nothing guards that call: a file mutagen takes for a
+known type (by its name or first bytes) and then cannot parse, such as a corrupt ``.mp3``,
+raises ``HeaderNotFoundError`` and the POST answers HTTP 500 (`UnparsableAudio` here); a
+file of no known type (a ``.txt``) is accepted with no duration. At import, it reads tags;
+a file that carries no tag at all makes the task crash before its error handler, so the
 upload stays ``pending`` forever (funkwhale-api.md §12). `read_tags` returns None then.
 """
 
@@ -66,6 +70,10 @@ class FileTags:
         return {name: getattr(self, name) for name in names if getattr(self, name) is not None}
 
 
+class UnparsableAudio(Exception):
+    """mutagen recognised the file's type and failed to parse it: real 1.4 answers the upload 500."""
+
+
 def _open(path: Path) -> Any | None:
     try:
         return mutagen.File(path, easy=True)
@@ -74,8 +82,16 @@ def _open(path: Path) -> Any | None:
 
 
 def probe(path: Path, original_name: str | None) -> FileInfo:
-    """Mimetype, whole seconds and bits per second; None where mutagen cannot tell."""
-    audio = _open(path)
+    """Mimetype, whole seconds and bits per second; None where mutagen cannot tell.
+
+    Raises `UnparsableAudio` where Funkwhale's serializer lets mutagen's error escape.
+    """
+    try:
+        audio = mutagen.File(path, easy=True)
+    except MutagenError as error:
+        raise UnparsableAudio(f"{type(error).__name__}: {error}") from error
+    except (OSError, ValueError):
+        audio = None
     if audio is None:
         guessed = mimetypes.guess_type(original_name or path.name)[0]
         return FileInfo(mimetype=guessed or "application/octet-stream", duration=None, bitrate=None)

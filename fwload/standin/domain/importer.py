@@ -1,7 +1,8 @@
 """The import task (Funkwhale's ``music.process_upload``), run by whichever queue is in use.
 
 Outcomes, as observed on Funkwhale 1.4.0 (funkwhale-api.md §2.4, §12, samples 24-32):
-- no tags at all, or not audio: the task crashes, the upload stays ``pending`` forever;
+- no tags at all, or a file of no audio type (text): the task crashes, the upload stays
+  ``pending`` forever (a corrupt audio file never gets here: its POST answered HTTP 500);
 - title or artist missing: ``errored``, ``import_details.error_code = invalid_metadata``;
 - the matched track already has an upload in one of the uploader's libraries:
   ``skipped``, ``{"code": "already_imported_in_owned_libraries", "duplicates": <uuid>}``,
