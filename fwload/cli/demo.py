@@ -8,7 +8,9 @@ import typer
 
 from fwload.cli.app import app, console, handles_errors, stdout_line
 from fwload.fixtures import ensure_fixtures
+from fwload.launch.interrupt import sigterm_interrupts
 from fwload.launch.run import RunRequest, run
+from fwload.status import ExitStatus
 
 DEMO_SCENARIO = Path(__file__).resolve().parents[2] / "scenarios" / "upload-and-play.yaml"
 DEMO_OVERRIDES = {
@@ -39,11 +41,14 @@ def demo_command(
         ensure_fixtures("fixtures/audio")
     overrides = {**DEMO_OVERRIDES, "load": {"duration": duration}}
     standin_options = {"mode": "stack" if stack else "embedded"}
-    result = run(RunRequest(scenario=DEMO_SCENARIO, out=out, collector="auto", overrides=overrides,
-                            standin_options=standin_options), console)
+    with sigterm_interrupts():
+        result = run(RunRequest(scenario=DEMO_SCENARIO, out=out, collector="auto", overrides=overrides,
+                                standin_options=standin_options), console)
     if result.analysis is not None:
         from analysis.writers.terminal import terminal_summary
 
         console.print(terminal_summary(result.analysis))
     console.print(f"report: {result.run_dir / 'report.html'}")
     stdout_line(str(result.run_dir))
+    if result.status in (ExitStatus.INTERRUPTED, ExitStatus.TERMINATED):
+        raise typer.Exit(code=int(result.status))

@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from fwload.cli.app import app, console, handles_errors, stdout_line
+from fwload.launch.interrupt import sigterm_interrupts
 from fwload.launch.run import RunRequest, run
 
 
@@ -23,10 +24,15 @@ def run_command(
     processes: int = typer.Option(0, "--processes", min=0, help="Locust worker processes on this machine (0: one process)"),
     out: Path = typer.Option(Path("reports"), "--out", help="Folder for the run directory"),
 ) -> None:
-    """Run a scenario headless, then write the verdict and reports; the exit code is the verdict."""
-    result = run(RunRequest(scenario=scenario, host=host, users_file=users_file, namespace=namespace,
-                            context=context, kubeconfig=kubeconfig, collector=collector, processes=processes,
-                            out=out), console)
+    """Run a scenario headless, then write the verdict and reports; the exit code is the verdict.
+
+    Ctrl-C or SIGTERM stops Locust and the stand-in, closes the run directory as interrupted with
+    its partial report, and exits 130 (143 for SIGTERM).
+    """
+    with sigterm_interrupts():
+        result = run(RunRequest(scenario=scenario, host=host, users_file=users_file, namespace=namespace,
+                                context=context, kubeconfig=kubeconfig, collector=collector, processes=processes,
+                                out=out), console)
     if result.analysis is not None:
         from analysis.writers.terminal import terminal_summary
 

@@ -9,7 +9,7 @@ Times are Unix epoch seconds (float, UTC). Latencies are **milliseconds** as mea
 
 ``run.json``
     Metadata, no secrets: see `RUN_JSON_KEYS`. ``status`` is ``running`` until the run ends
-    cleanly; a run directory still saying ``running`` after the fact is a truncated run.
+    (`RUN_STATUSES`); a run directory still saying ``running`` after the fact is a truncated run.
 ``scenario.yaml``
     The resolved scenario (passwords and tokens masked).
 ``requests.csv``  (`REQUEST_COLUMNS`)
@@ -162,14 +162,30 @@ EVENT_TYPES = (
     "fault",             # {detail}: a fault injected on purpose into the local stand-in
     "stats_reset",       # the stats were reset from the web UI
     "worker_missing",    # {worker, detail}: a worker never delivered its final rows
+    "interrupted",       # {detail}: the run was stopped before its end (Ctrl-C, SIGTERM, fwload gone)
+    "refused",           # {detail, fix, exit_code}: the run was refused before its load (bad input)
     "run_end",           # {status, counts}
 )
 
 RUN_JSON_KEYS = (
     "format", "run_id", "status", "started_at", "ended_at", "host", "target",
     "scenario", "locust", "fwload_version", "collector", "machine", "readiness",
-    "counts", "exit_code",
+    "counts", "exit_code", "refusal",
 )
-"""``status``: ``running`` | ``complete`` | ``aborted`` | ``not_ready``.
+"""``status``: one of `RUN_STATUSES`.
 ``counts``: rows written per CSV file, set when the run ends (a mismatch with the files
-means the run directory was cut short)."""
+means the run directory was cut short).
+``exit_code``: what the command that ran it exited with (130 for Ctrl-C, 143 for SIGTERM).
+``refusal``: ``{problem, fix}`` when the status is ``refused``."""
+
+RUN_STATUSES = (
+    "running",      # the run has not ended (or was killed: nobody closed the directory)
+    "complete",     # the scenario ran to its end
+    "aborted",      # an abort rule stopped it early (judged: the rule is a broken SLO)
+    "interrupted",  # stopped before its end: Ctrl-C, SIGTERM, or fwload gone (an incomplete run)
+    "crashed",      # Locust ended before the run did (an incomplete run)
+    "not_ready",    # the target never became ready; no load was sent
+    "refused",      # bad input found once the target answered (credentials, registration)
+)
+INCOMPLETE_STATUSES = ("running", "interrupted", "crashed")
+"""Statuses of a run that did not get to its end: its report can never pass."""
