@@ -20,7 +20,7 @@ from analysis.metrics.streams import StreamMetrics, stream_metrics
 from analysis.notices import Notice, run_notices
 from analysis.scenario import ScenarioSpec, read_scenario
 from analysis.timeline import Timeline, build_timeline
-from analysis.verdict import Check, exit_status, resource_checks, slo_checks, startup_checks
+from analysis.verdict import Check, exit_status, resource_checks, run_checks, slo_checks, startup_checks
 from fwload.errors import FwloadError
 from fwload.status import ExitStatus
 
@@ -65,6 +65,7 @@ def analyse_run(run: Run | str | Path, window_s: float | None = None) -> RunAnal
         timeline, requests, imports, run.streams, resources, run.resources, scenario.slos, limits
     )
     checks = [
+        *run_checks(run),
         *startup_checks(startup, scenario),
         *slo_checks(scenario.slos, requests, imports, streams, run.events_of("abort")),
         *resource_checks(scenario.resources, resources),
