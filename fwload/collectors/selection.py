@@ -13,6 +13,21 @@ from fwload.collectors.base import Collector
 from fwload.errors import UsageError
 
 
+BACKENDS = ("auto", "kubernetes", "processes", "none")
+
+
+def check_collector(requested: str | None, *, local_target: bool, kubeconfig: str | None = None,
+                    where: str = "--collector") -> None:
+    """Refuse a collector that cannot work, before anything starts (``where`` names the option)."""
+    if requested and requested not in BACKENDS:
+        raise UsageError(f"{where} {requested!r} is not a collector", f"use one of {', '.join(BACKENDS)}")
+    if requested == "processes" and not local_target:
+        raise UsageError(f"{where} processes samples the processes of a local stand-in, and this run targets "
+                         "a remote host", "use kubernetes (or none), or leave --host out to run against the stand-in")
+    if kubeconfig and not Path(kubeconfig).expanduser().is_file():
+        raise UsageError(f"--kubeconfig {kubeconfig} does not exist", "pass the path of an existing kubeconfig file")
+
+
 def choose_backend(requested: str | None, *, local_pids: bool, kubeconfig: str | None = None) -> str:
     """``auto``: the local processes when fwload started the target, else Kubernetes when a
     kubeconfig (or in-cluster config) exists, else none."""
