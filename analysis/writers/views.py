@@ -14,6 +14,7 @@ import pandas as pd
 from analysis.capacity.projection import FLAT_NOTE
 from analysis.percentiles import PERCENTILES, percentile_column
 from analysis.redact import scrub, scrub_mapping
+from analysis.verdict.check import COMPLETE, REFUSED, RESOURCE, SLO, STARTUP
 from analysis.writers import formatting as fmt
 from fwload.status import ExitStatus
 
@@ -48,7 +49,7 @@ def verdict_word(analysis: RunAnalysis) -> str:
 
 def refusals(analysis: RunAnalysis) -> list[str]:
     """Why the run was refused before its load, as ``fwload run`` said it (empty if it was not)."""
-    return [scrub(check.detail) for check in analysis.checks if check.kind == "refused" and check.passed is False]
+    return [scrub(check.detail) for check in analysis.checks if check.kind == REFUSED and check.passed is False]
 
 
 def overview(analysis: RunAnalysis) -> list[tuple[str, str]]:
@@ -67,7 +68,7 @@ def overview(analysis: RunAnalysis) -> list[tuple[str, str]]:
 
 def checks_table(analysis: RunAnalysis, kinds: tuple[str, ...] | None = None) -> Table:
     """The checks of ``kinds``, failures first within each kind, so a reader sees them at a glance."""
-    kind_order = {"refused": 0, "complete": 0, "startup": 1, "slo": 2, "resource": 3}
+    kind_order = {REFUSED: 0, COMPLETE: 0, STARTUP: 1, SLO: 2, RESOURCE: 3}
     checks = sorted(analysis.checks, key=lambda check: (kind_order.get(check.kind, 4), _PASSED_ORDER[check.passed]))
     rows = [
         [
