@@ -14,6 +14,8 @@ import pytest
 from fwload.standin.launcher import StandinProcess
 from tests.e2e.helpers import FWLOAD, only_run_dir, run
 
+WIDE = {"COLUMNS": "400"}
+"""So that no message is wrapped inside a long temporary path."""
 SCENARIO = "name: checked\nusers: [{class: Listener}]\nload: {users: 1, duration: 10s}\n"
 
 
@@ -33,7 +35,7 @@ def test_bad_input_is_refused_before_a_stand_in_starts_or_a_run_directory_exists
     scenario.write_text(SCENARIO)
     args = [arg.format(tmp=tmp_path) for arg in extra]
     out = [] if "--out" in args else ["--out", str(tmp_path / "reports")]
-    done = run([*FWLOAD, "run", str(scenario), *args, *out], timeout=60)
+    done = run([*FWLOAD, "run", str(scenario), *args, *out], timeout=60, env=WIDE)
     assert done.code == 2, done.err[-2000:]
     assert message in " ".join(done.err.split()), done.err[-2000:]
     assert "fix:" in done.err and "Traceback" not in done.err
