@@ -22,7 +22,7 @@ from analysis.metrics.streams import StreamMetrics, stream_metrics
 from analysis.notices import Notice, run_notices
 from analysis.scenario import ScenarioSpec, read_scenario
 from analysis.timeline import Timeline, build_timeline
-from analysis.verdict import Check, exit_status, resource_checks, slo_checks, startup_checks
+from analysis.verdict import Check, exit_status, resource_checks, run_checks, slo_checks, startup_checks
 from analysis.verdict.resource import no_samples_reason
 from analysis.verdict.sessions import session_checks
 from fwload.errors import FwloadError
@@ -74,6 +74,7 @@ def analyse_run(run: Run | str | Path, window_s: float | None = None) -> RunAnal
         no_samples_reason(run.meta.get("collector")),
     )
     checks = [
+        *run_checks(run),
         *startup_checks(startup, scenario),
         *slo_checks(scenario.slos, requests, imports, streams, run.events_of("abort")),
         *session_checks(scenario.slos, scenario.profile, sessions),

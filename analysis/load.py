@@ -3,8 +3,9 @@
 Large runs hold millions of request rows, so the CSV files are read with pyarrow when it is
 installed (pandas' C parser otherwise), only the columns the analysis uses, with explicit
 dtypes and categoricals for the low-cardinality strings. A run killed mid-write still loads:
-a cut last line is dropped and the run is flagged `Run.partial` with the reasons, so the
-reports can say so at the top instead of silently showing less.
+a cut last line is dropped and the run is flagged `Run.partial` with the reasons
+(`analysis.completeness`), so the reports say so at the top and the verdict is *incomplete*
+instead of silently showing less.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from analysis.completeness import TableRead, incompleteness
 from fwload.errors import RunDirectoryError
 from fwload.recording import schema
 
@@ -183,24 +185,14 @@ def load_run(path: str | Path, columns: dict[str, tuple[str, ...]] | None = None
     path = Path(path)
     meta = read_run_json(path)
     wanted = {**ANALYSIS_COLUMNS, **(columns or {})}
-    reasons: list[str] = []
-    if meta.get("status") == "running":
-        reasons.append("run.json still says 'running': the run did not end cleanly (killed or crashed)")
-    counts = meta.get("counts")
-    if not isinstance(counts, dict):
-        counts = {}
-        reasons.append("run.json has no row counts: the run never reached its end")
-    frames = {}
+    frames, tables = {}, []
     for name in (*schema.CSV_FILES, *schema.OPTIONAL_CSV_FILES):
         frame, cut = read_csv(path / name, wanted[name])
-        if cut:
-            reasons.append(f"{name}: the last line was cut off mid-write and was dropped")
-        expected = counts.get(name, counts.get(name.removesuffix(".csv")))
-        if isinstance(expected, int) and expected != len(frame):
-            reasons.append(f"{name} holds {len(frame)} rows but run.json counts {expected}")
+        tables.append(TableRead(name, len(frame), cut))
         frames[name] = frame
     events, event_problems = read_events(path / schema.EVENTS_JSONL)
-    reasons.extend(event_problems)
+    stopped = [str(event.get("detail", "")) for event in events if event.get("type") == "interrupted"]
+    reasons = incompleteness(meta, tables, event_problems, stopped[-1] if stopped else "")
     return Run(
         path=path,
         meta=meta,

@@ -129,6 +129,10 @@ def check_host(host: str | None) -> str:
     parts = urlsplit(host)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise UsageError(f"{host!r} is not an http(s) URL", "pass a URL such as https://funkwhale.staging.example")
+    base = paths.path_in_base_url(host)
+    if base:
+        raise UsageError(f"--host {safe_url(host)} has a path ({parts.path}): fwload needs the instance's base URL "
+                         "(every API path is taken from there)", f"pass --host {safe_url(base)}")
     return host.rstrip("/")
 
 

@@ -39,6 +39,7 @@ def render_html(analysis: RunAnalysis) -> str:
         "headline": views.headline(analysis),
         "overview": views.overview(analysis),
         "partial": [notice for notice in analysis.notices if notice.kind == "partial"],
+        "refusals": views.refusals(analysis),
         "notices": [notice for notice in analysis.notices if notice.kind != "partial"],
         "definition": DEFINITION,
         "min_samples_rule": MIN_SAMPLES_RULE,

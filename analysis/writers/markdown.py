@@ -20,10 +20,13 @@ if TYPE_CHECKING:
 
 @register("markdown", "summary.md", "the verdict as Markdown, for CI job summaries")
 def render_markdown(analysis: RunAnalysis) -> str:
-    icon = fmt.ICONS[fmt.verdict_word(analysis.status == ExitStatus.SUCCESS)]
+    icon = fmt.ICONS[fmt.WARNING if analysis.status == ExitStatus.INCOMPLETE
+                     else fmt.verdict_word(analysis.status == ExitStatus.SUCCESS)]
     lines = [f"## {icon} fwload: {views.headline(analysis)}", ""]
     lines.append(" · ".join(f"**{label}** {value}" for label, value in views.overview(analysis)))
     lines.append("")
+    for refusal in views.refusals(analysis):
+        lines += [f"> ❌ **Refused before the load.** {refusal}", ""]
     for notice in analysis.notices:
         if notice.kind == "partial":
             lines += [f"> ⚠️ **Partial run.** {notice.message}", ""]

@@ -22,9 +22,8 @@ if TYPE_CHECKING:
 
 
 def terminal_summary(analysis: RunAnalysis) -> Group:
-    passed = analysis.status == ExitStatus.SUCCESS
-    headline = Text(f"{'PASS' if passed else 'FAIL'}: {views.headline(analysis)}",
-                    style="bold green" if passed else "bold red")
+    style = {ExitStatus.SUCCESS: "bold green", ExitStatus.INCOMPLETE: "bold yellow"}.get(analysis.status, "bold red")
+    headline = Text(f"{views.verdict_word(analysis)}: {views.headline(analysis)}", style=style)
     parts: list[Any] = [headline]
     failed = [check for check in analysis.checks if check.passed is False]
     if failed:

@@ -14,6 +14,7 @@ import pandas as pd
 from analysis.capacity.projection import FLAT_NOTE
 from analysis.percentiles import PERCENTILES, percentile_column
 from analysis.redact import scrub, scrub_mapping
+from analysis.verdict.check import COMPLETE, REFUSED, RESOURCE, SLO, STARTUP
 from analysis.writers import formatting as fmt
 from fwload.recording import schema
 from fwload.status import ExitStatus
@@ -26,16 +27,30 @@ Table = tuple[list[str], list[list[str]]]
 HEADLINES = {
     ExitStatus.SUCCESS: "passed",
     ExitStatus.SLO_BROKEN: "SLO broken",
+    ExitStatus.USAGE_ERROR: "refused before the load (bad input)",
     ExitStatus.RESOURCE_BROKEN: "resource check broken",
     ExitStatus.NOT_READY: "target not ready / component dead before the load",
+    ExitStatus.INCOMPLETE: "incomplete run: what was measured is shown, nothing is judged passed",
 }
-PRECEDENCE_TEXT = "not ready (4) > SLO broken (1) > resource broken (3) > passed (0)"
+PRECEDENCE_TEXT = ("refused (2) > not ready (4) > incomplete (5) > SLO broken (1) > resource broken (3) "
+                   "> passed (0)")
+VERDICT_WORDS = {ExitStatus.SUCCESS: "PASS", ExitStatus.INCOMPLETE: "INCOMPLETE", ExitStatus.USAGE_ERROR: "REFUSED"}
+"""The first word of a verdict line; FAIL for the others."""
 _PASSED_ORDER = {False: 0, None: 1, True: 2}
 LATENCY_COLUMNS = [percentile_column(q) for q in PERCENTILES] + ["max"]
 
 
 def headline(analysis: RunAnalysis) -> str:
     return f"{HEADLINES[analysis.status]} (exit {int(analysis.status)})"
+
+
+def verdict_word(analysis: RunAnalysis) -> str:
+    return VERDICT_WORDS.get(analysis.status, "FAIL")
+
+
+def refusals(analysis: RunAnalysis) -> list[str]:
+    """Why the run was refused before its load, as ``fwload run`` said it (empty if it was not)."""
+    return [scrub(check.detail) for check in analysis.checks if check.kind == REFUSED and check.passed is False]
 
 
 def overview(analysis: RunAnalysis) -> list[tuple[str, str]]:
@@ -54,8 +69,8 @@ def overview(analysis: RunAnalysis) -> list[tuple[str, str]]:
 
 def checks_table(analysis: RunAnalysis, kinds: tuple[str, ...] | None = None) -> Table:
     """The checks of ``kinds``, failures first within each kind, so a reader sees them at a glance."""
-    kind_order = {"startup": 0, "slo": 1, "resource": 2}
-    checks = sorted(analysis.checks, key=lambda check: (kind_order.get(check.kind, 3), _PASSED_ORDER[check.passed]))
+    kind_order = {REFUSED: 0, COMPLETE: 0, STARTUP: 1, SLO: 2, RESOURCE: 3}
+    checks = sorted(analysis.checks, key=lambda check: (kind_order.get(check.kind, 4), _PASSED_ORDER[check.passed]))
     rows = [
         [
             fmt.verdict_word(check.passed),

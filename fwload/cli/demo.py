@@ -9,7 +9,9 @@ import typer
 from fwload.cli.app import app, console, handles_errors, stdout_line
 from fwload.errors import UsageError
 from fwload.fixtures import ensure_fixtures
+from fwload.launch.interrupt import sigterm_interrupts
 from fwload.launch.run import RunRequest, run
+from fwload.status import ExitStatus
 from fwload.units import parse_duration
 
 DEMO_SCENARIO = Path(__file__).resolve().parents[2] / "scenarios" / "upload-and-play.yaml"
@@ -43,15 +45,18 @@ def demo_command(
     with console.status("generating audio fixtures…"):
         ensure_fixtures("fixtures/audio")
     standin_options = {"mode": "stack" if stack else "embedded"}
-    result = run(RunRequest(scenario=DEMO_SCENARIO, out=out, collector="auto", overrides=DEMO_OVERRIDES,
-                            duration=duration, users=users, spawn_rate=spawn_rate,
-                            standin_options=standin_options), console)
+    with sigterm_interrupts():
+        result = run(RunRequest(scenario=DEMO_SCENARIO, out=out, collector="auto", overrides=DEMO_OVERRIDES,
+                                duration=duration, users=users, spawn_rate=spawn_rate,
+                                standin_options=standin_options), console)
     if result.analysis is not None:
         from analysis.writers.terminal import terminal_summary
 
         console.print(terminal_summary(result.analysis))
     console.print(f"report: {result.run_dir / 'report.html'}")
     stdout_line(str(result.run_dir))
+    if result.status in (ExitStatus.INTERRUPTED, ExitStatus.TERMINATED):
+        raise typer.Exit(code=int(result.status))
 
 
 def _check_duration(text: str) -> None:

@@ -76,7 +76,9 @@ def report(
     right-sizing recommendations use (the checks keep the run's own samples).
 
     Exits with the verdict: 0 all checks passed, 1 SLO broken, 3 resource check broken,
-    4 target not ready or a component dead before the load (that precedence).
+    4 target not ready or a component dead before the load, 5 incomplete run (interrupted,
+    killed, or its files cut short), 2 refused before the load (as `fwload run` said);
+    precedence 2 > 4 > 5 > 1 > 3.
     """
     if collect_from is not None or history is not None:
         _collect_after(run_dir, collect_from, history, url=prometheus_url, token_file=prometheus_token_file,
@@ -165,18 +167,33 @@ def compare(
     threshold: str = typer.Option(
         "10%", "--threshold", "-t", help="Relative change that counts as a regression, e.g. 10% (or 0.1)."
     ),
+    min_ms: float = typer.Option(
+        5.0, "--min-ms", min=0, help="Noise floor: a latency rise of fewer milliseconds is never a regression."
+    ),
+    min_samples: int = typer.Option(
+        20, "--min-samples", min=1, help="Latency of a group with fewer samples in either run is not judged."
+    ),
 ) -> None:
     """Per-group latency and per-component resource deltas between two runs; flags regressions.
 
-    Exits 1 when latency, errors or throughput regressed beyond the threshold, 3 when only
-    resources did, 0 otherwise.
+    Exits 1 when latency, errors or throughput regressed beyond the threshold (and the noise
+    floor), 3 when only resources did, 0 otherwise. Warns when the runs' scenarios differ.
     """
     from analysis.analyse import analyse_run
-    from analysis.compare import compare_runs, parse_threshold
+    from analysis.compare import SHOWN_DIFFERENCES, compare_runs, parse_threshold
 
     limit = parse_threshold(threshold)
-    comparison = compare_runs(analyse_run(base_run), analyse_run(new_run), limit)
-    table = Table(title=f"{base_run.name} → {new_run.name} (regression: worse by more than {limit:.0%})")
+    comparison = compare_runs(analyse_run(base_run), analyse_run(new_run), limit, min_ms=min_ms,
+                              min_samples=min_samples)
+    differences = comparison.scenario_differences
+    if differences:
+        shown = differences[:SHOWN_DIFFERENCES]
+        more = f"\n  … and {len(differences) - len(shown)} more" if len(differences) > len(shown) else ""
+        console.print("[yellow]warning:[/] the two runs ran different scenarios, so a change may come from the "
+                      f"scenario rather than the target ({len(differences)} field(s) differ):\n  "
+                      + "\n  ".join(escape(line) for line in shown) + more, highlight=False)
+    table = Table(title=f"{base_run.name} → {new_run.name} (regression: worse by more than {limit:.0%}; "
+                        f"latency by at least {min_ms:g} ms over {min_samples}+ samples)")
     for column in ("area", "subject", "metric", "base", "new", "change", ""):
         table.add_column(column, justify="right" if column in ("base", "new", "change") else "left")
     for _, row in comparison.deltas.iterrows():

@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from fwload.cli.app import app, console, handles_errors, stdout_line
+from fwload.launch.interrupt import sigterm_interrupts
 from fwload.launch.run import RunRequest, run
 from fwload.scenario.loader import override_help
 
@@ -36,12 +37,15 @@ def run_command(
 
     --duration, --users and --spawn-rate change the scenario's load for this run only; the
     result is checked like the file (caps included) and recorded in the run's scenario.yaml.
+    Ctrl-C or SIGTERM stops Locust and the stand-in, closes the run directory as interrupted with
+    its partial report, and exits 130 (143 for SIGTERM).
     """
-    result = run(RunRequest(scenario=scenario, host=host, users_file=users_file, namespace=namespace,
-                            context=context, kubeconfig=kubeconfig, collector=collector, processes=processes,
-                            out=out, duration=duration, users=users, spawn_rate=spawn_rate,
-                            prometheus_url=prometheus_url, prometheus_token_file=prometheus_token_file,
-                            prometheus_token_env=prometheus_token_env), console)
+    with sigterm_interrupts():
+        result = run(RunRequest(scenario=scenario, host=host, users_file=users_file, namespace=namespace,
+                                context=context, kubeconfig=kubeconfig, collector=collector, processes=processes,
+                                out=out, duration=duration, users=users, spawn_rate=spawn_rate,
+                                prometheus_url=prometheus_url, prometheus_token_file=prometheus_token_file,
+                                prometheus_token_env=prometheus_token_env), console)
     if result.analysis is not None:
         from analysis.writers.terminal import terminal_summary
 

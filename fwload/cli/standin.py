@@ -118,6 +118,11 @@ def standin(
     secret_key: str | None = typer.Option(
         None, envvar=SECRET_KEY_ENV, hidden=True, help="Key signing listen tokens; kept across restarts."
     ),
+    temporary_data: bool = typer.Option(
+        False, "--temporary-data", hidden=True,
+        help="--data is a temporary folder of the process that started this one: removed if that process "
+        "dies (fwload.standin.__main__ does it).",
+    ),
 ) -> None:
     """Serve the Funkwhale 1.4 API subset fwload uses, locally (Ctrl-C stops it)."""
     from fwload.standin.server import serve

@@ -8,12 +8,26 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from fwload.collectors import make_collector
+from fwload.collectors import available_backends, make_collector
 from fwload.collectors.base import Collector
 from fwload.errors import UsageError
 
 if TYPE_CHECKING:
     from fwload.scenario.prometheus import PrometheusSettings
+
+
+def check_collector(requested: str | None, *, local_target: bool, kubeconfig: str | None = None,
+                    where: str = "--collector") -> None:
+    """Refuse a collector that cannot work, before anything starts (``where`` names the option)."""
+    backends = (*available_backends(), "none")
+    if requested and requested not in backends:
+        raise UsageError(f"{where} {requested!r} is not a collector", f"use one of {', '.join(backends)}")
+    if requested == "processes" and not local_target:
+        raise UsageError(f"{where} processes samples the processes of a local stand-in, and this run targets "
+                         "a remote host", "use host (the target runs on this machine), kubernetes, prometheus "
+                         "or none, or leave --host out to run against the stand-in")
+    if kubeconfig and not Path(kubeconfig).expanduser().is_file():
+        raise UsageError(f"--kubeconfig {kubeconfig} does not exist", "pass the path of an existing kubeconfig file")
 
 
 class BackendChoice(NamedTuple):

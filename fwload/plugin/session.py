@@ -26,6 +26,7 @@ from fwload import preflight
 from fwload.errors import FwloadError
 from fwload.plugin.arrivals import ArrivalDriver
 from fwload.plugin.collecting import make_session_collector, start_collector
+from fwload.plugin.lifetime import Lifetime
 from fwload.plugin.mix import apply_scenario, configure_auth, prepare_uploads
 from fwload.plugin.verdict import build_reports
 from fwload.plugin.watch import Watch
@@ -33,7 +34,7 @@ from fwload.recording import schema
 from fwload.recording.live import LatestResources, LiveStats
 from fwload.recording.recorder import Recorder
 from fwload.recording.rundir import RunDirectory, write_atomic
-from fwload.scenario.loader import load_scenario
+from fwload.scenario.loader import load_scenario, with_overrides
 from fwload.scenario.model import Scenario
 from fwload.status import ExitStatus
 
@@ -56,6 +57,11 @@ class FwloadSession:
         self.active = False
         self.failed: FwloadError | None = None
         self.exit_code: int | None = None
+        self.form_overrides: dict[str, Any] = {}
+        """Scenario overrides from the web UI's start form (users, spawn_rate, duration), for the next test."""
+        self.interrupted: str | None = None
+        """Why the test was stopped before its end (Ctrl-C, SIGTERM, fwload gone), if it was."""
+        self.lifetime = Lifetime(self)
         self.stage = ""
         events = environment.events
         events.test_start.add_listener(self.on_test_start)
@@ -68,6 +74,7 @@ class FwloadSession:
     def attach(cls, environment: Environment) -> FwloadSession:
         session = cls(environment)
         environment.fwload = session  # type: ignore[attr-defined]
+        session.lifetime.install()
         return session
 
     @property
@@ -84,7 +91,7 @@ class FwloadSession:
         """Set the test up on the master/local runner; False means it must not start."""
         if self.active:
             return True
-        if self.failed is not None:
+        if self.failed is not None or self.interrupted is not None:
             return False
         self.live.reset()
         try:
@@ -102,6 +109,8 @@ class FwloadSession:
     def _begin(self) -> None:
         opts = self.options
         self.scenario = load_scenario(opts.scenario) if getattr(opts, "scenario", "") else None
+        if self.scenario is not None and self.form_overrides:
+            self.scenario = with_overrides(self.scenario, **self.form_overrides)
         host = preflight.check_host(self.environment.host or (self.scenario.target.host if self.scenario else None))
         self.environment.host = host
         if self.scenario is not None:
@@ -198,10 +207,29 @@ class FwloadSession:
         self.exit_code = int(error.status)
         self.environment.process_exit_code = self.exit_code
         if self.run is not None:
-            status = "not_ready" if error.status == ExitStatus.NOT_READY else "refused"
-            if status == "refused":
-                self.run.event("startup_failure", component="fwload", detail=error.problem)
-            self.run.finalize(status, exit_code=self.exit_code)
+            if error.status == ExitStatus.NOT_READY:
+                self.run.finalize("not_ready", exit_code=self.exit_code)
+            else:
+                self.run.refuse(error.problem, error.fix, self.exit_code)
+
+    def interrupt(self, reason: str, *, then_exit: bool = False) -> None:
+        """Stop the test before its end (a stop request, SIGTERM): it is closed as ``interrupted``.
+
+        ``then_exit``: the process exits as soon as the run directory is closed (fwload is gone).
+        """
+        first = self.interrupted is None
+        self.interrupted = self.interrupted or reason
+        if first:
+            logger.warning("fwload: %s: stopping the users and closing the run directory", reason)
+        if first or then_exit:
+            gevent.spawn(self._stop_interrupted, then_exit)
+
+    def _stop_interrupted(self, then_exit: bool) -> None:
+        try:
+            self.environment.runner.quit()
+        finally:
+            if then_exit:
+                os._exit(int(ExitStatus.INTERRUPTED))
 
     # -- stages --------------------------------------------------------------------------
 
@@ -238,7 +266,7 @@ class FwloadSession:
             logger.error("fwload: error on worker: %s", error)
 
     def on_test_stopping(self, environment: Environment, **_kwargs: Any) -> None:
-        if not self.is_worker and self.active:
+        if not self.is_worker and self.active and not self.lifetime.hurried:  # orphaned workers are dying
             self.recorder.drain_workers()
 
     def on_test_stop(self, environment: Environment, **_kwargs: Any) -> None:
@@ -251,11 +279,21 @@ class FwloadSession:
             self.collector.stop()
         self.recorder.flush()
         self._write_locust_stats()
-        status = "aborted" if self.watch is not None and self.watch.aborted else "complete"
-        self.run.finalize(status)
+        interrupted = self.interrupted is not None
+        if self.watch is not None and self.watch.aborted:
+            status = "aborted"
+        elif interrupted:
+            status = "interrupted"
+            self.run.event("interrupted", detail=self.interrupted)
+        else:
+            status = "complete"
+        self.run.finalize(status, exit_code=int(ExitStatus.INTERRUPTED) if interrupted else None)
         if not self.options.no_report:
-            self.exit_code = build_reports(self.run.path)
+            verdict = build_reports(self.run.path)
+            self.exit_code = int(ExitStatus.INTERRUPTED) if interrupted else verdict
             self.run.update_meta(exit_code=self.exit_code)
+        elif interrupted:
+            self.exit_code = int(ExitStatus.INTERRUPTED)
         logger.info("fwload: run directory %s", self.run.path)
 
     def _write_locust_stats(self) -> None:
@@ -287,6 +325,7 @@ class FwloadSession:
         if self.is_worker:
             return
         if self.active:
+            self.interrupted = self.interrupted or "Locust quit while the test was running"
             self.on_test_stop(environment)
         if self.exit_code is not None and environment.process_exit_code is None:
             environment.process_exit_code = self.exit_code

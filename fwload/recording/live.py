@@ -186,17 +186,43 @@ def _merged(histograms: Iterable[LogHistogram]) -> LogHistogram:
     return merged
 
 
-class LatestResources:
-    """The newest resource sample per container, and the collector events seen, for live views."""
+HISTORY_POINTS = 180
+"""Collector ticks kept per component for the web UI's charts (6 to 15 minutes at 2 to 5 s)."""
 
-    def __init__(self) -> None:
+
+@dataclass(frozen=True)
+class ComponentPoint:
+    """One collector tick of one component: its containers summed (None when none was known)."""
+
+    ts: float
+    cpu_m: float | None
+    memory_bytes: float | None
+
+
+class LatestResources:
+    """The newest resource sample per container, a short history per component, and the
+    collector events seen, for live views."""
+
+    def __init__(self, history_points: int = HISTORY_POINTS) -> None:
         self.samples: dict[tuple[str, str, str], Any] = {}
         self.events: deque[dict[str, Any]] = deque(maxlen=200)
+        self.history: dict[str, deque[ComponentPoint]] = defaultdict(lambda: deque(maxlen=history_points))
 
     def update(self, samples: Iterable[Any], events: Iterable[dict[str, Any]] = ()) -> None:
+        """One collector tick: its samples (every container sampled at about the same time)."""
+        ticks: dict[str, list[Any]] = defaultdict(list)
         for sample in samples:
             self.samples[(sample.component, sample.pod, sample.container)] = sample
+            ticks[sample.component].append(sample)
+        for component, tick in ticks.items():
+            self.history[component].append(ComponentPoint(
+                max(sample.ts for sample in tick), _total(s.cpu_m for s in tick), _total(s.memory_bytes for s in tick)))
         self.events.extend(events)
 
     def latest(self) -> list[Any]:
         return [self.samples[key] for key in sorted(self.samples)]
+
+
+def _total(values: Iterable[float | None]) -> float | None:
+    known = [value for value in values if value is not None]
+    return float(sum(known)) if known else None

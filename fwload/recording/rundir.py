@@ -179,6 +179,12 @@ class RunDirectory:
                 self._writer(name)
                 self._files[name].flush()
 
+    def refuse(self, problem: str, fix: str | None, exit_code: int) -> dict[str, Any]:
+        """Close a run refused before its load (bad credentials, closed registration, bad input):
+        the reason and the exit code the command gave, so ``fwload report`` says the same."""
+        self.event("refused", detail=problem, fix=fix or "", exit_code=exit_code)
+        return self.finalize("refused", exit_code=exit_code, refusal={"problem": problem, "fix": fix or ""})
+
     def finalize(self, status: str, exit_code: int | None = None, **fields: Any) -> dict[str, Any]:
         self.ensure_files()
         self.event("run_end", status=status, counts=dict(self.counts))

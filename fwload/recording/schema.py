@@ -9,7 +9,7 @@ Times are Unix epoch seconds (float, UTC). Latencies are **milliseconds** as mea
 
 ``run.json``
     Metadata, no secrets: see `RUN_JSON_KEYS`. ``status`` is ``running`` until the run ends
-    cleanly; a run directory still saying ``running`` after the fact is a truncated run.
+    (`RUN_STATUSES`); a run directory still saying ``running`` after the fact is a truncated run.
 ``scenario.yaml``
     The resolved scenario (passwords and tokens masked).
 ``requests.csv``  (`REQUEST_COLUMNS`)
@@ -224,23 +224,38 @@ EVENT_TYPES = (
     "stats_reset",       # the stats were reset from the web UI
     "worker_missing",    # {worker, detail}: a worker never delivered its final rows
     "user_stopped",      # {user_class, reason, count}: users that could not authenticate and stopped
+    "interrupted",       # {detail}: the run was stopped before its end (Ctrl-C, SIGTERM, fwload gone)
+    "refused",           # {detail, fix, exit_code}: the run was refused before its load (bad input)
     "run_end",           # {status, counts}
 )
 
 RUN_JSON_KEYS = (
     "format", "run_id", "status", "started_at", "ended_at", "host", "target",
     "scenario", "locust", "fwload_version", "collector", "machine", "readiness",
-    "counts", "exit_code", "resource_history",
+    "counts", "exit_code", "refusal", "resource_history",
 )
-"""``status``: ``running`` | ``complete`` | ``aborted`` | ``not_ready``.
+"""``status``: one of `RUN_STATUSES`.
 ``counts``: rows written per CSV file, set when the run ends (a mismatch with the files
 means the run directory was cut short).
-``exit_code``: what the run exited with, written when it ends: the verdict's code after
-every completed ``fwload run`` (and a plain Locust run that analyses when it stops), 2 for
-refused input, 4 for a target never ready. ``fwload report`` recomputes the verdict into
-verdict.json and its own exit code and leaves run.json alone: run.json records the run,
-not a later re-analysis (with another ``--window``, say).
+``exit_code``: what the command that ran it exited with, written when it ends: the verdict's
+code after every completed ``fwload run`` (and a plain Locust run that analyses when it
+stops), 2 for refused input, 4 for a target never ready, 130 for Ctrl-C, 143 for SIGTERM.
+``fwload report`` recomputes the verdict into verdict.json and its own exit code and leaves
+run.json alone: run.json records the run, not a later re-analysis (with another ``--window``, say).
+``refusal``: ``{problem, fix}`` when the status is ``refused``.
 ``collector``: the backend's description (`Collector.describe`); ``reason`` says why it was
 chosen when it is ``none``; ``collected_after`` is set when ``fwload report --collect-from``
 filled resources.csv after the run. ``resource_history``: ``{source, start, end, window_s,
 step_s, rate_window_s, samples}`` of resource_history.csv, when fetched."""
+
+RUN_STATUSES = (
+    "running",      # the run has not ended (or was killed: nobody closed the directory)
+    "complete",     # the scenario ran to its end
+    "aborted",      # an abort rule stopped it early (judged: the rule is a broken SLO)
+    "interrupted",  # stopped before its end: Ctrl-C, SIGTERM, or fwload gone (an incomplete run)
+    "crashed",      # Locust ended before the run did (an incomplete run)
+    "not_ready",    # the target never became ready; no load was sent
+    "refused",      # bad input found once the target answered (credentials, registration)
+)
+INCOMPLETE_STATUSES = ("running", "interrupted", "crashed")
+"""Statuses of a run that did not get to its end: its report can never pass."""

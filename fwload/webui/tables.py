@@ -14,6 +14,8 @@ import io
 import time
 from typing import TYPE_CHECKING, Any
 
+from fwload.errors import UsageError
+from fwload.limits import ComponentLimits, documented_limits
 from fwload.recording import schema
 from fwload.webui import flows, resources, slos
 from fwload.webui.flows import FlowTracker
@@ -27,6 +29,8 @@ FLOWS = "fwload-imports-streams"
 URL_PREFIX = "/fwload"
 RESOURCES_CSV = "resources.csv"
 SLOS_CSV = "slos.csv"
+HISTORY_JSON = "resources/history.json"
+HISTORY_SCRIPT = "resource-history.js"
 
 
 def template_args() -> dict[str, Any]:
@@ -51,6 +55,17 @@ class LiveTables:
     def __init__(self, session: FwloadSession, tracker: FlowTracker):
         self.session = session
         self.tracker = tracker
+        self._documented: dict[str, ComponentLimits] | None = None
+
+    @property
+    def documented(self) -> dict[str, ComponentLimits]:
+        """The documented limits (k8s/base), read once; none when this install has no k8s/base."""
+        if self._documented is None:
+            try:
+                self._documented = documented_limits()
+            except UsageError:
+                self._documented = {}
+        return self._documented
 
     def extended_stats(self, now: float | None = None) -> list[dict[str, Any]]:
         now = now or time.time()
@@ -67,7 +82,8 @@ class LiveTables:
     def resource_rows(self, now: float) -> list[dict[str, str]]:
         session = self.session
         samples = self._current_samples()
-        rows = resources.resource_rows(samples, list(session.resources.events), session.live.started, now)
+        rows = resources.resource_rows(samples, list(session.resources.events), session.live.started, now,
+                                       self.documented)
         if rows:
             return rows
         if session.run is None:
@@ -80,11 +96,19 @@ class LiveTables:
                 "in a cluster")]
         return [resources.notice_row("waiting for the collector's first sample")]
 
+    def resource_history(self) -> dict[str, Any]:
+        """The charts under the Resources tab: each component's last minutes of this test."""
+        return {"components": resources.history(self.session.resources.history, self._current_samples(),
+                                                self._test_began(), self.documented)}
+
+    def _test_began(self) -> float:
+        watch = self.session.watch
+        return (watch.started if watch is not None else 0.0) - 1.0
+
     def _current_samples(self) -> list[Any]:
         """Newest samples, without those left over from an earlier test of this process."""
-        watch = self.session.watch
-        begun = watch.started if watch is not None else 0.0
-        return [sample for sample in self.session.resources.latest() if sample.ts >= begun - 1.0]
+        begun = self._test_began()
+        return [sample for sample in self.session.resources.latest() if sample.ts >= begun]
 
     def slo_rows(self, now: float) -> list[dict[str, str]]:
         session = self.session
