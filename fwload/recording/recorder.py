@@ -20,6 +20,7 @@ import gevent
 from locust.env import Environment
 from locust.runners import STATE_INIT, STATE_STOPPED, MasterRunner, WorkerRunner
 
+from fwload.playback.tally import TALLY
 from fwload.recording import measurements, schema
 from fwload.recording.classify import error_kind, short_error
 from fwload.recording.live import LiveStats
@@ -29,9 +30,10 @@ logger = logging.getLogger(__name__)
 
 FLUSH_INTERVAL_S = 1.0
 DRAIN_TIMEOUT_S = 30.0
-_KINDS = ("requests", "imports", "streams")
+_KINDS = ("requests", "imports", "streams", "plays")
 _NO_CONTEXT: dict[str, Any] = {}
-_FILES = {"requests": schema.REQUESTS_CSV, "imports": schema.IMPORTS_CSV, "streams": schema.STREAMS_CSV}
+_FILES = {"requests": schema.REQUESTS_CSV, "imports": schema.IMPORTS_CSV, "streams": schema.STREAMS_CSV,
+          "plays": schema.PLAYS_CSV}
 
 
 class Recorder:
@@ -56,6 +58,7 @@ class Recorder:
         events.request.add_listener(self.on_request)
         measurements.import_done.add_listener(self.on_import)
         measurements.stream_done.add_listener(self.on_stream)
+        measurements.play_done.add_listener(self.on_play)
         measurements.throttled.add_listener(self.on_throttled)
         measurements.iteration_done.add_listener(self.on_iteration)
         runner = self.environment.runner
@@ -94,6 +97,13 @@ class Recorder:
         self.buffers["streams"].append((round(ts, 3), track, status, _ms(ttfb_ms), _ms(total_ms), bytes, range,
                                         error_kind, user_class))
 
+    def on_play(self, ts: float, track: Any, client: str, playback: str, transcode: str, startup_ms: Any,
+                stalls: Any, stall_ms: Any, seek_wait_ms: Any, played_s: Any, duration_s: Any, bytes: int,  # noqa: A002
+                requests: int, outcome: str, error_kind: str, gaps: str, user_class: str, **_kwargs: Any) -> None:
+        self.buffers["plays"].append((round(ts, 3), track, client, playback, transcode, startup_ms, stalls, stall_ms,
+                                      seek_wait_ms, played_s, duration_s, bytes, requests, outcome, error_kind, gaps,
+                                      user_class))
+
     def on_throttled(self, group: str, retry_after_s: float, scope: str, **_kwargs: Any) -> None:
         key = (group, scope)
         self.throttle_counts[key] = self.throttle_counts.get(key, 0) + 1
@@ -124,6 +134,7 @@ class Recorder:
         self._accept("local", rows)
         self._flush_throttles()
         self.live.add_iterations(time.time(), self._take_iterations())
+        self.live.add_playback("local", playback_snapshot())
 
     def _take_iterations(self) -> int:
         count, self.iterations = self.iterations, 0
@@ -170,9 +181,10 @@ class Recorder:
 
     def on_report_to_master(self, client_id: str, data: dict[str, Any]) -> None:
         rows = self._take()
-        if any(rows.values()) or self.throttle_counts or self.iterations:
+        playback = playback_snapshot()
+        if any(rows.values()) or self.throttle_counts or self.iterations or playback["plays"]:
             data["fwload"] = {**rows, "throttled": _pack_throttles(self.throttle_counts),
-                              "iterations": self._take_iterations()}
+                              "iterations": self._take_iterations(), "playback": playback}
             self.throttle_counts = {}
 
     def on_drain_request(self, environment: Environment, msg: Any, **_kwargs: Any) -> None:
@@ -195,6 +207,8 @@ class Recorder:
             self._accept(client_id, payload)
             self._flush_throttles(_unpack_throttles(payload.get("throttled")))
             self.live.add_iterations(time.time(), payload.get("iterations", 0))
+            if payload.get("playback"):
+                self.live.add_playback(client_id, payload["playback"])
 
     def on_worker_drained(self, environment: Environment, msg: Any, **_kwargs: Any) -> None:
         data = msg.data
@@ -228,6 +242,11 @@ class Recorder:
         elif produced != received:
             self.run.event("worker_missing", worker=client_id, detail="row counts differ",
                            produced=produced, received=received)
+
+
+def playback_snapshot() -> dict[str, Any]:
+    """This process's plays, cumulative, as of now (`fwload.playback.tally`)."""
+    return TALLY.snapshot(time.monotonic(), time.time()).as_dict()
 
 
 def _ms(value: Any) -> Any:
