@@ -13,6 +13,7 @@ from analysis.capacity.summary import Capacity, capacity_report
 from analysis.limits import Limits, documented_limits, live_limits
 from analysis.load import Run, load_run
 from analysis.metrics.imports import ImportMetrics, import_metrics
+from analysis.metrics.plays import PlayMetrics, play_metrics
 from analysis.metrics.requests import RequestMetrics, request_metrics
 from analysis.metrics.resources import ResourceMetrics, resource_metrics
 from analysis.metrics.startup import Startup, startup_report
@@ -21,6 +22,7 @@ from analysis.notices import Notice, run_notices
 from analysis.scenario import ScenarioSpec, read_scenario
 from analysis.timeline import Timeline, build_timeline
 from analysis.verdict import Check, exit_status, resource_checks, slo_checks, startup_checks
+from analysis.verdict.playback import playback_checks
 from fwload.errors import FwloadError
 from fwload.status import ExitStatus
 
@@ -34,6 +36,7 @@ class RunAnalysis:
     requests: RequestMetrics
     imports: ImportMetrics
     streams: StreamMetrics
+    plays: PlayMetrics
     resources: ResourceMetrics
     documented: dict[str, Limits]
     live: dict[str, Limits]
@@ -58,6 +61,7 @@ def analyse_run(run: Run | str | Path, window_s: float | None = None) -> RunAnal
     requests = request_metrics(run.requests, timeline, scenario.slos.window_s)
     imports = import_metrics(run.imports, run.requests, timeline)
     streams = stream_metrics(run.streams, timeline)
+    plays = play_metrics(run.plays, timeline, scenario.slos.window_s)
     resources = resource_metrics(run.resources, run.events, timeline, documented, live)
     startup = startup_report(run, resources.incidents)
     limits = live if scenario.resources.limits == "live" else documented
@@ -67,6 +71,7 @@ def analyse_run(run: Run | str | Path, window_s: float | None = None) -> RunAnal
     checks = [
         *startup_checks(startup, scenario),
         *slo_checks(scenario.slos, requests, imports, streams, run.events_of("abort")),
+        *playback_checks(scenario.slos, plays),
         *resource_checks(scenario.resources, resources),
     ]
     return RunAnalysis(
@@ -77,6 +82,7 @@ def analyse_run(run: Run | str | Path, window_s: float | None = None) -> RunAnal
         requests=requests,
         imports=imports,
         streams=streams,
+        plays=plays,
         resources=resources,
         documented=documented,
         live=live,

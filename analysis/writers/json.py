@@ -48,6 +48,8 @@ def verdict_document(analysis: RunAnalysis) -> dict[str, Any]:
                 "percentile": DEFINITION,
                 "latency_samples": f"every request except {' and '.join(NOT_TIMED)} ones",
                 "error_ratio": "failed / all requests, throttled requests excluded from both",
+                "stall_ratio": "stalled seconds / played seconds of real-time plays",
+                "plays_with_stall": "real-time plays with at least one stall / real-time plays that started",
             },
             "startup": {
                 "gate": analysis.startup.gate,
@@ -78,6 +80,20 @@ def verdict_document(analysis: RunAnalysis) -> dict[str, Any]:
                 "ttfb_ms": analysis.streams.ttfb,
                 "rate_bytes_per_s": analysis.streams.rate,
                 "max_concurrent": analysis.streams.max_concurrent,
+            },
+            "listeners": {
+                "plays": analysis.plays.plays,
+                "realtime_plays": analysis.plays.realtime,
+                "outcomes": analysis.plays.outcomes,
+                "never_started": analysis.plays.never_started,
+                "max_at_once": analysis.plays.max_at_once,
+                "startup_ms": analysis.plays.startup,
+                "played_s": analysis.plays.played_s,
+                "stall_s": analysis.plays.stall_s,
+                "stalls": analysis.plays.stalls,
+                "stall_ratio": analysis.plays.stall_ratio,
+                "plays_with_stall": analysis.plays.plays_with_stall,
+                "seek_wait_s": analysis.plays.seek_wait_s,
             },
             "components": {
                 str(key): value

@@ -47,6 +47,9 @@ def render_markdown(analysis: RunAnalysis) -> str:
             for notice in others
         ]
         lines.append("")
+    figures = views.listener_figures(analysis)
+    if figures:
+        lines += ["### Listener experience", "", " · ".join(f"**{label}** {value}" for label, value in figures), ""]
     if len(analysis.requests.by_group):
         lines += ["### Latency per request group", "", *table(views.group_table(analysis)), ""]
     if len(analysis.resources.summary):

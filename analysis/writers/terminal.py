@@ -35,6 +35,8 @@ def terminal_summary(analysis: RunAnalysis) -> Group:
                           fmt.value(check.threshold, check.unit), fmt.count(check.samples), Text(check.detail))
         parts.append(table)
     parts.append(measurements_table(analysis))
+    if (line := listeners_line(analysis)) is not None:
+        parts.append(line)
     for notice in analysis.notices:
         if notice.kind in ("partial", "throttling", "component_died"):
             parts.append(Text(f"{notice.kind}: {notice.message} {notice.advice}".strip(), style="yellow"))
@@ -54,4 +56,16 @@ def measurements_table(analysis: RunAnalysis) -> Table:
     if streams.streams:
         table.add_row("stream time to first byte", fmt.count(streams.streams), fmt.count(sum(streams.failed.values())),
                       fmt.ms(streams.ttfb["p50"]), fmt.ms(streams.ttfb["p95"]), fmt.ms(streams.ttfb["p99"]))
+    plays = analysis.plays
+    if plays.plays:
+        table.add_row("play start-up delay", fmt.count(plays.startup["count"]), fmt.count(plays.outcomes.get("failed", 0)),
+                      fmt.ms(plays.startup["p50"]), fmt.ms(plays.startup["p95"]), fmt.ms(plays.startup["p99"]))
     return table
+
+
+def listeners_line(analysis: RunAnalysis) -> Text | None:
+    """``listeners: 12 at once at most · stall ratio 0.00% · ...``, or None without plays."""
+    figures = views.listener_figures(analysis)
+    if not figures:
+        return None
+    return Text("listeners: " + " · ".join(f"{label} {value}" for label, value in figures))
