@@ -24,7 +24,7 @@ from fwload.webui.tables import RESOURCES_CSV, SLOS_CSV, URL_PREFIX, LiveTables,
 
 
 def install_tabs(environment: Any) -> LiveTables:
-    """Add the Resources, SLOs and Imports-and-streams tabs to ``environment.web_ui``."""
+    """Add the Resources, SLOs, Listeners and Imports-and-streams tabs to ``environment.web_ui``."""
     web_ui = environment.web_ui
     session = environment.fwload
     tracker = FlowTracker()

@@ -183,7 +183,7 @@ def test_abort_thresholds_match_their_metric():
     assert lines == [
         "s.yaml: abort[0].above: throttled_ratio is a ratio: use a number from 0 to 1 (got 5.0)",
         "s.yaml: abort[1].above: a p95_ms threshold must be at least 1ms",
-        "s.yaml: abort[2].metric: got 'latency'; allowed: 'error_ratio', 'p95_ms' or 'throttled_ratio'",
+        "s.yaml: abort[2].metric: got 'latency'; allowed: 'error_ratio', 'p95_ms', 'throttled_ratio' or 'stall_ratio'",
     ]
 
 

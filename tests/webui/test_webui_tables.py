@@ -9,7 +9,7 @@ import pytest
 from fwload.collectors.base import ResourceSample
 from fwload.recording.live import LiveStats
 from fwload.scenario.loader import scenario_from_data
-from fwload.webui import flows, formatting, resources, slos, tables
+from fwload.webui import flows, formatting, listeners, resources, slos, tables
 from fwload.webui.flows import FlowTracker
 
 NOW = 1_800_000_000.0
@@ -172,6 +172,7 @@ def test_every_table_row_has_every_column_the_page_declares():
         tables.RESOURCES: resources.resource_rows([sample()], [], NOW - 60, NOW) + [resources.notice_row("x")],
         tables.SLOS: slos.slo_rows(scenario(), "t.yaml", live, NOW),
         tables.FLOWS: flows.flow_rows(live, FlowTracker(clock=lambda: NOW), NOW, 60),
+        tables.LISTENERS: listeners.listener_rows(live, NOW, 60) + listeners.listener_rows(LiveStats(), NOW, 60),
     }
     assert set(declared) == set(built) == {tab["key"] for tab in tables.template_args()["extended_tabs"]}
     for key, rows in built.items():
