@@ -14,7 +14,8 @@ a stall that began 3 ms before the next byte arrived is 3 ms long, whenever anyo
 Rules (those of a browser's media element; sources in `fwload.users.player`):
 
 - playback starts, and resumes after a stall or a seek, once ``start_bytes`` are buffered
-  ahead of the position, or everything up to the stop point is;
+  ahead of the position, or the file is buffered to its end (the stop point, where the
+  listener will stop, is theirs: the player does not know it);
 - a **stall** is the buffer running dry before the stop point; it lasts until the rule
   above lets playback resume. A play stopped while stalled (the test ended, the request
   failed) counts its stall up to that moment: the listener was hearing nothing;
@@ -189,9 +190,14 @@ class PlaybackClock:
         """Bytes buffered ahead of the position, at the clock's time."""
         return max(self.have_to - self.pos, 0.0)
 
+    @property
+    def file_end(self) -> float:
+        return math.inf if self.size is None else float(self.size)
+
     def complete(self) -> bool:
-        """Everything up to the stop point is buffered: nothing more to fetch."""
-        return self.have_to >= self.end
+        """The file is buffered to its end: nothing more to fetch. (The stop point does not count:
+        a browser does not know where its listener will stop, and buffers on.)"""
+        return self.have_to >= self.file_end
 
     def next_change(self) -> float | None:
         """When the phase changes if no byte arrives (the buffer runs dry, a seek, the stop); None when waiting."""
@@ -254,7 +260,7 @@ class PlaybackClock:
     def _maybe_play(self, t: float) -> None:
         if self.phase not in WAITING:
             return
-        if self.have_to - self.pos >= self.start_bytes or self.have_to >= self.end:
+        if self.have_to - self.pos >= self.start_bytes or self.have_to >= self.file_end:
             self._close_wait(t, started=True)
             self.phase = Phase.PLAYING
             if self.pos >= self.end:

@@ -66,6 +66,7 @@ HEADER_BYTES = 32_768
 FALLBACK_BYTE_RATE = 16_000.0
 """128 kbit/s, for a file whose bitrate nothing tells (counted as a notice-free assumption)."""
 MAX_RECONNECTS = 3
+LISTENING_GRACE_S = 5.0
 READ_AHEAD_MAX = 50 * 2**20
 PAUSE_EXTRA_MAX = 2**20
 
@@ -290,13 +291,20 @@ class _Play:
                 raise
             finally:
                 self._close_all()
-                if self.listening is not None and outcome == "unfinished":
-                    self.listening.kill(block=False)
+                if self.listening is not None:
+                    self._finish_listening(outcome == "unfinished")
         finally:
             self._record(outcome)
-        if self.listening is not None:
-            self.listening.join()
         return self._result(outcome)
+
+    def _finish_listening(self, stopping: bool) -> None:
+        """Let the listening POST in flight finish (and be recorded: the server saw it); a test
+        stopping waits for it a little only."""
+        listening = self.listening
+        assert listening is not None
+        listening.join(timeout=LISTENING_GRACE_S if stopping else None)
+        if not listening.dead:
+            listening.kill(block=False)
 
     def _play_realtime(self) -> str:
         fetch = self._open(0, None, to_first_byte=True)
