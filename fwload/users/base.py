@@ -25,8 +25,11 @@ from fwload.funkwhale import api, paths
 from fwload.funkwhale.accounts import Account, AccountPool
 from fwload.recording import measurements
 from fwload.scenario.pacing import pacing_interval
+from fwload.users import connections
 from fwload.users.options import _Options
 from fwload.users.player import AudioSource, Player, PlayResult
+
+connections.install()
 
 MAX_THROTTLE_RETRIES = 3
 MAX_RETRY_AFTER_S = 60.0
