@@ -27,16 +27,24 @@ class Sizes:
     run_hours: float
     collector_samples: int
     latencies: int
+    listeners_first: int
+    """Real-time listeners of the first rung of the listeners ladder (doubled until one fails)."""
+    listeners_max: int
+    listen_track_s: float
+    """Length of the track the listeners play back to back (128 kbit/s)."""
+    listen_window_s: float
 
 
 FULL = Sizes(rounds=5, ablation_rounds=3, warmup_s=3.0, window_s=6.0, users=10, wrk_s=5.0,
              stream_users=4, audio_bytes=4 << 20, range_bytes=262_144, curl_fetches=2000,
              record_checkpoints=(200_000, 1_000_000), steady_checkpoints=(1_000_000, 2_000_000, 3_000_000),
              report_rows=(1_000_000, 5_000_000, 10_000_000), analysis_repeats=2, pods=200, run_hours=1.0,
-             collector_samples=20, latencies=200_000)
+             collector_samples=20, latencies=200_000, listeners_first=1000, listeners_max=16000,
+             listen_track_s=20.0, listen_window_s=20.0)
 
 QUICK = Sizes(rounds=1, ablation_rounds=1, warmup_s=1.0, window_s=1.5, users=2, wrk_s=1.0,
               stream_users=2, audio_bytes=1 << 20, range_bytes=262_144, curl_fetches=20,
               record_checkpoints=(2_000, 10_000), steady_checkpoints=(10_000, 20_000),
               report_rows=(2_000, 10_000), analysis_repeats=1, pods=20, run_hours=0.05,
-              collector_samples=2, latencies=2_000)
+              collector_samples=2, latencies=2_000, listeners_first=250, listeners_max=500,
+              listen_track_s=4.0, listen_window_s=3.0)
