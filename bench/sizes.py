@@ -1,4 +1,5 @@
-"""How big and how long each benchmark runs: the full run (< 10 minutes on 2 cores) and ``--quick``."""
+"""How big and how long each benchmark runs: the full run (< 10 minutes on 2 cores, plus about 6 for the
+listeners ladder) and ``--quick``."""
 
 from __future__ import annotations
 
@@ -39,8 +40,8 @@ FULL = Sizes(rounds=5, ablation_rounds=3, warmup_s=3.0, window_s=6.0, users=10, 
              stream_users=4, audio_bytes=4 << 20, range_bytes=262_144, curl_fetches=2000,
              record_checkpoints=(200_000, 1_000_000), steady_checkpoints=(1_000_000, 2_000_000, 3_000_000),
              report_rows=(1_000_000, 5_000_000, 10_000_000), analysis_repeats=2, pods=200, run_hours=1.0,
-             collector_samples=20, latencies=200_000, listeners_first=1000, listeners_max=16000,
-             listen_track_s=20.0, listen_window_s=20.0)
+             collector_samples=20, latencies=200_000, listeners_first=2000, listeners_max=16000,
+             listen_track_s=20.0, listen_window_s=15.0)
 
 QUICK = Sizes(rounds=1, ablation_rounds=1, warmup_s=1.0, window_s=1.5, users=2, wrk_s=1.0,
               stream_users=2, audio_bytes=1 << 20, range_bytes=262_144, curl_fetches=20,
