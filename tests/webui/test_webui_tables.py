@@ -184,3 +184,30 @@ def test_every_table_row_has_every_column_the_page_declares():
                                          (1034.0, "1.03 s"), (125_000.0, "125 s")])
 def test_durations_read_naturally(value, text):
     assert formatting.ms(value) == text
+
+
+def test_listeners_tab_reads_stalls_over_time_next_to_users_and_cpu():
+    live = LiveStats()
+    for second in range(31):
+        played = 3.0 * second
+        stalled = 0.0 if second <= 20 else 0.3 * (second - 20)
+        live.add_playback("0", {"played_s": played, "stall_s": stalled, "playing": 3, "stalled": int(second > 20)})
+        live.tick_playback(NOW - 30 + second, users=4 + second // 10, cpu={"api": 100.0 + second, "nginx": 10.0})
+    rows = {row["name"].split(" ", 1)[1]: row for row in listeners.listener_rows(live, NOW, 60)}
+    assert rows["whole run"]["plays"] == "3 now, 1 stalled"
+    assert rows["whole run"]["stall_ratio"] == "3.33 % of 90 s"
+    newest, older = rows["−0…10 s"], rows["−20…30 s"]
+    assert newest["stall_ratio"] == "10.00 % of 30 s" and older["stall_ratio"] == "0.00 % of 30 s"
+    assert newest["users"] == "7" and newest["cpu"] == "api 126m · nginx 10m"
+    assert sorted(rows.values(), key=lambda row: row["name"]) == list(rows.values())
+
+
+def test_listener_slos_show_in_the_slos_tab():
+    live = LiveStats()
+    live.add_playback("0", {"played_s": 100.0, "stall_s": 2.0, "playing": 2, "stalled": 0})
+    live.tick_playback(NOW - 1)
+    rows = by_slo(slos.slo_rows(scenario(stall_ratio=0.01, plays_with_stall=0.1, startup_p95="1s"), "t.yaml",
+                                live, NOW))
+    assert rows["stall ratio"]["whole_run"] == "2.00 %" and rows["stall ratio"]["holds"] == "NO"
+    assert rows["plays with a stall"]["holds"] == "no data yet"
+    assert rows["start-up delay p95"]["threshold"] == "1 s"
