@@ -53,18 +53,20 @@ import gevent
 from gevent import GreenletExit
 
 from fwload.funkwhale import api
-from fwload.playback.clock import PlaybackClock, PlayTotals, Seek
+from fwload.playback.clock import Phase, PlaybackClock, PlayTotals, Seek
 from fwload.playback.rate import byte_rate, header_rate
 from fwload.playback.tally import TALLY
 from fwload.recording import measurements
 from fwload.recording.classify import error_kind
 
 READ_LIMIT = 65_536
-"""Most bytes taken from the socket at once; fewer when fewer have arrived."""
+"""Most bytes taken from the socket at once; fewer when fewer have arrived, or when the buffer
+is that close to its pause mark (never fewer than `READ_MIN`): the read-ahead stays bounded."""
+READ_MIN = 4096
 HEADER_BYTES = 32_768
 """Bytes read before asking the file's header for its bitrate, when the server said nothing."""
 FALLBACK_BYTE_RATE = 16_000.0
-"""128 kbit/s, for a file whose bitrate nothing tells (counted as a notice-free assumption)."""
+"""128 kbit/s: assumed for a file whose bitrate neither the server nor its header tells."""
 MAX_RECONNECTS = 3
 LISTENING_GRACE_S = 5.0
 READ_AHEAD_MAX = 50 * 2**20
@@ -178,7 +180,7 @@ class _Fetch:
         else:
             self.total = body
 
-    def read(self, deadline: float | None, keep: bytearray | None = None) -> int:
+    def read(self, deadline: float | None, keep: bytearray | None = None, limit: int = READ_LIMIT) -> int:
         """Bytes that arrived (at least one; 0 at the end of the body), waiting until ``deadline``
         (monotonic) at most: then `_Due`. A connection closed early raises `ConnectionError`.
 
@@ -195,7 +197,7 @@ class _Fetch:
             wait = None if deadline is None else max(deadline - time.monotonic(), 0.0)
             try:
                 with gevent.Timeout(wait, _Due):
-                    data = sock.recv(READ_LIMIT)
+                    data = sock.recv(limit)
             except _Due:
                 raise
             except BaseException:
@@ -256,8 +258,10 @@ class Player:
         """Play ``source`` whole (or as the options say) and record it; ``on_listened`` is called,
         in a greenlet of its own, when the play would count as a listening (real time only)."""
         if self.options.playback == "download":
-            return _Play(self, source, None).download()
-        return _Play(self, source, on_listened).realtime()
+            play = _Play(self, source, None)
+            return play.run(play.download)
+        play = _Play(self, source, on_listened)
+        return play.run(play.realtime)
 
 
 class _Play:
@@ -277,18 +281,22 @@ class _Play:
         self.listening: gevent.Greenlet | None = None
         self.listen_at: float | None = None
 
-    # -- real time -------------------------------------------------------------------------
-
-    def realtime(self) -> PlayResult:
+    def run(self, body: Callable[[], str]) -> PlayResult:
+        """Run ``body`` (it returns the outcome); whatever happens, close the play's requests
+        (each reported to Locust) and write its rows, once."""
         outcome = "failed"
         try:
             try:
-                outcome = self._play_realtime()
+                outcome = body()
             except _Failed as failed:
                 self.kind = failed.kind
             except GreenletExit:
                 outcome = "unfinished"
                 raise
+            except Exception as error:  # noqa: BLE001 - a play that breaks is a measured failure, not a dead user
+                self.kind = error_kind(0, error)
+                if self.fetches and self.fetches[-1].failure is None:
+                    self.fetches[-1].fail(error, self.kind)
             finally:
                 self._close_all()
                 if self.listening is not None:
@@ -306,7 +314,10 @@ class _Play:
         if not listening.dead:
             listening.kill(block=False)
 
-    def _play_realtime(self) -> str:
+    # -- real time -------------------------------------------------------------------------
+
+    def realtime(self) -> str:
+        """One progressive request, read as the track plays (see the module docstring)."""
         fetch = self._open(0, None, to_first_byte=True)
         fetch.check()
         clock = self._make_clock(fetch)
@@ -319,7 +330,7 @@ class _Play:
         while True:
             now = time.monotonic()
             clock.advance(now)
-            self._maybe_listened(now)
+            self._maybe_listened()
             if clock.done:
                 break
             if clock.fetch != fetch.number:
@@ -330,7 +341,7 @@ class _Play:
             ahead = clock.ahead()
             if filling and ahead >= high and not clock.complete():
                 filling = False
-            elif not filling and (ahead <= low or clock.phase.value != "playing"):
+            elif not filling and (ahead <= low or clock.phase is not Phase.PLAYING):
                 filling = True
             due = self._next_due(clock)
             if clock.complete() or fetch.finished or not filling:
@@ -342,7 +353,7 @@ class _Play:
                 gevent.sleep(max(wake - now, 0.0))
                 continue
             try:
-                got = fetch.read(due)
+                got = fetch.read(due, limit=int(min(max(high - ahead, READ_MIN), READ_LIMIT)))
             except _Due:
                 continue
             except Exception as error:  # noqa: BLE001 - a broken transfer is a measured failure
@@ -406,7 +417,7 @@ class _Play:
             due = _earliest(due, clock.when_position(self.listen_at))
         return due
 
-    def _maybe_listened(self, now: float) -> None:
+    def _maybe_listened(self) -> None:
         if self.listen_at is None or self.listening is not None or self.clock is None:
             return
         if self.clock.pos >= self.listen_at:
@@ -425,24 +436,8 @@ class _Play:
 
     # -- download ----------------------------------------------------------------------------
 
-    def download(self) -> PlayResult:
+    def download(self) -> str:
         """Range requests of ``range_bytes`` at full speed, every byte read (throughput tests)."""
-        outcome = "failed"
-        try:
-            try:
-                outcome = self._download()
-            except _Failed as failed:
-                self.kind = failed.kind
-            except GreenletExit:
-                outcome = "unfinished"
-                raise
-            finally:
-                self._close_all()
-        finally:
-            self._record(outcome)
-        return self._result(outcome)
-
-    def _download(self) -> str:
         options = self.options
         limit = options.max_stream_bytes
         offset = 0
