@@ -5,12 +5,14 @@ funkwhale/funkwhale of the 1.4 series, mx2913/funkwhale):
 
 - ``front/src/api/player.ts`` (`HTMLSound`): one ``new Audio()`` per track, ``src`` = the
   upload's listen URL, ``preload = 'auto'``; the browser's media stack does every request.
-  1.4 has no Howler any more (``html5: true, preload: true`` Howls were the ≤ 1.2
-  ``front/src/components/audio/Player.vue``, which also preloaded the next track 15 s in).
+  No Howler any more (the older ``front/src/components/audio/Player.vue``, still with
+  ``?jwt=``, played Howls with ``html5: true, preload: true`` and preloaded the next track
+  15 s in).
 - ``front/src/composables/audio/tracks.ts`` (`getTrackSources`): the track's uploads in
   order, ``?token=<tokens.listen>`` appended when logged in, plus a ``to=mp3`` transcoded
   source the element falls back on only when it cannot play the original; the next track
-  of the queue is created and ``preload()``-ed 100 ms after the current one.
+  of the queue is created and ``preload()``-ed 100 ms after the current one (a Listener has
+  no queue: it picks its next track when a play ends, so that preload is not modelled).
 - ``front/src/composables/audio/player.ts``: a listening is POSTed to
   ``/history/listenings/`` once ``currentTime > min(duration / 2, 4 min)``, once per play
   (`fwload.funkwhale.api.listening_due_s`).
@@ -32,7 +34,8 @@ half as much again before pausing (3 MiB for a 128 kbit/s track, as Chromium).
 How it runs: one greenlet per listener, which either blocks in ``recv`` on the audio
 socket (bytes are counted as they arrive, whatever their number) or sleeps until the
 buffer falls to its low watermark or the next thing due (the stop point, a seek, the
-listening); `fwload.playback.clock` turns the arrival times into exact start-up delay,
+listening); the listening POST alone runs in a short greenlet of its own, as the browser
+sends it beside the audio download, and the play waits for it before it ends; `fwload.playback.clock` turns the arrival times into exact start-up delay,
 stalls and played time. Every HTTP request goes through the user's Locust client, so
 Locust's statistics and requests.csv see each one (group ``listen`` by default).
 
