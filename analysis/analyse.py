@@ -14,6 +14,7 @@ from analysis.capacity.summary import Capacity, capacity_report
 from analysis.limits import Limits, documented_limits, live_limits
 from analysis.load import Run, load_run
 from analysis.metrics.imports import ImportMetrics, import_metrics
+from analysis.metrics.plays import PlayMetrics, play_metrics
 from analysis.metrics.requests import RequestMetrics, request_metrics
 from analysis.metrics.resources import ResourceMetrics, resource_metrics
 from analysis.metrics.sessions import SessionMetrics, session_metrics
@@ -23,6 +24,7 @@ from analysis.notices import Notice, run_notices
 from analysis.scenario import ScenarioSpec, read_scenario
 from analysis.timeline import Timeline, build_timeline
 from analysis.verdict import Check, exit_status, resource_checks, run_checks, slo_checks, startup_checks
+from analysis.verdict.playback import playback_checks
 from analysis.verdict.resource import no_samples_reason
 from analysis.verdict.sessions import session_checks
 from fwload.errors import FwloadError
@@ -38,6 +40,7 @@ class RunAnalysis:
     requests: RequestMetrics
     imports: ImportMetrics
     streams: StreamMetrics
+    plays: PlayMetrics
     resources: ResourceMetrics
     documented: dict[str, Limits]
     live: dict[str, Limits]
@@ -65,6 +68,7 @@ def analyse_run(run: Run | str | Path, window_s: float | None = None) -> RunAnal
     imports = import_metrics(run.imports, run.requests, timeline)
     streams = stream_metrics(run.streams, timeline)
     sessions = session_metrics(run.sessions, timeline, scenario.stages)
+    plays = play_metrics(run.plays, timeline, scenario.slos.window_s)
     resources = resource_metrics(run.resources, run.events, timeline, documented, live)
     startup = startup_report(run, resources.incidents)
     limits = live if scenario.resources.limits == "live" else documented
@@ -77,6 +81,7 @@ def analyse_run(run: Run | str | Path, window_s: float | None = None) -> RunAnal
         *run_checks(run),
         *startup_checks(startup, scenario),
         *slo_checks(scenario.slos, requests, imports, streams, run.events_of("abort")),
+        *playback_checks(scenario.slos, plays),
         *session_checks(scenario.slos, scenario.profile, sessions),
         *resource_checks(scenario.resources, resources, run.meta.get("collector")),
     ]
@@ -88,6 +93,7 @@ def analyse_run(run: Run | str | Path, window_s: float | None = None) -> RunAnal
         requests=requests,
         imports=imports,
         streams=streams,
+        plays=plays,
         resources=resources,
         documented=documented,
         live=live,

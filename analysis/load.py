@@ -86,6 +86,26 @@ COLUMN_KINDS: dict[str, dict[str, str]] = {
         "user_class": CATEGORY,
         "worker": CATEGORY,
     },
+    schema.PLAYS_CSV: {
+        "ts": FLOAT,
+        "track": TEXT,
+        "client": CATEGORY,
+        "playback": CATEGORY,
+        "transcode": CATEGORY,
+        "startup_ms": FLOAT,
+        "stalls": FLOAT,
+        "stall_ms": FLOAT,
+        "seek_wait_ms": FLOAT,
+        "played_s": FLOAT,
+        "duration_s": FLOAT,
+        "bytes": FLOAT,
+        "requests": FLOAT,
+        "outcome": CATEGORY,
+        "error_kind": CATEGORY,
+        "gaps": TEXT,
+        "user_class": CATEGORY,
+        "worker": CATEGORY,
+    },
     schema.RESOURCES_CSV: {
         "ts": FLOAT,
         "source": CATEGORY,
@@ -132,14 +152,20 @@ ANALYSIS_COLUMNS: dict[str, tuple[str, ...]] = {
     schema.REQUESTS_CSV: ("ts", "group", "name", "method", "status", "response_ms", "error_kind", "error"),
     schema.IMPORTS_CSV: ("ts", "upload", "outcome", "wait_ms", "polls", "fixture", "format"),
     schema.STREAMS_CSV: ("ts", "status", "ttfb_ms", "total_ms", "bytes", "error_kind"),
+    schema.PLAYS_CSV: ("ts", "client", "playback", "transcode", "startup_ms", "stalls", "stall_ms", "seek_wait_ms",
+                       "played_s", "duration_s", "outcome", "error_kind", "gaps"),
     schema.SESSIONS_CSV: schema.SESSION_COLUMNS,
     schema.RESOURCES_CSV: schema.RESOURCE_COLUMNS,
     schema.RESOURCE_HISTORY_CSV: schema.RESOURCE_HISTORY_COLUMNS,
 }
 """What the analysis reads by default: every column it uses, none it does not."""
 
-_FIXED_CATEGORIES = {"error_kind": ("", *schema.ERROR_KINDS), "outcome": schema.IMPORT_OUTCOMES}
-_FIXED_BY_FILE = {schema.SESSIONS_CSV: {"outcome": schema.SESSION_OUTCOMES, "reason": ("", *schema.DROP_REASONS)}}
+_FIXED_CATEGORIES = {"error_kind": ("", *schema.ERROR_KINDS)}
+_FIXED_BY_FILE = {
+    schema.IMPORTS_CSV: {"outcome": schema.IMPORT_OUTCOMES},
+    schema.PLAYS_CSV: {"outcome": schema.PLAY_OUTCOMES, "playback": schema.PLAYBACK_MODES},
+    schema.SESSIONS_CSV: {"outcome": schema.SESSION_OUTCOMES, "reason": ("", *schema.DROP_REASONS)},
+}
 
 
 @dataclass
@@ -153,6 +179,8 @@ class Run:
     streams: pd.DataFrame
     resources: pd.DataFrame
     events: list[dict[str, Any]]
+    plays: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """plays.csv; empty (with its columns) in a run that played nothing."""
     sessions: pd.DataFrame = field(default_factory=pd.DataFrame)
     """sessions.csv: one row per session an arrivals run asked for (empty in other runs)."""
     partial_reasons: list[str] = field(default_factory=list)
@@ -202,6 +230,7 @@ def load_run(path: str | Path, columns: dict[str, tuple[str, ...]] | None = None
         resources=frames[schema.RESOURCES_CSV],
         sessions=frames[schema.SESSIONS_CSV],
         events=events,
+        plays=frames[schema.PLAYS_CSV],
         partial_reasons=reasons,
         resource_history=frames[schema.RESOURCE_HISTORY_CSV],
     )
@@ -240,12 +269,13 @@ def read_csv(path: Path, columns: tuple[str, ...]) -> tuple[pd.DataFrame, bool]:
     A missing file reads as no rows: a run that died early may not have written it.
     """
     kinds = {name: COLUMN_KINDS[path.name][name] for name in columns}
+    fixed = {**_FIXED_CATEGORIES, **_FIXED_BY_FILE.get(path.name, {})}
     if not path.is_file():
-        return _empty(kinds, path.name), False
+        return _empty(kinds, fixed), False
     complete = _complete_length(path)
     cut = complete < path.stat().st_size
     if complete == 0:
-        return _empty(kinds, path.name), cut
+        return _empty(kinds, fixed), cut
     _check_header(path, columns)
     try:
         frame = (
@@ -256,7 +286,7 @@ def read_csv(path: Path, columns: tuple[str, ...]) -> tuple[pd.DataFrame, bool]:
             f"{path} cannot be parsed: {str(error).splitlines()[0]}",
             "the file is damaged; restore it from the run's artifacts or re-run the test",
         ) from None
-    return _finish(frame, kinds, path.name), cut
+    return _finish(frame, kinds, fixed), cut
 
 
 def read_events(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
@@ -358,8 +388,7 @@ def _read_pandas(path: Path, length: int, kinds: dict[str, str]) -> pd.DataFrame
         )[list(kinds)]
 
 
-def _finish(frame: pd.DataFrame, kinds: dict[str, str], file: str = "") -> pd.DataFrame:
-    fixed_categories = {**_FIXED_CATEGORIES, **_FIXED_BY_FILE.get(file, {})}
+def _finish(frame: pd.DataFrame, kinds: dict[str, str], fixed_categories: dict[str, tuple[str, ...]]) -> pd.DataFrame:
     for name, kind in kinds.items():
         column = frame[name]
         if kind == INT:
@@ -379,14 +408,14 @@ def _finish(frame: pd.DataFrame, kinds: dict[str, str], file: str = "") -> pd.Da
     return frame
 
 
-def _empty(kinds: dict[str, str], file: str = "") -> pd.DataFrame:
+def _empty(kinds: dict[str, str], fixed_categories: dict[str, tuple[str, ...]]) -> pd.DataFrame:
     frame = pd.DataFrame(
         {
             name: pd.Series([], dtype="float64" if kind in (FLOAT, INT) else "str")
             for name, kind in kinds.items()
         }
     )
-    return _finish(frame, kinds, file)
+    return _finish(frame, kinds, fixed_categories)
 
 
 def finite(values: pd.Series) -> np.ndarray:

@@ -1,7 +1,7 @@
 """``report.html``: one self-contained page (inline CSS and SVG charts, no network) for people.
 
-Verdict first, then start-up, the load over time, latency per group, the import pipeline,
-streaming, every component against its limits, capacity and the run's metadata. A partial
+Verdict first, then start-up, the load over time, the listener experience, latency per
+group, the import pipeline, streaming, every component against its limits, capacity and the run's metadata. A partial
 run says so at the top.
 """
 
@@ -53,6 +53,8 @@ def render_html(analysis: RunAnalysis) -> str:
         "imports": views.imports_table(analysis),
         "streams": views.streams_table(analysis),
         "sessions": views.sessions_table(analysis),
+        "listeners": views.listeners_table(analysis),
+        "listener_figures": views.listener_figures(analysis),
         "components": views.components_table(analysis),
         "incidents": views.incidents_table(analysis),
         "levels": views.levels_table(analysis),
@@ -66,6 +68,7 @@ def render_html(analysis: RunAnalysis) -> str:
             "groups": Markup(charts.group_latency_chart(analysis)) if has_requests else None,
             "imports": Markup(charts.imports_chart(analysis)) if not analysis.imports.empty else None,
             "streams": Markup(charts.streams_chart(analysis)) if analysis.streams.streams else None,
+            "listeners": Markup(charts.listeners_chart(analysis)) if not analysis.plays.empty else None,
             "components": {
                 component: Markup(charts.component_chart(analysis, component))
                 for component in analysis.resources.components

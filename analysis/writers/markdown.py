@@ -53,6 +53,9 @@ def render_markdown(analysis: RunAnalysis) -> str:
     if analysis.sessions is not None and analysis.sessions.active:
         lines += ["### Arrivals", "", f"Sessions: {analysis.sessions.summary()}.", "",
                   *table(views.sessions_table(analysis)), ""]
+    figures = views.listener_figures(analysis)
+    if figures:
+        lines += ["### Listener experience", "", " · ".join(f"**{label}** {value}" for label, value in figures), ""]
     if len(analysis.requests.by_group):
         lines += ["### Latency per request group", "", *table(views.group_table(analysis)), ""]
     if len(analysis.resources.summary):

@@ -35,6 +35,8 @@ def terminal_summary(analysis: RunAnalysis) -> Group:
         parts.append(table)
     parts.extend(not_evaluated_lines(analysis))
     parts.append(measurements_table(analysis))
+    if (line := listeners_line(analysis)) is not None:
+        parts.append(line)
     sessions = analysis.sessions
     if sessions is not None and sessions.active:
         parts.append(Text(f"sessions: {sessions.summary()}", style="yellow" if sessions.dropped else ""))
@@ -71,4 +73,16 @@ def measurements_table(analysis: RunAnalysis) -> Table:
     if sessions is not None and sessions.active:
         table.add_row("session start (from due)", fmt.count(sessions.started), fmt.count(sessions.dropped),
                       fmt.ms(sessions.first["p50"]), fmt.ms(sessions.first["p95"]), fmt.ms(sessions.first["p99"]))
+    plays = analysis.plays
+    if plays.plays:
+        table.add_row("play start-up delay", fmt.count(plays.startup["count"]), fmt.count(plays.outcomes.get("failed", 0)),
+                      fmt.ms(plays.startup["p50"]), fmt.ms(plays.startup["p95"]), fmt.ms(plays.startup["p99"]))
     return table
+
+
+def listeners_line(analysis: RunAnalysis) -> Text | None:
+    """``listeners: 12 at once at most · stall ratio 0.00% · ...``, or None without plays."""
+    figures = views.listener_figures(analysis)
+    if not figures:
+        return None
+    return Text("listeners: " + " · ".join(f"{label} {value}" for label, value in figures))

@@ -218,6 +218,40 @@ def sessions_table(analysis: RunAnalysis) -> Table:
                  fmt.ms(sessions.first.get("p95"))])
     return ["stage", "asked rate", "started rate", "due", "started", "dropped",
             f"delayed ≥ {schema.DELAYED_MS:g} ms", "start delay p95", "due → first answer p95"], rows
+def listener_figures(analysis: RunAnalysis) -> list[tuple[str, str]]:
+    """The listener experience in a few numbers (label, value), for headlines and first screens."""
+    plays = analysis.plays
+    if plays.empty:
+        return []
+    figures = [
+        ("plays at once (max)", fmt.count(plays.max_at_once)),
+        ("start-up delay p50 / p95", f"{fmt.ms(plays.startup['p50'])} / {fmt.ms(plays.startup['p95'])}"),
+    ]
+    if plays.realtime:
+        figures += [
+            ("stall ratio", fmt.ratio(plays.stall_ratio)),
+            ("plays with a stall", f"{fmt.ratio(plays.plays_with_stall)} ({plays.stalled_plays} of {plays.realtime})"),
+        ]
+    return figures
+
+
+def listeners_table(analysis: RunAnalysis) -> Table:
+    plays = analysis.plays
+    outcomes = ", ".join(f"{name} {count}" for name, count in plays.outcomes.items() if count) or "–"
+    rows = [
+        ["plays", fmt.count(plays.plays)],
+        ["outcomes", outcomes],
+        ["real-time plays that started", fmt.count(plays.realtime)],
+        ["plays that never started", fmt.count(plays.never_started)],
+        ["plays at once (max)", fmt.count(plays.max_at_once)],
+        *([f"start-up delay {key}", fmt.ms(plays.startup[key])] for key in ("p50", "p95", "p99", "max")),
+        ["audio played", fmt.seconds(plays.played_s)],
+        ["stalled", f"{fmt.seconds(plays.stall_s)} in {fmt.count(plays.stalls)} stall(s)"],
+        ["stall ratio (stalled / played time)", fmt.ratio(plays.stall_ratio)],
+        ["plays with a stall", fmt.ratio(plays.plays_with_stall)],
+        ["waiting after seeks", fmt.seconds(plays.seek_wait_s)],
+    ]
+    return ["listener experience", "value"], rows
 
 
 def components_table(analysis: RunAnalysis) -> Table:

@@ -20,7 +20,7 @@ DEMO_OVERRIDES = {
     "target": {"host": None},
     # Untagged files stay pending forever on real 1.4: give up in time to see them in a 1-minute demo.
     "users": [
-        {"class": "Listener", "weight": 2, "options": {"range_bytes": 262144}},
+        {"class": "Listener", "weight": 2, "options": {"skip_ratio": 0.2, "seek_ratio": 0.05}},
         {"class": "Uploader", "weight": 1, "options": {"import_timeout": 15, "bad_files": 0.1}},
     ],
 }

@@ -46,6 +46,10 @@ class TrackRef:
     listen_url: str
     title: str = ""
     artist: str = ""
+    duration_s: float | None = None
+    """From the upload the listen URL serves (whole seconds on 1.4), when the answer says."""
+    bitrate_bps: float | None = None
+    size: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,10 +141,11 @@ def parse_import_state(page: Any) -> tuple[str, Mapping[str, Any] | None]:
 
 
 def track_of_upload(upload: Mapping[str, Any]) -> TrackRef | None:
+    """The uploaded track, with the audio facts of this upload (its ``duration``, ``bitrate``, ``size``)."""
     track = upload.get("track")
     if not isinstance(track, Mapping) or not track.get("listen_url"):
         return None
-    return _track_ref(track)
+    return _track_ref(track, upload)
 
 
 # -- browsing ------------------------------------------------------------------------
@@ -162,14 +167,28 @@ def page_count(page: Any, page_size: int) -> int:
     return max(1, -(-int(count) // page_size))
 
 
-def _track_ref(track: Mapping[str, Any]) -> TrackRef:
+def _track_ref(track: Mapping[str, Any], upload: Mapping[str, Any] | None = None) -> TrackRef:
+    """``upload``: the upload the listen URL serves; else the track's first upload, which is
+    the one ``listen_url`` picks (playable uploads, local first, §4.1)."""
     artist = track.get("artist")
+    if upload is None:
+        uploads = track.get("uploads")
+        upload = uploads[0] if isinstance(uploads, list) and uploads and isinstance(uploads[0], Mapping) else {}
     return TrackRef(
         id=int(track["id"]),
         listen_url=str(track["listen_url"]),
         title=str(track.get("title") or ""),
         artist=str(artist.get("name") or "") if isinstance(artist, Mapping) else "",
+        duration_s=_positive(upload.get("duration")),
+        bitrate_bps=_positive(upload.get("bitrate")),
+        size=int(size) if (size := _positive(upload.get("size"))) is not None else None,
     )
+
+
+def _positive(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        return None
+    return float(value)
 
 
 def search_params(query: str) -> dict[str, str]:
@@ -260,20 +279,33 @@ def nginx_bypassed(headers: Mapping[str, str], size: int) -> bool:
     return not size and bool(headers.get("X-Accel-Redirect") or headers.get("X-Sendfile"))
 
 
-def audio_problem(headers: Mapping[str, str], size: int) -> str:
+LISTENING_AFTER_S = 240.0
+
+
+def listening_due_s(duration_s: float) -> float:
+    """Where the web player records a listening: once the position passes half the track or
+    4 minutes, whichever is first (ListenBrainz's rule, front/src/composables/audio/player.ts)."""
+    return min(duration_s / 2, LISTENING_AFTER_S)
+
+
+def audio_problem(headers: Mapping[str, str], size: int | None) -> str:
     """Why a 200/206 listen answer is not the audio a listener would hear ("" when it is).
 
     Seen by a client, an empty body with ``X-Accel-Redirect`` is nginx bypassed, and every
     play would "succeed" in milliseconds. An HTML page is the web app's fallback for a media
-    URL nginx does not serve. Headers are read only as far as needed: this runs for every
-    Range request of every play.
+    URL nginx does not serve; a JSON or XML body is an API error (a Subsonic ``status: failed``
+    answer is 200). ``size``: the body's length (None while not known). Headers are read only
+    as far as needed: this runs for every audio request of every play.
     """
-    if not size:
+    if size == 0:
         if nginx_bypassed(headers, size):
             return f"the answer has no audio, only X-Accel-Redirect: nginx is bypassed ({NGINX_BYPASS_FIX})"
         return "the answer has an empty body where audio was expected"
-    if (headers.get("Content-Type") or "").startswith("text/html"):
+    content_type = headers.get("Content-Type") or ""
+    if content_type.startswith("text/html"):
         return "the answer is an HTML page, not audio (a media URL that nginx does not serve?)"
+    if content_type.startswith(("application/json", "text/xml", "application/xml")):
+        return f"the answer is {content_type.split(';')[0]}, not audio (an API error)"
     return ""
 
 

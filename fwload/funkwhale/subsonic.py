@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -95,6 +95,15 @@ def payload(body: Any) -> Mapping[str, Any]:
     return response
 
 
+def explain_failure(content_type: str | None, body: Callable[[], bytes]) -> str | None:
+    """``subsonic 70: ...`` for an error payload where audio was expected (the body is read
+    only when the Content-Type says it is one), else None."""
+    if not (content_type or "").startswith(ERROR_TYPES):
+        return None
+    error = failure_of(content_type, body())
+    return str(error) if error is not None else None
+
+
 def failure_of(content_type: str | None, body: bytes) -> SubsonicError | None:
     """The error inside a media answer (``stream``, ``getCoverArt``), else None."""
     if not (content_type or "").startswith(ERROR_TYPES):
@@ -110,18 +119,31 @@ def failure_of(content_type: str | None, body: bytes) -> SubsonicError | None:
 
 @dataclass(frozen=True, slots=True)
 class Item:
-    """An artist, album or song as an app keeps it: id, name, cover art id (if any)."""
+    """An artist, album or song as an app keeps it: id, name, cover art id (if any); a song
+    also its ``duration`` (s), ``bitrate`` (kbps) and ``size`` (bytes), as sample 62 shows."""
 
     id: int
     name: str
     cover_art: str | None = None
+    duration_s: float | None = None
+    bitrate_bps: float | None = None
+    size: int | None = None
 
 
 def _items(entries: Any, name_key: str) -> list[Item]:
     if not isinstance(entries, list):
         raise UnexpectedAnswer(f"expected a list of objects with {name_key!r}")
-    return [Item(int(e["id"]), str(e.get(name_key) or ""), e.get("coverArt")) for e in entries
-            if isinstance(e, Mapping) and "id" in e]
+    return [Item(int(e["id"]), str(e.get(name_key) or ""), e.get("coverArt"), _number(e.get("duration")),
+                 _number(e.get("bitrate"), 1000), _whole(e.get("size")))
+            for e in entries if isinstance(e, Mapping) and "id" in e]
+
+
+def _number(value: Any, scale: float = 1.0) -> float | None:
+    return float(value) * scale if isinstance(value, int | float) and not isinstance(value, bool) and value > 0 else None
+
+
+def _whole(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
 
 
 def artists(body: Any) -> list[Item]:

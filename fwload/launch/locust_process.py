@@ -177,7 +177,15 @@ def progress_line(path: Path, expected_s: float) -> str:
         f"requests {requests} ({progress['rps_10s']:.1f}/s)  errors {failed}{share}  "
         f"throttled {progress['throttled']}  p95 {'-' if p95 is None else f'{p95:.0f} ms'}  "
         f"imports {sum(imports.values())}  streams {progress['streams']}"
-    )
+    ) + _listening(progress)
+
+
+def _listening(progress: dict) -> str:
+    """``  playing 12 (stalled 0.4 %)``: the listeners' side of the progress line, once plays began."""
+    if not progress.get("plays_now") and progress.get("stall_ratio_30s") is None:
+        return ""
+    ratio = progress.get("stall_ratio_30s")
+    return f"  playing {progress.get('plays_now', 0)}" + ("" if ratio is None else f" (stalled {ratio * 100:.1f} %)")
 
 
 def _collect(process: subprocess.Popen[str], tail: collections.deque[str]) -> None:

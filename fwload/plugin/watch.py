@@ -24,6 +24,20 @@ if TYPE_CHECKING:
 logger = logging.getLogger("fwload")
 
 MIN_SAMPLES = 10
+"""Requests (or, for ``stall_ratio``, plays in progress) a window needs before an abort rule judges it."""
+
+
+def _cpu_by_component(samples: list) -> dict[str, float]:
+    """Millicores per component, its containers summed, from the newest samples."""
+    cpu: dict[str, float] = {}
+    for sample in samples:
+        if sample.cpu_m is not None:
+            cpu[sample.component] = cpu.get(sample.component, 0.0) + sample.cpu_m
+    return cpu
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
 
 
 class Watch:
@@ -54,6 +68,9 @@ class Watch:
 
     def tick(self, now: float) -> None:
         self.session.live.trim(now)
+        runner = self.session.environment.runner
+        self.session.live.tick_playback(now, users=runner.user_count if runner is not None else 0,
+                                        cpu=_cpu_by_component(self.session.resources.latest()))
         self.write_progress(now)
         scenario = self.session.scenario
         if scenario is None or self.aborted:
@@ -76,6 +93,9 @@ class Watch:
             value, samples = live.percentile(95, seconds=window, now=now, group=rule.group)
         elif rule.metric == "throttled_ratio":
             value, samples = live.throttled_ratio(window, now=now, group=rule.group)
+        elif rule.metric == "stall_ratio":
+            value, _played = live.stall_ratio(window, now=now)
+            samples = live.playing_now()[0]
         else:
             value, samples = live.error_ratio(window, now=now, group=rule.group)
         if value is None or samples < MIN_SAMPLES or value <= rule.above:
@@ -122,6 +142,7 @@ class Watch:
             "throttled": sum(live.throttled.values()), "rps_10s": round(recent / 10, 2),
             "error_ratio_10s": round(error_ratio, 4), "p95_ms_30s": round(p95, 1) if p95 is not None else None,
             "imports": dict(live.imports), "streams": live.ttfb.count,
+            "plays_now": live.playing_now()[0], "stall_ratio_30s": _rounded(live.stall_ratio(30, now=now)[0]),
         }
         if live.sessions:
             progress["sessions"] = dict(live.sessions)

@@ -2,10 +2,10 @@
 
 Besides Locust's ``request`` event (one per HTTP request), a play, an import and an
 arriving session are measurements of their own: what a listener waits for before audio
-starts, what an uploader waits for before a track appears, when a person arrived and
-whether the generator could let them in on time. The recorder listens to these hooks.
-Keyword arguments are the columns of streams.csv / imports.csv / sessions.csv (`schema`),
-without ``worker``, which the recorder adds.
+starts (and how often it stops), what an uploader waits for before a track appears, when a
+person arrived and whether the generator could let them in on time. The recorder listens to
+these hooks. Keyword arguments are the columns of streams.csv / plays.csv / imports.csv /
+sessions.csv (`schema`), without ``worker``, which the recorder adds.
 """
 
 from __future__ import annotations
@@ -19,6 +19,11 @@ fixture, format, bytes, user_class."""
 stream_done = EventHook()
 """Fired once per play: ts, track, status, ttfb_ms, total_ms, bytes, range, error_kind,
 user_class."""
+
+play_done = EventHook()
+"""Fired once per play, when it ends: ts, track, client, playback, transcode, startup_ms,
+stalls, stall_ms, seek_wait_ms, played_s, duration_s, bytes, requests, outcome, error_kind,
+gaps, user_class. Unknown or not measured figures are ""."""
 
 throttled = EventHook()
 """Fired when the server throttled a call (before the user waits Retry-After): group,

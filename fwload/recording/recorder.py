@@ -20,6 +20,7 @@ import gevent
 from locust.env import Environment
 from locust.runners import STATE_INIT, STATE_STOPPED, MasterRunner, WorkerRunner
 
+from fwload.playback.tally import TALLY
 from fwload.recording import measurements, schema
 from fwload.recording.classify import error_kind, short_error
 from fwload.recording.live import LiveStats
@@ -29,10 +30,10 @@ logger = logging.getLogger(__name__)
 
 FLUSH_INTERVAL_S = 1.0
 DRAIN_TIMEOUT_S = 30.0
-_KINDS = ("requests", "imports", "streams", "sessions")
+_KINDS = ("requests", "imports", "streams", "plays", "sessions")
 _NO_CONTEXT: dict[str, Any] = {}
 _FILES = {"requests": schema.REQUESTS_CSV, "imports": schema.IMPORTS_CSV, "streams": schema.STREAMS_CSV,
-          "sessions": schema.SESSIONS_CSV}
+          "plays": schema.PLAYS_CSV, "sessions": schema.SESSIONS_CSV}
 
 
 class Recorder:
@@ -58,6 +59,7 @@ class Recorder:
         events.request.add_listener(self.on_request)
         measurements.import_done.add_listener(self.on_import)
         measurements.stream_done.add_listener(self.on_stream)
+        measurements.play_done.add_listener(self.on_play)
         measurements.throttled.add_listener(self.on_throttled)
         measurements.session_done.add_listener(self.on_session)
         measurements.user_stopped.add_listener(self.on_user_stopped)
@@ -99,6 +101,13 @@ class Recorder:
         self.buffers["streams"].append((round(ts, 3), track, status, _ms(ttfb_ms), _ms(total_ms), bytes, range,
                                         error_kind, transcode, user_class))
 
+    def on_play(self, ts: float, track: Any, client: str, playback: str, transcode: str, startup_ms: Any,
+                stalls: Any, stall_ms: Any, seek_wait_ms: Any, played_s: Any, duration_s: Any, bytes: int,  # noqa: A002
+                requests: int, outcome: str, error_kind: str, gaps: str, user_class: str, **_kwargs: Any) -> None:
+        self.buffers["plays"].append((round(ts, 3), track, client, playback, transcode, startup_ms, stalls, stall_ms,
+                                      seek_wait_ms, played_s, duration_s, bytes, requests, outcome, error_kind, gaps,
+                                      user_class))
+
     def on_throttled(self, group: str, retry_after_s: float, scope: str, **_kwargs: Any) -> None:
         key = (group, scope)
         self.throttle_counts[key] = self.throttle_counts.get(key, 0) + 1
@@ -136,6 +145,7 @@ class Recorder:
         self._accept("local", rows)
         self._flush_throttles()
         self._flush_stops()
+        self.live.add_playback("local", playback_snapshot())
 
     def _take(self) -> dict[str, list[tuple[Any, ...]]]:
         rows, self.buffers = self.buffers, {kind: [] for kind in _KINDS}
@@ -201,9 +211,10 @@ class Recorder:
 
     def on_report_to_master(self, client_id: str, data: dict[str, Any]) -> None:
         rows = self._take()
-        if any(rows.values()) or self.throttle_counts or self.stop_counts:
+        playback = playback_snapshot()
+        if any(rows.values()) or self.throttle_counts or self.stop_counts or playback["plays"]:
             data["fwload"] = {**rows, "throttled": _pack_throttles(self.throttle_counts),
-                              "stopped": _pack_throttles(self.stop_counts)}
+                              "stopped": _pack_throttles(self.stop_counts), "playback": playback}
             self.throttle_counts, self.stop_counts = {}, {}
 
     def on_drain_request(self, environment: Environment, msg: Any, **_kwargs: Any) -> None:
@@ -233,6 +244,8 @@ class Recorder:
             self._accept(client_id, payload)
             self._flush_throttles(_unpack_throttles(payload.get("throttled")))
             self._flush_stops(_unpack_throttles(payload.get("stopped")))
+            if payload.get("playback"):
+                self.live.add_playback(client_id, payload["playback"])
 
     def on_worker_drained(self, environment: Environment, msg: Any, **_kwargs: Any) -> None:
         data = msg.data
@@ -267,6 +280,11 @@ class Recorder:
         elif produced != received:
             self.run.event("worker_missing", worker=client_id, detail="row counts differ",
                            produced=produced, received=received)
+
+
+def playback_snapshot() -> dict[str, Any]:
+    """This process's plays, cumulative, as of now (`fwload.playback.tally`)."""
+    return TALLY.snapshot(time.monotonic(), time.time()).as_dict()
 
 
 def _ms(value: Any) -> Any:

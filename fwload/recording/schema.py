@@ -19,8 +19,9 @@ Times are Unix epoch seconds (float, UTC). Latencies are **milliseconds** as mea
       name         Locust's request name (path template), e.g. ``/api/v1/tracks/``
       method       HTTP method
       status       HTTP status, 0 when no response arrived
-      response_ms  exact response time in milliseconds (whole body read, except streams:
-                   see streams.csv)
+      response_ms  exact response time in milliseconds, whole body read; for the audio of a
+                   ``realtime`` play, the time to the first body byte (its body is read as
+                   it plays, for as long as the track lasts: see plays.csv)
       bytes        response body bytes received
       error_kind   "" when the request succeeded, else one of `ERROR_KINDS`
       error        short error text ("" when ok); never contains credentials
@@ -40,14 +41,17 @@ Times are Unix epoch seconds (float, UTC). Latencies are **milliseconds** as mea
       bytes        uploaded file size
       user_class, worker
 ``streams.csv``  (`STREAM_COLUMNS`)
-    One row per audio fetch through a listen URL.
-      ts           request start
+    One row per play's transfer through a listen URL (the transport view of a play; what
+    the listener heard is in plays.csv). A real-time play reads as fast as it plays, so
+    its ``total_ms`` is about the track's length; a ``download`` play reads at full speed.
+      ts           first request start
       track        track id (integer, as in the API)
-      status       HTTP status (200, 206, ...)
+      status       HTTP status of the first request (200, 206, ...)
       ttfb_ms      time to the first body byte
-      total_ms     time to the last body byte
+      total_ms     time to the last body byte read
       bytes        body bytes read
-      range        the Range header sent ("" for none), e.g. ``bytes=0-65535``
+      range        the first Range header sent ("" for none), e.g. ``bytes=0-`` (a
+                   browser's progressive download) or ``bytes=0-262143`` (``download``)
       error_kind   as in requests.csv
       transcode    what the play asked the server to transcode to ("" for the original file):
                    ``ogg``, ``ogg@128`` (format and bitrate cap in kbps), ``@128`` (cap only)
@@ -68,6 +72,30 @@ Times are Unix epoch seconds (float, UTC). Latencies are **milliseconds** as mea
       outcome         one of `SESSION_OUTCOMES`
       reason          why a session was dropped (`DROP_REASONS`), cut (``run_end``) or
                       failed (``login``); "" when completed
+      user_class, worker
+``plays.csv``  (`PLAY_COLUMNS`)
+    One row per play: what the listener heard (`fwload.playback.clock` has the rules).
+    Stall and start-up figures are exact, computed from when bytes arrived against the
+    playback clock. Only ``realtime`` plays have a playback clock: a ``download`` play
+    leaves stalls, stall_ms, seek_wait_ms and played_s empty.
+      ts           the first audio request was sent
+      track        track id (as the client knows it: integer for the v1 API)
+      client       who played: ``web`` (the Funkwhale web player), a Subsonic app...
+      playback     one of `PLAYBACK_MODES`
+      transcode    the format asked for (``to=``), "" for the original file
+      startup_ms   request → enough audio buffered to start ("" when it never started)
+      stalls       times the buffer ran dry before the stop point
+      stall_ms     total time stalled, ms (a stall still going at the end counts up to it)
+      seek_wait_ms total wait after seeks to positions not buffered, ms
+      played_s     seconds of audio played
+      duration_s   the track's duration in seconds, as the player used it
+      bytes        audio bytes received
+      requests     HTTP requests the play made (1 unless it seeked or reconnected)
+      outcome      one of `PLAY_OUTCOMES`
+      error_kind   as in requests.csv ("" unless ``failed``)
+      gaps         the stalls and seek waits, space-separated ``stall@OFFSET+SECONDS`` or
+                   ``seek@OFFSET+SECONDS``, OFFSET in seconds after ts ("" for none): what
+                   places each silence in its time window
       user_class, worker
 ``resources.csv``  (`RESOURCE_COLUMNS`)
     One row per container (or local process group) per collector sample.
@@ -114,6 +142,7 @@ REQUESTS_CSV = "requests.csv"
 IMPORTS_CSV = "imports.csv"
 STREAMS_CSV = "streams.csv"
 SESSIONS_CSV = "sessions.csv"
+PLAYS_CSV = "plays.csv"
 RESOURCES_CSV = "resources.csv"
 RESOURCE_HISTORY_CSV = "resource_history.csv"
 EVENTS_JSONL = "events.jsonl"
@@ -136,6 +165,10 @@ SESSION_COLUMNS = (
     "intended_ts", "start_ts", "start_delay_ms", "first_ms", "length_s", "ended_ts", "iterations",
     "outcome", "reason", "user_class", "worker",
 )
+PLAY_COLUMNS = (
+    "ts", "track", "client", "playback", "transcode", "startup_ms", "stalls", "stall_ms", "seek_wait_ms",
+    "played_s", "duration_s", "bytes", "requests", "outcome", "error_kind", "gaps", "user_class", "worker",
+)
 RESOURCE_COLUMNS = (
     "ts", "source", "component", "pod", "container", "node",
     "cpu_m", "memory_bytes", "memory_anon_bytes", "memory_peak_bytes",
@@ -151,6 +184,7 @@ CSV_FILES = {
     IMPORTS_CSV: IMPORT_COLUMNS,
     STREAMS_CSV: STREAM_COLUMNS,
     SESSIONS_CSV: SESSION_COLUMNS,
+    PLAYS_CSV: PLAY_COLUMNS,
     RESOURCES_CSV: RESOURCE_COLUMNS,
 }
 OPTIONAL_CSV_FILES = {
@@ -205,6 +239,16 @@ to it more than ``load.arrivals.max_start_delay`` after it was due."""
 
 DELAYED_MS = 100.0
 """A started session whose start delay reaches this counts as *delayed* in the reports."""
+
+PLAYBACK_MODES = ("realtime", "download")
+"""``realtime``: played at the track's bitrate with a bounded read-ahead, as a browser does;
+``download``: read at full speed (throughput tests)."""
+
+PLAY_OUTCOMES = ("ended", "skipped", "seeked", "failed", "unfinished")
+"""``ended``: played to the end; ``skipped``: the listener moved on before the end (a skip,
+``listen_fraction`` or ``max_stream_bytes``); ``seeked``: the listener jumped within the
+track at least once; ``failed``: an HTTP or network error ended it; ``unfinished``: the
+test stopped during the play."""
 
 EVENT_TYPES = (
     "run_start",         # {scenario, host, users, workers}

@@ -28,9 +28,12 @@ from pydantic import SecretStr
 from fwload.funkwhale import api, paths
 from fwload.funkwhale.accounts import Account, AccountPool
 from fwload.recording import measurements
-from fwload.recording.classify import error_kind
+from fwload.users import connections
 from fwload.users.options import _Options
+from fwload.users.player import AudioSource, Player, PlayResult
 from fwload.users.sessions import Session, SlotPool, record
+
+connections.install()
 
 MAX_THROTTLE_RETRIES = 3
 MAX_RETRY_AFTER_S = 60.0
@@ -420,50 +423,32 @@ class FunkwhaleUser(FastHttpUser):
         response.success()
         return reply
 
-    # -- streaming -------------------------------------------------------------------------
+    # -- playing ---------------------------------------------------------------------------
 
-    def play(self, track: api.TrackRef, range_bytes: int, max_bytes: int | None = None,
-             transcode: api.Transcode | None = None) -> bool:
-        """Fetch a track through its ``listen_url`` in Range requests, reading every byte.
-
-        Records each request (group ``listen``) and one stream measurement for the whole
-        play: time to first byte, time to last byte, bytes. ``transcode`` asks for another
-        format or a bitrate cap (named in the request name and the stream's ``transcode``).
-        """
-        options_token = getattr(self.options, "listen_token", False)
-        path = api.listen_path(track.listen_url, self.listen_token if options_token else None, transcode)
-        name = api.listen_name(paths.LISTEN_TEMPLATE, transcode)
-        started, ttfb_ms, first_status, first_range, kind = time.time(), None, 0, "", ""
-        start_perf = time.perf_counter()
-        offset, total, received = 0, None, 0
-        while True:
-            want = range_bytes if max_bytes is None else min(range_bytes, max_bytes - received)
-            if want <= 0:
-                break
-            header = api.range_header(offset, want)
-            first_range = first_range or header
-            got, status, size, request_ttfb, failure = self._fetch_range(
-                path, header, authenticated=not options_token, name=name)
-            if not first_status:
-                first_status = status
-                ttfb_ms = request_ttfb
-            if failure:
-                kind = kind or failure
-                break
-            received += got
-            offset += got
-            total = size if size is not None else total
-            if status == 200 or got == 0 or (total is not None and offset >= total):
-                break
-        measurements.stream_done.fire(
-            ts=started, track=track.id, status=first_status,
-            ttfb_ms=ttfb_ms if ttfb_ms is not None else "", total_ms=(time.perf_counter() - start_perf) * 1000,
-            bytes=received, range=first_range, error_kind=kind, transcode=transcode.label if transcode else "",
-            user_class=type(self).__name__,
+    def audio_source(self, track: api.TrackRef, transcode: api.Transcode | None = None) -> AudioSource:
+        """What the web player fetches for ``track``: its ``listen_url``, authenticated with the
+        user's credentials, or with ``?token=<tokens.listen>`` as the web player's <audio> does.
+        ``transcode`` asks for another format or a bitrate cap (named in the request name and the
+        play's ``transcode``): the size and rate are then the answer's, not the upload's."""
+        token = self.listen_token if getattr(self.options, "listen_token", False) else None
+        return AudioSource(
+            path=api.listen_path(track.listen_url, token, transcode), name=api.listen_name(paths.LISTEN_TEMPLATE, transcode),
+            track=track.id, headers={} if token else self._auth_headers("GET"), basic=None if token else self._basic_auth(),
+            duration_s=track.duration_s, bitrate_bps=None if transcode else track.bitrate_bps,
+            size=None if transcode else track.size, transcode=transcode.label if transcode else "",
         )
-        if options_token and first_status == 401:
+
+    def play(self, track: api.TrackRef, on_listened: Callable[[], Any] | None = None,
+             transcode: api.Transcode | None = None) -> PlayResult:
+        """Play ``track`` as the options say (`fwload.users.player`): in real time, ``on_listened``
+        is called when the play counts as a listening; every request and the play are recorded."""
+        result = Player(self, self.options).play(self.audio_source(track, transcode), on_listened)
+        if result.status == 401 and getattr(self.options, "listen_token", False):
             self._refresh_listen_token()
-        return not kind
+        return result
+
+    def record_listening(self, track: api.TrackRef) -> None:
+        self.call("POST", paths.LISTENINGS, group="history", expect=(201,), json=api.track_body(track.id))
 
     def _refresh_listen_token(self) -> None:
         """A listen token lasts 3 days and dies with a password change (§1.1): after a refused
@@ -471,37 +456,3 @@ class FunkwhaleUser(FastHttpUser):
         me = self.call("GET", paths.USERS_ME, group="auth", parse=api.parse_listen_token)
         if me.ok and me.body:
             self.listen_token = me.body
-
-    def _fetch_range(self, path: str, range_value: str, authenticated: bool,
-                     name: str = paths.LISTEN_TEMPLATE) -> tuple[int, int, int | None, float | None, str]:
-        """Returns (bytes read, status, total size, ttfb ms, error kind)."""
-        headers = {"Range": range_value, "Accept": api.AUDIO_ACCEPT}
-        if authenticated:
-            headers.update(self._auth_headers("GET"))
-        start = time.perf_counter()
-        with self.client.request("GET", path, name=name, headers=headers, stream=True,
-                                 auth=self._basic_auth() if authenticated else None, catch_response=True,
-                                 context=_group_context("listen")) as response:
-            status = response.status_code or 0
-            ttfb = None
-            got = 0
-            if status in (200, 206):
-                try:
-                    while chunk := response.read(65536):
-                        if ttfb is None:
-                            ttfb = (time.perf_counter() - start) * 1000
-                        got += len(chunk)
-                except Exception as error:  # noqa: BLE001 - a broken stream is a measured failure
-                    response.failure(error)
-                    return got, status, None, ttfb, error_kind(status, error)
-                response.request_meta["response_time"] = (time.perf_counter() - start) * 1000
-                response.request_meta["response_length"] = got
-                if problem := api.audio_problem(response.headers, got):
-                    response.failure(problem)
-                    return 0, status, None, ttfb, "unexpected"
-                response.success()
-                size = api.content_range_total(response.headers.get("Content-Range")) if status == 206 else got
-                return got, status, size, ttfb, ""
-            response.failure(f"HTTP {status}" if status else (getattr(response, "error", None) or "no answer"))
-            return 0, status, None, ttfb, error_kind(status, getattr(response, "error", None), response.headers)
-

@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from fwload.funkwhale.api import MAX_BITRATE_KBPS, Transcode
-from fwload.units import Duration
+from fwload.units import Duration, Size
 
 AudioFormat = Literal["mp3", "ogg", "flac"]
 TranscodeFormat = Literal["mp3", "ogg", "opus", "aac"]
@@ -55,15 +55,46 @@ class TranscodeOptions(BaseModel):
         return Transcode(self.to, self.max_bitrate) if random.random() < self.ratio else None
 
 
-class ListenerOptions(_Options):
-    """A person browsing the library and playing tracks."""
+class _PlaybackOptions(_Options):
+    """How a user plays audio (`fwload.users.player`): in real time like a browser, or at full speed."""
 
+    playback: Literal["realtime", "download"] = Field(
+        "realtime",
+        description="realtime: play each track at its bitrate with a browser's read-ahead, measuring start-up "
+        "delay and stalls; download: read it at full speed in Range requests of range_bytes (throughput tests).",
+    )
+    start_buffer: Duration = Field(
+        0.2, ge=0, le=30, description="Audio buffered before playback starts or resumes after a stall "
+        "(Chromium starts at 200 ms)."
+    )
+    read_ahead: Duration = Field(
+        10.0, gt=0, description="Audio read ahead of the playback position (Chromium: 10 s, at least "
+        "read_ahead_min); reading pauses half as much again past it, and resumes below it."
+    )
+    read_ahead_min: Size = Field(
+        2_097_152, gt=0, description="Bytes read ahead at least, whatever the bitrate (Chromium: 2 MiB)."
+    )
+    skip_ratio: Annotated[float, Field(ge=0, le=1)] = Field(
+        0.0, description="Share of plays skipped before they count as a listening (before half the track "
+        "or 4 minutes), at a random point."
+    )
+    seek_ratio: Annotated[float, Field(ge=0, le=1)] = Field(
+        0.0, description="Share of plays with one forward seek, at a random point to a random later one."
+    )
+    listen_fraction: Annotated[float, Field(gt=0, le=1)] = Field(
+        1.0, description="Share of each (not skipped) track played before moving on; 1 = to the end."
+    )
     range_bytes: Annotated[int, Field(gt=0)] = Field(
-        262_144, description="Bytes asked for in each Range request while streaming a track."
+        262_144, description="playback: download only: bytes asked for in each Range request."
     )
     max_stream_bytes: Annotated[int, Field(gt=0)] | None = Field(
-        None, description="Stop reading a track after this many bytes (default: play it whole)."
+        None, description="Stop a play after this many bytes of the file (default: play it whole)."
     )
+
+
+class ListenerOptions(_PlaybackOptions):
+    """A person browsing the library and playing tracks."""
+
     listen_token: bool = Field(
         False,
         description="Authenticate audio with ?token=<tokens.listen> as the web player's <audio> does, "
@@ -80,18 +111,12 @@ class ListenerOptions(_Options):
     )
 
 
-class SubsonicListenerOptions(_Options):
+class SubsonicListenerOptions(_PlaybackOptions):
     """A Subsonic app (DSub, Symfonium, Ultrasonic) browsing and playing through nginx's ``/rest/``."""
 
     auth: Literal["token", "enc", "clear"] = Field(
         "token", description="How the app sends its password: token (t = md5(password + salt), s = salt, as "
         "modern apps do), enc (p=enc:<hex>, older apps) or clear (p=<password>)."
-    )
-    range_bytes: Annotated[int, Field(gt=0)] = Field(
-        262_144, description="Bytes asked for in each Range request of stream.view."
-    )
-    max_stream_bytes: Annotated[int, Field(gt=0)] | None = Field(
-        None, description="Stop reading a song after this many bytes (default: play it whole)."
     )
     songs: Annotated[int, Field(gt=0)] = Field(
         2, description="Songs played one after the other from the album, search or shuffle picked."
@@ -118,7 +143,7 @@ class SubsonicListenerOptions(_Options):
         return self
 
 
-class UploaderOptions(_Options):
+class UploaderOptions(_PlaybackOptions):
     """A person adding tracks to their library and playing them once imported."""
 
     import_timeout: Duration = Field(
@@ -137,9 +162,6 @@ class UploaderOptions(_Options):
     library_privacy: Literal["me", "instance", "everyone"] = Field(
         "instance", description="Privacy of the uploader's library; 'instance' lets listeners of the "
         "same pod play what uploaders add."
-    )
-    range_bytes: Annotated[int, Field(gt=0)] = Field(
-        262_144, description="Bytes asked for in each Range request when playing an upload."
     )
 
 

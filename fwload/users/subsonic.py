@@ -7,8 +7,8 @@ users file may carry it); at start the app checks the server (``ping``, ``getLic
 ``getMusicFolders``) and loads the artist list once (``getArtists``); then each session
 browses an artist and an album (``getArtist``, ``getAlbum``), searches (``search3``) or
 shuffles (``getRandomSongs``), fetches cover art for what the screen shows, and plays songs
-with ``stream.view`` in Range requests between ``scrobble submission=false`` ("now
-playing") and ``submission=true``.
+with ``stream.view`` through the real-time player (start-up delay and stalls measured, as for
+web listeners) between ``scrobble submission=false`` ("now playing") and ``submission=true``.
 
 Every call goes through nginx's ``/rest/`` with ``f=json`` and is named by its method
 (``/rest/getAlbum.view``, group ``subsonic``): credentials ride in the query string only.
@@ -29,14 +29,12 @@ from pydantic import SecretStr
 
 from fwload.funkwhale import api, paths, subsonic
 from fwload.funkwhale.accounts import Account
-from fwload.recording import measurements
-from fwload.recording.classify import error_kind
 from fwload.users.base import CannotStart, FunkwhaleUser, Reply, _group_context
 from fwload.users.options import SubsonicListenerOptions
+from fwload.users.player import AudioSource, Player
 from fwload.users.sessions import Session
 
 GROUP = "subsonic"
-READ_CHUNK = 65536
 
 
 class SubsonicListener(FunkwhaleUser):
@@ -218,67 +216,18 @@ class SubsonicListener(FunkwhaleUser):
     # -- streaming ---------------------------------------------------------------------------
 
     def stream(self, song: subsonic.Item, transcode: api.Transcode | None = None) -> bool:
-        """Play a song through ``stream.view`` in Range requests, reading every byte.
-
-        The one place Subsonic audio is fetched (the real-time player takes it over): one URL
-        per play, as an app's player keeps it, one stream measurement for the whole play.
-        """
+        """Play a song through ``stream.view`` with the player (`fwload.users.player`), in real
+        time or at full speed as ``playback`` says: one URL per play, as an app's player keeps it.
+        A transcoded stream's size and rate are the answer's, not the file's."""
         fmt, cap = (transcode.to, transcode.max_bitrate) if transcode is not None else (None, None)
-        query = subsonic.params(self._credentials(), **subsonic.stream_params(song.id, fmt, cap))
-        name = subsonic.stream_name(fmt, cap)
-        started, start_perf = time.time(), time.perf_counter()
-        offset, total, first_status, first_range, ttfb_ms, kind = 0, None, 0, "", None, ""
-        max_bytes = self.options.max_stream_bytes
-        while max_bytes is None or offset < max_bytes:
-            want = self.options.range_bytes if max_bytes is None else min(self.options.range_bytes,
-                                                                         max_bytes - offset)
-            header = api.range_header(offset, want)
-            first_range = first_range or header
-            got, status, size, request_ttfb, failure = self._stream_range(query, header, name)
-            first_status, ttfb_ms = first_status or status, ttfb_ms if ttfb_ms is not None else request_ttfb
-            if failure:
-                kind = failure
-                break
-            offset += got
-            total = size if size is not None else total
-            if status == 200 or got == 0 or (total is not None and offset >= total):
-                break
-        measurements.stream_done.fire(
-            ts=started, track=song.id, status=first_status, ttfb_ms=ttfb_ms if ttfb_ms is not None else "",
-            total_ms=(time.perf_counter() - start_perf) * 1000, bytes=offset, range=first_range, error_kind=kind,
-            transcode=transcode.label if transcode else "", user_class=type(self).__name__,
+        source = AudioSource(
+            path=subsonic.path("stream"), name=subsonic.stream_name(fmt, cap), track=song.id,
+            params=subsonic.params(self._credentials(), **subsonic.stream_params(song.id, fmt, cap)),
+            duration_s=song.duration_s, bitrate_bps=None if transcode else song.bitrate_bps,
+            size=None if transcode else song.size, client="subsonic",
+            transcode=transcode.label if transcode else "", group=GROUP, explain=subsonic.explain_failure,
         )
-        return not kind
-
-    def _stream_range(self, query: dict[str, str], range_value: str,
-                      name: str) -> tuple[int, int, int | None, float | None, str]:
-        """One Range request: (bytes read, status, total size, ttfb ms, error kind)."""
-        start = time.perf_counter()
-        with self.client.request("GET", subsonic.path("stream"), name=name, params=query,
-                                 headers={"Range": range_value}, stream=True, catch_response=True,
-                                 context=_group_context(GROUP)) as response:
-            status, ttfb, got, head = response.status_code or 0, None, 0, b""
-            if status not in (200, 206):
-                response.failure(_no_answer(response, status))
-                kind = error_kind(status, getattr(response, "error", None), response.headers)
-                return 0, status, None, None, kind
-            try:
-                while chunk := response.read(READ_CHUNK):
-                    if ttfb is None:
-                        ttfb, head = (time.perf_counter() - start) * 1000, chunk
-                    got += len(chunk)
-            except Exception as error:  # noqa: BLE001 - a broken stream is a measured failure
-                response.failure(error)
-                return 0, status, None, ttfb, error_kind(status, error)
-            response.request_meta["response_time"] = (time.perf_counter() - start) * 1000
-            response.request_meta["response_length"] = got
-            problem = subsonic.failure_of(response.headers.get("Content-Type"), head)
-            if problem is not None or (reason := api.audio_problem(response.headers, got)):
-                response.failure(str(problem) if problem is not None else reason)
-                return 0, status, None, ttfb, "unexpected"
-            response.success()
-            size = api.content_range_total(response.headers.get("Content-Range")) if status == 206 else got
-            return got, status, size, ttfb, ""
+        return Player(self, self.options).play(source).ok
 
 
 def _no_answer(response: Any, status: int) -> str:

@@ -25,7 +25,7 @@ REFUSABLE_KINDS = frozenset({"corrupt"})
 class Uploader(FunkwhaleUser):
     """Creates its library once, uploads unique tracks, waits for each import by polling the
     upload list (a pending upload's detail is 404 on real 1.4) with a deadline, then plays
-    what it uploaded.
+    what it uploaded as the web player does (a listening recorded half way, real time).
 
     Every valid upload gets tags no other upload has (same user + same track is ``skipped``
     by the server); a share of uploads (``bad_files``) uses a deliberately bad fixture, whose
@@ -74,7 +74,8 @@ class Uploader(FunkwhaleUser):
         if outcome == "finished" and upload.kind == "valid":
             self.last_upload = upload
         if track is not None and self.options.stream_after_import:
-            self.play(track, self.options.range_bytes)
+            realtime = self.options.playback == "realtime"
+            self.play(track, on_listened=(lambda: self.record_listening(track)) if realtime else None)
 
     def on_stop(self) -> None:
         """The run ended while this user waited for an import: record it as unfinished."""

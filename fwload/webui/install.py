@@ -37,7 +37,7 @@ SCRIPT = Path(__file__).resolve().with_name("static") / HISTORY_SCRIPT
 
 
 def install_tabs(environment: Any) -> LiveTables:
-    """Add the Resources, SLOs and Imports-and-streams tabs to ``environment.web_ui``."""
+    """Add the Resources, SLOs, Listeners and Imports-and-streams tabs to ``environment.web_ui``."""
     web_ui = environment.web_ui
     session = environment.fwload
     tracker = FlowTracker()

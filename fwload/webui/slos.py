@@ -102,6 +102,27 @@ def slo_values(scenario: Scenario, live: LiveStats, now: float) -> list[SloValue
         values.append(SloValue("stream ttfb p95", "ms", slos.stream_ttfb_p95 * 1000,
                                nearest_rank(recent_ttfb, 95), len(recent_ttfb),
                                live.ttfb.percentile(95), live.ttfb.count, window))
+    values.extend(_playback_values(scenario, live, window, now))
+    return values
+
+
+def _playback_values(scenario: Scenario, live: LiveStats, window: float, now: float) -> list[SloValue]:
+    """The listener SLOs: stalls as the players report them, start-up delays from finished plays."""
+    slos, values = scenario.slos, []
+    if slos.stall_ratio is not None:
+        recent, recent_played = live.stall_ratio(window, now=now)
+        whole, whole_played = live.stall_ratio(None)
+        values.append(SloValue("stall ratio", "ratio", slos.stall_ratio, recent, round(recent_played), whole,
+                               round(whole_played), window, "samples are seconds of audio played"))
+    if slos.plays_with_stall is not None:
+        recent, recent_n = live.plays_with_stall(window, now=now)
+        whole, whole_n = live.plays_with_stall(None)
+        values.append(SloValue("plays with a stall", "ratio", slos.plays_with_stall, recent, recent_n, whole,
+                               whole_n, window, "real-time plays that ended"))
+    if slos.startup_p95 is not None:
+        recent_startups = [row[1] for row in live.startup_window.since(now, window)]
+        values.append(SloValue("start-up delay p95", "ms", slos.startup_p95 * 1000, nearest_rank(recent_startups, 95),
+                               len(recent_startups), live.startup.percentile(95), live.startup.count, window))
     return values
 
 

@@ -1,4 +1,4 @@
-"""The three tabs as Locust's front end wants them, and their CSV downloads.
+"""The four tabs as Locust's front end wants them, and their CSV downloads.
 
 Locust draws an extended tab as one table: ``extended_tabs`` names it, ``extended_tables``
 gives its columns (both sent once with the page), and ``extended_stats`` in each
@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from fwload.errors import UsageError
 from fwload.limits import ComponentLimits, documented_limits
 from fwload.recording import schema
-from fwload.webui import flows, resources, slos
+from fwload.webui import flows, listeners, resources, slos
 from fwload.webui.flows import FlowTracker
 
 if TYPE_CHECKING:
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 RESOURCES = "fwload-resources"
 SLOS = "fwload-slos"
 FLOWS = "fwload-imports-streams"
+LISTENERS = "fwload-listeners"
 URL_PREFIX = "/fwload"
 RESOURCES_CSV = "resources.csv"
 SLOS_CSV = "slos.csv"
@@ -37,10 +38,11 @@ def template_args() -> dict[str, Any]:
     """What the web UI page needs to show the tabs and the CSV links (relative, like Locust's)."""
     return {
         "extended_tabs": [{"title": "Resources", "key": RESOURCES}, {"title": "SLOs", "key": SLOS},
-                          {"title": "Imports and streams", "key": FLOWS}],
+                          {"title": "Listeners", "key": LISTENERS}, {"title": "Imports and streams", "key": FLOWS}],
         "extended_tables": [
             {"key": key, "structure": [{"key": column, "title": title} for column, title in columns]}
-            for key, columns in ((RESOURCES, resources.COLUMNS), (SLOS, slos.COLUMNS), (FLOWS, flows.COLUMNS))
+            for key, columns in ((RESOURCES, resources.COLUMNS), (SLOS, slos.COLUMNS),
+                                 (LISTENERS, listeners.COLUMNS), (FLOWS, flows.COLUMNS))
         ],
         "extended_csv_files": [
             {"href": f".{URL_PREFIX}/{RESOURCES_CSV}", "title": "Download resource samples CSV (fwload)"},
@@ -72,6 +74,7 @@ class LiveTables:
         return [
             {"key": RESOURCES, "data": self.resource_rows(now)},
             {"key": SLOS, "data": self.slo_rows(now)},
+            {"key": LISTENERS, "data": listeners.listener_rows(self.session.live, now, self.window_s)},
             {"key": FLOWS, "data": flows.flow_rows(self.session.live, self.tracker, now, self.window_s)},
         ]
 

@@ -139,6 +139,49 @@ class RunDir:
         )
         return self
 
+    def play(
+        self,
+        ts: float,
+        startup_ms: float | None,
+        played_s: float,
+        *,
+        stalls: tuple[tuple[float, float], ...] = (),
+        seek_waits: tuple[tuple[float, float], ...] = (),
+        duration_s: float | None = None,
+        playback: str = "realtime",
+        outcome: str = "ended",
+        error_kind: str = "",
+        size: int = 160_000,
+    ) -> RunDir:
+        """A play; ``stalls`` and ``seek_waits`` are ``(offset after ts, seconds)`` pairs."""
+        realtime = playback == "realtime"
+        gaps = sorted([("stall", *gap) for gap in stalls] + [("seek", *gap) for gap in seek_waits],
+                      key=lambda gap: gap[1])
+        self.rows[schema.PLAYS_CSV].append(
+            {
+                "ts": ts,
+                "track": 1,
+                "client": "web",
+                "playback": playback,
+                "transcode": "",
+                "startup_ms": _blank(startup_ms),
+                "stalls": len(stalls) if realtime else "",
+                "stall_ms": round(sum(s for _, s in stalls) * 1000, 3) if realtime else "",
+                "seek_wait_ms": round(sum(s for _, s in seek_waits) * 1000, 3) if realtime else "",
+                "played_s": played_s if realtime else "",
+                "duration_s": duration_s if duration_s is not None else played_s,
+                "bytes": size,
+                "requests": 1 + len(seek_waits),
+                "outcome": outcome,
+                "error_kind": error_kind,
+                "gaps": " ".join(f"{kind}@{offset:.3f}+{seconds:.3f}" for kind, offset, seconds in gaps)
+                if realtime else "",
+                "user_class": "Listener",
+                "worker": "local",
+            }
+        )
+        return self
+
     def resource(
         self,
         ts: float,

@@ -4,7 +4,6 @@ processes backend; the throttling test also the host backend, which reads the sa
 from __future__ import annotations
 
 import os
-import signal
 from pathlib import Path
 
 import pytest

@@ -65,6 +65,10 @@ def test_distributed_run_loses_and_doubles_nothing(standin, tmp_path):
     assert not [e for e in events if e["type"] == "worker_missing"]
     meta = json.loads((run_dir / "run.json").read_text())
     assert meta["locust"]["workers"] == 2 and meta["counts"]["requests.csv"] == len(requests)
+    plays, streams = rows(run_dir, "plays.csv"), rows(run_dir, "streams.csv")
+    assert plays and meta["counts"]["plays.csv"] == len(plays) == len(streams), "one play row per play, each once"
+    assert {p["worker"] for p in plays} == {"0", "1"}
+    assert sum(int(p["requests"]) for p in plays) == recorded["listen"], "every audio request belongs to a play"
 
 
 def test_users_file_accounts_log_in_and_no_password_lands_on_disk(standin, tmp_path):

@@ -14,7 +14,7 @@ import yaml
 
 from fwload.standin.launcher import StandinProcess
 from fwload.webui.launcher import free_port
-from fwload.webui.tables import FLOWS, RESOURCES, SLOS
+from fwload.webui.tables import FLOWS, LISTENERS, RESOURCES, SLOS
 from tests.webui.uiprocess import cell, csv_rows, fwload_ui, number
 
 OUTCOME_ROWS = (("finished", "imports finished"), ("skipped", "imports skipped"), ("errored", "imports errored"),
@@ -47,6 +47,8 @@ def test_distributed_tabs_count_the_rows_of_every_worker(tmp_path, write_scenari
         shown = {outcome: number(cell(flows, "measure", title)["whole_run"]) for outcome, title in OUTCOME_ROWS}
         assert shown == {outcome: imports[outcome] for outcome, _ in OUTCOME_ROWS} and sum(shown.values()) > 0
         assert number(cell(flows, "measure", "streams played")["whole_run"]) == len(csv_rows(run_dir / "streams.csv"))
+        whole = next(row for row in ui.tab(LISTENERS) if row["when"].startswith("whole run"))
+        assert f"{len(csv_rows(run_dir / 'plays.csv')):,} plays ended" in whole["when"], whole
         assert cell(ui.tab(RESOURCES), "component", "standin")["cpu"].endswith("m")
         assert meta["status"] == "complete" and meta["counts"]["requests.csv"] == len(requests_rows)
         assert meta["locust"]["workers"] == 2

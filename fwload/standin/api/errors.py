@@ -90,17 +90,6 @@ _413_PAGE = (
 )
 
 
-_SERVER_ERROR = (
-    '\n<!doctype html>\n<html lang="en">\n<head>\n  <title>Server Error (500)</title>\n</head>\n'
-    "<body>\n  <h1>Server Error (500)</h1><p></p>\n</body>\n</html>\n"
-)
-
-
-def server_error() -> ApiError:
-    """Django's page for an exception a view did not catch (DEBUG off)."""
-    return ApiError(500, _SERVER_ERROR, media_type="text/html")
-
-
 def csrf_failure(reason: str) -> ApiError:
     """Django's CSRF middleware page (an HTML 403, not JSON)."""
     return ApiError(403, _CSRF_PAGE.format(reason=reason), media_type="text/html; charset=utf-8")
