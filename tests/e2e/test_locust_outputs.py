@@ -50,7 +50,7 @@ def test_locust_json_csv_and_html_files_hold_every_request_of_requests_csv(stand
     assert done.code == 0, done.err[-3000:]
     requests = rows(only_run_dir(tmp_path / "reports"), "requests.csv")
     recorded = Counter((r["method"], r["name"]) for r in requests)
-    assert sum(recorded.values()) > 50, "the run made requests"
+    assert len(recorded) >= 10, "the run made requests of many kinds (the default mix plays in real time)"
     assert _json_counts(out / "r.json") == recorded
     assert _csv_counts(out / "r_stats.csv") == recorded
     assert _html_counts(out / "r.html") == recorded

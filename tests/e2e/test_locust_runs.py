@@ -252,7 +252,7 @@ def test_an_exhausted_upload_quota_is_named_before_and_during_the_run(tmp_path):
         users_file, _ = _registered_users_file(small.url, tmp_path)
         scenario = tmp_path / "uploads.yaml"
         scenario.write_text(yaml.safe_dump({
-            "name": "quota", "users": [{"class": "Uploader", "options": {"wait": [0.2, 0.4]}}],
+            "name": "quota", "users": [{"class": "Uploader", "options": {"wait": [0.2, 0.4], "stream_after_import": False}}],
             "load": {"profile": "constant", "users": 1, "spawn_rate": 1, "duration": "12s"}}))
         done = locust("--host", small.url, "--scenario", str(scenario), "--users-file", str(users_file),
                       "--reports-dir", str(tmp_path / "runs"))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import secrets
 import threading
-import time
 from collections import Counter
 from urllib.parse import parse_qs, urlsplit
 
@@ -12,12 +11,10 @@ import pytest
 import requests as http
 import yaml
 
-from fwload.fixtures.audio import render_track
 from fwload.funkwhale import api, paths
-from fwload.standin.launcher import StandinProcess
+from tests.e2e.catalogue import catalogue_standin
 from tests.e2e.helpers import all_text, locust, only_run_dir, rows
 from tests.e2e.recording_proxy import recording_proxy
-from tests.standin.conftest import with_cover
 
 METHODS = ("ping", "getLicense", "getMusicFolders", "getArtists", "getArtist", "getAlbum", "search3",
            "getRandomSongs", "getCoverArt", "stream", "scrobble")
@@ -25,31 +22,7 @@ METHODS = ("ping", "getLicense", "getMusicFolders", "getArtists", "getArtist", "
 
 @pytest.fixture(scope="module")
 def standin():
-    """A stand-in with a small catalogue every account may play: two artists, two albums, one
-    of them with a cover embedded in its files."""
-    with StandinProcess(import_rate=50.0) as process:
-        username, password = api.new_username(), api.new_password()
-        assert http.post(process.url + paths.REGISTRATION, json=api.registration_body(username, password),
-                         timeout=30).status_code == 201
-        bearer = {"Authorization": "Bearer " + http.post(process.url + paths.OAUTH_APPS, json=api.app_body(),
-                                                          auth=(username, password), timeout=30).json()["token"]}
-        library = http.post(process.url + paths.LIBRARIES, headers=bearer, timeout=30,
-                            json=api.library_body("catalogue", "instance")).json()["uuid"]
-        for n in range(4):
-            audio = render_track("mp3", title=f"Wombat tune{n}", artist=f"Wombat band{n % 2}",
-                                 album=f"Wombat record{n % 2}", seconds=2.0, seed=n + 1)
-            audio = with_cover(audio) if n % 2 == 0 else audio
-            answer = http.post(process.url + paths.UPLOADS, headers=bearer, timeout=30,
-                               data=api.upload_fields(library, "catalogue", f"t{n}.mp3"),
-                               files={"audio_file": (f"t{n}.mp3", audio)})
-            assert answer.status_code == 201
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            page = http.get(process.url + paths.UPLOADS, headers=bearer, timeout=30,
-                            params={"import_reference": "catalogue"}).json()
-            if {u["import_status"] for u in page["results"]} == {"finished"}:
-                break
-            time.sleep(0.1)
+    with catalogue_standin() as process:
         yield process
 
 

@@ -59,5 +59,5 @@ def test_evening_peak_ramps_arrivals_up_then_down_and_fails_on_any_dropped_sessi
     plan = plan_of(scenario.load)
     rates = [plan.rate_at(t) for t in (0, 90, 200, 400, 599)]
     assert rates[0] < rates[1] < rates[2] == rates[3] > rates[4] > 0
-    assert {mix.class_name for mix in scenario.users} == {"Listener", "Uploader"}
+    assert {mix.class_name for mix in scenario.users} == {"Listener", "SubsonicListener", "Uploader"}
     assert scenario.slos.dropped_sessions == 0
