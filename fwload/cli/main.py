@@ -14,6 +14,7 @@ SUBCOMMAND_MODULES = (
     "fwload.cli.k8s",
     "fwload.cli.users",
     "fwload.cli.report",
+    "fwload.cli.export",
     "fwload.cli.ui",
 )
 

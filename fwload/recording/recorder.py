@@ -20,7 +20,7 @@ import gevent
 from locust.env import Environment
 from locust.runners import STATE_INIT, STATE_STOPPED, MasterRunner, WorkerRunner
 
-from fwload.recording import measurements, schema
+from fwload.recording import measurements
 from fwload.recording.classify import error_kind, short_error
 from fwload.recording.live import LiveStats
 from fwload.recording.rundir import RunDirectory
@@ -30,8 +30,8 @@ logger = logging.getLogger(__name__)
 FLUSH_INTERVAL_S = 1.0
 DRAIN_TIMEOUT_S = 30.0
 _KINDS = ("requests", "imports", "streams")
+"""The `schema.TABLES` the recorder buffers, sends from workers to the master and writes."""
 _NO_CONTEXT: dict[str, Any] = {}
-_FILES = {"requests": schema.REQUESTS_CSV, "imports": schema.IMPORTS_CSV, "streams": schema.STREAMS_CSV}
 
 
 class Recorder:
@@ -146,7 +146,7 @@ class Recorder:
             counted[kind] += len(batch)
             batch = [(*row, label) for row in batch]
             if self.run is not None:
-                self.run.append_rows(_FILES[kind], batch)
+                self.run.append_rows(kind, batch)
             getattr(self.live, f"add_{kind}")(batch)
             for callback in self.on_rows:
                 callback(kind, batch)

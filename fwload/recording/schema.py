@@ -1,120 +1,264 @@
 """The run directory format: the contract between running a test and analysing it.
 
 A run directory (``reports/<run-id>/``) is written while the test runs and read, alone,
-by the analysis. Every file below is append-only while the run is going, flushed about
-once a second, so a killed run leaves everything up to its last seconds on disk.
+by the analysis. Its measurement tables are defined once, below, in `TABLES`: one `Table`
+entry per table (name, columns, kinds, units). The writer (`fwload.recording.rundir`), the
+workers -> master drain (`fwload.recording.recorder`), the loader (`analysis.load`) and
+``fwload export --csv`` all iterate over `TABLES`, so a new table is one entry here plus
+its attribute in the loader. ``help(fwload.recording.schema)`` lists every column.
 
 Times are Unix epoch seconds (float, UTC). Latencies are **milliseconds** as measured
-(never rounded). Sizes are bytes. CPU is millicores. Empty CSV fields mean "not known".
+(never rounded). Sizes are bytes. CPU is millicores. A null (an empty CSV field) means
+"not known"; text columns use "" instead of null.
 
+How the tables are stored (format ``fwload-run/2``)
+---------------------------------------------------
+While a run goes, each table is an **Arrow IPC stream** (``<table>.<n>.arrows``): one
+record batch per flush (about once a second), each buffer zstd-compressed. A stream is
+readable message by message, so a process killed with SIGKILL leaves every batch up to its
+last complete flush readable; the batch it was writing, if any, is a *torn tail*. A
+Parquet file, by contrast, is unreadable until its footer is written at close, so Parquet
+is only written at the end: a clean close (`RunDirectory.finalize`, also run by
+``fwload run`` after a crashed Locust) **compacts** every table into ``<table>.parquet``
+(zstd, dictionary-encoded categories, row groups of about a million rows), atomically
+(written aside, then renamed), and then removes the streams it absorbed. Parquet is the
+artifact worth keeping: columnar, about 4x smaller than the stream, read in parallel.
+
+Each process that writes a table writes its own stream *segment* (``requests.1.arrows``,
+``requests.2.arrows``, ... in the order they were created): a stream cannot be resumed by
+another writer. The Parquet file records the highest segment it absorbed (key
+``fwload.segments`` of its metadata), so a compaction killed between the rename and the
+removal never counts a row twice.
+
+A reader (`fwload.recording.columnar.read_table`) takes ``<table>.parquet`` when present,
+then every segment numbered above what it absorbed, in order. In a segment it keeps each
+complete batch and stops at the first one that cannot be read: a torn tail is dropped,
+and the loader reports the run as partial ("the last batch was cut off mid-write"). A
+table with neither file reads as zero rows. A column a file lacks (written before the
+column existed) reads as nulls.
+
+Run directories of format ``fwload-run/1`` hold the same tables as CSV files
+(``<table>.csv``: a header of the column names, one row per line, empty = not known).
+They are still read (`READ_FORMATS`), and ``fwload export --csv RUN_DIR`` writes that
+layout from a ``fwload-run/2`` directory for tools that want CSV.
+
+Files
+-----
 ``run.json``
     Metadata, no secrets: see `RUN_JSON_KEYS`. ``status`` is ``running`` until the run ends
     cleanly; a run directory still saying ``running`` after the fact is a truncated run.
 ``scenario.yaml``
     The resolved scenario (passwords and tokens masked).
-``requests.csv``  (`REQUEST_COLUMNS`)
-    One row per HTTP request any virtual user made.
-      ts           request start
-      group        request group (`REQUEST_GROUPS`), e.g. ``browse``
-      name         Locust's request name (path template), e.g. ``/api/v1/tracks/``
-      method       HTTP method
-      status       HTTP status, 0 when no response arrived
-      response_ms  exact response time in milliseconds (whole body read, except streams:
-                   see streams.csv)
-      bytes        response body bytes received
-      error_kind   "" when the request succeeded, else one of `ERROR_KINDS`
-      error        short error text ("" when ok); never contains credentials
-      user_class   the Locust user class name
-      worker       "local", or the Locust worker index for distributed runs
-``imports.csv``  (`IMPORT_COLUMNS`)
-    One row per upload whose import was waited for.
-      ts           when the upload POST was answered 201 (the import was accepted)
-      upload       upload uuid (or "" when the POST itself failed)
-      outcome      one of `IMPORT_OUTCOMES`
-      wait_ms      accepted -> final status seen (or -> giving up, for ``timeout``)
-      polls        list polls made while waiting
-      fixture      the kind of file uploaded: ``valid`` or a deliberate bad kind
-                   (``untagged``, ``no_artist``, ``corrupt``, ``duplicate``)
-      format       file extension (mp3, ogg, flac)
-      bytes        uploaded file size
-      user_class, worker
-``streams.csv``  (`STREAM_COLUMNS`)
-    One row per audio fetch through a listen URL.
-      ts           request start
-      track        track id (integer, as in the API)
-      status       HTTP status (200, 206, ...)
-      ttfb_ms      time to the first body byte
-      total_ms     time to the last body byte
-      bytes        body bytes read
-      range        the Range header sent ("" for none), e.g. ``bytes=0-65535``
-      error_kind   as in requests.csv
-      user_class, worker
-``resources.csv``  (`RESOURCE_COLUMNS`)
-    One row per container (or local process group) per collector sample.
-      ts, source (``kubernetes`` | ``processes``), component, pod, container, node
-      cpu_m                 CPU use in millicores over the last interval
-      memory_bytes          memory the limit is compared with (working set / memcg charge)
-      memory_anon_bytes     the part that cannot be reclaimed (anonymous / RSS), if known
-      memory_peak_bytes     peak charge since start, if known (cgroup max usage)
-      cpu_request_m, cpu_limit_m, memory_request_bytes, memory_limit_bytes
-                            the live requests and limits ("" when none is set)
-      restarts              container restart count (cumulative)
-      oom_kills             OOM kills seen for this container (cumulative)
-      throttled_periods, periods, throttled_s
-                            CFS throttling counters (cumulative), if known
-      respawns              worker processes that replaced a dead one (cumulative)
-      phase, ready          pod phase, container readiness (``true``/``false``)
-      stage                 the load stage at sampling time
+``<table>.parquet`` / ``<table>.<n>.arrows``
+    The measurement tables of `TABLES` (``requests``, ``imports``, ``streams``,
+    ``resources``), stored as described above.
 ``events.jsonl``
     One JSON object per line: ``{"ts": ..., "type": ..., ...}``; types in `EVENT_TYPES`.
+    A cut last line is skipped (and reported) by the reader.
 ``locust/``
     Locust's own CSV, HTML and JSON outputs.
 ``progress.json``
     Live figures rewritten every second while the run goes (for progress lines); not data.
 ``verdict.json``, ``junit.xml``, ``summary.md``, ``report.html``
     Written by the analysis (``fwload report``).
+``<table>.csv``
+    Only in ``fwload-run/1`` directories, or written on request by ``fwload export --csv``.
+
+Adding a table
+--------------
+Append a `Table` to `TABLES` (its name, a docstring, its `Column` entries: name, kind from
+`KINDS`, unit, meaning). Give `analysis.load.Run` an attribute of the same name and list
+the columns the analysis reads in `analysis.load.ANALYSIS_COLUMNS`. Rows reach it with
+``RunDirectory.append_rows("<name>", rows)`` (tuples in column order); in a distributed
+run, add the name to the recorder's ``KINDS`` so workers' rows travel to the master.
 """
 
 from __future__ import annotations
 
-FORMAT = "fwload-run/1"
+from dataclasses import dataclass
+
+FORMAT = "fwload-run/2"
+"""The format this version writes."""
+READ_FORMATS = ("fwload-run/1", FORMAT)
+"""Formats this version reads: ``/1`` is the CSV layout, ``/2`` the Arrow/Parquet one."""
 
 RUN_JSON = "run.json"
 SCENARIO_YAML = "scenario.yaml"
-REQUESTS_CSV = "requests.csv"
-IMPORTS_CSV = "imports.csv"
-STREAMS_CSV = "streams.csv"
-RESOURCES_CSV = "resources.csv"
 EVENTS_JSONL = "events.jsonl"
 LOCUST_DIR = "locust"
 PROGRESS_JSON = "progress.json"
+PARQUET_SEGMENTS_KEY = "fwload.segments"
+"""Parquet key-value metadata: the highest stream segment number the file absorbed."""
 
-REQUEST_COLUMNS = (
-    "ts", "group", "name", "method", "status", "response_ms", "bytes",
-    "error_kind", "error", "user_class", "worker",
-)
-IMPORT_COLUMNS = (
-    "ts", "upload", "outcome", "wait_ms", "polls", "fixture", "format", "bytes",
-    "user_class", "worker",
-)
-STREAM_COLUMNS = (
-    "ts", "track", "status", "ttfb_ms", "total_ms", "bytes", "range", "error_kind",
-    "user_class", "worker",
-)
-RESOURCE_COLUMNS = (
-    "ts", "source", "component", "pod", "container", "node",
-    "cpu_m", "memory_bytes", "memory_anon_bytes", "memory_peak_bytes",
-    "cpu_request_m", "cpu_limit_m", "memory_request_bytes", "memory_limit_bytes",
-    "restarts", "oom_kills", "throttled_periods", "periods", "throttled_s", "respawns",
-    "phase", "ready", "stage",
-)
 
-CSV_FILES = {
-    REQUESTS_CSV: REQUEST_COLUMNS,
-    IMPORTS_CSV: IMPORT_COLUMNS,
-    STREAMS_CSV: STREAM_COLUMNS,
-    RESOURCES_CSV: RESOURCE_COLUMNS,
+@dataclass(frozen=True)
+class Kind:
+    """How a column is stored on disk and what it holds."""
+
+    arrow: str
+    """Arrow type alias on disk (``category`` is a dictionary of strings in Parquet, plain
+    strings in the stream)."""
+    meaning: str
+
+
+KINDS: dict[str, Kind] = {
+    "time": Kind("float64", "seconds since the Unix epoch, UTC"),
+    "float": Kind("float64", "a measured value, in the column's unit; null = not known"),
+    "integer": Kind("int64", "a whole number (count, size, id); null = not known"),
+    "code": Kind("int32", "a numeric code (HTTP status); null = not known"),
+    "category": Kind("category", 'one of few distinct strings ("" = none)'),
+    "text": Kind("string", 'free text or an identifier ("" = none)'),
+    "flag": Kind("bool", "true / false; null = not known"),
 }
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    kind: str
+    """A key of `KINDS`."""
+    unit: str
+    """``s``, ``ms``, ``bytes``, ``millicores``, ... ("" when the value has none)."""
+    doc: str
+
+
+@dataclass(frozen=True)
+class Table:
+    """One measurement table of the run directory."""
+
+    name: str
+    doc: str
+    columns: tuple[Column, ...]
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(column.name for column in self.columns)
+
+    def column(self, name: str) -> Column:
+        return next(column for column in self.columns if column.name == name)
+
+    @property
+    def parquet_name(self) -> str:
+        return f"{self.name}.parquet"
+
+    def segment_name(self, number: int) -> str:
+        return f"{self.name}.{number}.arrows"
+
+    @property
+    def csv_name(self) -> str:
+        """The file of the ``fwload-run/1`` layout and of ``fwload export --csv``."""
+        return f"{self.name}.csv"
+
+
+def _columns(*rows: tuple[str, str, str, str]) -> tuple[Column, ...]:
+    for row in rows:
+        if row[1] not in KINDS:
+            raise ValueError(f"column {row[0]}: unknown kind {row[1]!r}")
+    return tuple(Column(*row) for row in rows)
+
+
+_USER_COLUMNS = (
+    ("user_class", "category", "", "the Locust user class name"),
+    ("worker", "category", "", '"local", or the Locust worker index for distributed runs'),
+)
+
+REQUESTS = Table(
+    "requests",
+    "One row per HTTP request any virtual user made.",
+    _columns(
+        ("ts", "time", "s", "request start"),
+        ("group", "category", "", "request group (`REQUEST_GROUPS`), e.g. ``browse``"),
+        ("name", "category", "", "Locust's request name (path template), e.g. ``/api/v1/tracks/``"),
+        ("method", "category", "", "HTTP method"),
+        ("status", "code", "", "HTTP status, 0 when no response arrived"),
+        ("response_ms", "float", "ms", "exact response time (whole body read, except streams: see streams)"),
+        ("bytes", "integer", "bytes", "response body bytes received"),
+        ("error_kind", "category", "", '"" when the request succeeded, else one of `ERROR_KINDS`'),
+        ("error", "category", "", 'short error text ("" when ok); never contains credentials'),
+        *_USER_COLUMNS,
+    ),
+)
+IMPORTS = Table(
+    "imports",
+    "One row per upload whose import was waited for.",
+    _columns(
+        ("ts", "time", "s", "when the upload POST was answered 201 (the import was accepted)"),
+        ("upload", "text", "", 'upload uuid ("" when the POST itself failed)'),
+        ("outcome", "category", "", "one of `IMPORT_OUTCOMES`"),
+        ("wait_ms", "float", "ms", "accepted -> final status seen (or -> giving up, for ``timeout``)"),
+        ("polls", "integer", "", "list polls made while waiting"),
+        ("fixture", "category", "", "the kind of file uploaded: ``valid`` or a deliberate bad kind "
+                                    "(``untagged``, ``no_artist``, ``corrupt``, ``duplicate``)"),
+        ("format", "category", "", "file extension (mp3, ogg, flac)"),
+        ("bytes", "integer", "bytes", "uploaded file size"),
+        *_USER_COLUMNS,
+    ),
+)
+STREAMS = Table(
+    "streams",
+    "One row per audio fetch through a listen URL.",
+    _columns(
+        ("ts", "time", "s", "request start"),
+        ("track", "integer", "", "track id (as in the API)"),
+        ("status", "code", "", "HTTP status (200, 206, ...)"),
+        ("ttfb_ms", "float", "ms", "time to the first body byte"),
+        ("total_ms", "float", "ms", "time to the last body byte"),
+        ("bytes", "integer", "bytes", "body bytes read"),
+        ("range", "category", "", 'the Range header sent ("" for none), e.g. ``bytes=0-65535``'),
+        ("error_kind", "category", "", "as in requests"),
+        *_USER_COLUMNS,
+    ),
+)
+RESOURCES = Table(
+    "resources",
+    "One row per container (or local process group) per collector sample.",
+    _columns(
+        ("ts", "time", "s", "sampling time"),
+        ("source", "category", "", "``kubernetes`` | ``processes``"),
+        ("component", "category", "", "the Funkwhale component (api, celery-worker, ...)"),
+        ("pod", "category", "", "pod name (or the local process group)"),
+        ("container", "category", "", "container name"),
+        ("node", "category", "", "node name, when known"),
+        ("cpu_m", "float", "millicores", "CPU use over the last interval"),
+        ("memory_bytes", "float", "bytes", "memory the limit is compared with (working set / memcg charge)"),
+        ("memory_anon_bytes", "float", "bytes", "the part that cannot be reclaimed (anonymous / RSS), if known"),
+        ("memory_peak_bytes", "float", "bytes", "peak charge since start, if known (cgroup max usage)"),
+        ("cpu_request_m", "float", "millicores", "live CPU request (null when none is set)"),
+        ("cpu_limit_m", "float", "millicores", "live CPU limit (null when none is set)"),
+        ("memory_request_bytes", "float", "bytes", "live memory request (null when none is set)"),
+        ("memory_limit_bytes", "float", "bytes", "live memory limit (null when none is set)"),
+        ("restarts", "integer", "", "container restart count (cumulative)"),
+        ("oom_kills", "integer", "", "OOM kills seen for this container (cumulative)"),
+        ("throttled_periods", "integer", "", "CFS periods throttled (cumulative), if known"),
+        ("periods", "integer", "", "CFS periods (cumulative), if known"),
+        ("throttled_s", "float", "s", "time throttled (cumulative), if known"),
+        ("respawns", "integer", "", "worker processes that replaced a dead one (cumulative)"),
+        ("phase", "category", "", "pod phase"),
+        ("ready", "flag", "", "container readiness"),
+        ("stage", "category", "", "the load stage at sampling time"),
+    ),
+)
+
+TABLES: dict[str, Table] = {table.name: table for table in (REQUESTS, IMPORTS, STREAMS, RESOURCES)}
+"""Every measurement table, by name, in the order they are written and listed."""
+
+
+def table_named(name: str) -> Table:
+    """The table called ``name`` (``requests.csv``, the CSV file name, is accepted too)."""
+    try:
+        return TABLES[name.removesuffix(".csv")]
+    except KeyError:
+        raise KeyError(f"no table {name!r} in the run directory schema (tables: {', '.join(TABLES)})") from None
+
+
+# The names the CSV layout used; still the names of `fwload export --csv` files.
+REQUESTS_CSV, IMPORTS_CSV, STREAMS_CSV, RESOURCES_CSV = (t.csv_name for t in TABLES.values())
+REQUEST_COLUMNS = REQUESTS.column_names
+IMPORT_COLUMNS = IMPORTS.column_names
+STREAM_COLUMNS = STREAMS.column_names
+RESOURCE_COLUMNS = RESOURCES.column_names
+CSV_FILES = {table.csv_name: table.column_names for table in TABLES.values()}
+"""CSV file name -> columns, for the ``fwload-run/1`` layout and ``fwload export --csv``."""
 
 REQUEST_GROUPS = (
     "instance",   # nodeinfo, instance settings, rate-limit
@@ -170,6 +314,21 @@ RUN_JSON_KEYS = (
     "scenario", "locust", "fwload_version", "collector", "machine", "readiness",
     "counts", "exit_code",
 )
-"""``status``: ``running`` | ``complete`` | ``aborted`` | ``not_ready``.
-``counts``: rows written per CSV file, set when the run ends (a mismatch with the files
-means the run directory was cut short)."""
+"""``status``: ``running`` | ``complete`` | ``aborted`` | ``not_ready`` | ``refused`` | ``crashed``.
+``counts``: rows written per table (keyed by table name; ``requests.csv`` ... in
+``fwload-run/1``), set when the run ends (a mismatch with the files means the run directory
+was cut short)."""
+
+
+def _describe() -> str:
+    lines = ["", "Tables", "------"]
+    for table in TABLES.values():
+        lines.append(f"``{table.name}``  ({table.doc})")
+        for column in table.columns:
+            unit = f" [{column.unit}]" if column.unit else ""
+            lines.append(f"      {column.name:<21} {column.kind}{unit}: {column.doc}")
+    lines += ["", "Kinds: " + "; ".join(f"{name} = {kind.meaning} ({kind.arrow})" for name, kind in KINDS.items())]
+    return "\n".join(lines) + "\n"
+
+
+__doc__ = (__doc__ or "") + _describe()

@@ -214,8 +214,7 @@ def test_per_window_slo_judges_the_worst_window_with_enough_samples(tmp_path):
 
 def test_components_without_a_limit_are_not_evaluated(tmp_path):
     truth = standard_run(tmp_path / "run")
-    with (truth.path / "resources.csv").open("a") as handle:
-        handle.write(f"{T0},processes,sidecar,pid-1,sidecar,,50,{50 * MI},,,,,,,0,0,,,,0,,true,\n")
+    truth.builder.resource(T0, "sidecar", 50, 50 * MI, pod="pid-1", source="processes", node="", phase="").write()
     analysis = analyse_run(truth.path)
     check = by_name(analysis)["memory peak [sidecar]"]
     assert check.passed is None and "no documented memory limit" in check.detail
@@ -223,8 +222,7 @@ def test_components_without_a_limit_are_not_evaluated(tmp_path):
 
 def test_the_embedded_stand_in_is_judged_against_the_api_limit(tmp_path):
     truth = standard_run(tmp_path / "run")
-    with (truth.path / "resources.csv").open("a") as handle:
-        handle.write(f"{T0},processes,standin,pid-1,standin,,50,{150 * MI},,,,,,,0,0,,,,0,,true,\n")
+    truth.builder.resource(T0, "standin", 50, 150 * MI, pod="pid-1", source="processes", node="", phase="").write()
     analysis = analyse_run(truth.path)
     check = by_name(analysis)["memory peak [standin]"]
     assert check.passed is False and check.threshold == 100.0
