@@ -152,8 +152,10 @@ def _group_order(ids: np.ndarray) -> np.ndarray:
     top = int(ids.max()) if ids.size else 0
     if top < 127:
         return np.argsort(ids.astype("int8"), kind="stable")
-    high = np.maximum.accumulate(ids >> 7)
-    if (high[1:] >= high[:-1]).all():
+    high = ids >> 7
+    known = high[ids >= 0]
+    if (known[1:] >= known[:-1]).all():
+        high = np.maximum.accumulate(high)  # rows left out (-1) take their neighbour's block
         low = np.where(ids < 0, -1, ids & 127).astype("int8")
         edges = np.concatenate(([0], np.flatnonzero(high[1:] != high[:-1]) + 1, [ids.size]))
         if len(edges) < 10_000:

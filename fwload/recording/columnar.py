@@ -269,6 +269,7 @@ def compact(folder: Path, table: Table) -> tuple[int, bool]:
     live = _live_segments(folder, table)
     parquet = folder / table.parquet_name
     if not live and parquet.is_file():
+        _remove_absorbed(folder, table)
         return pq.read_metadata(parquet).num_rows, False
     absorbed = max([absorbed_segments(folder, table), *(number for number, _ in live)])
     temporary = folder / f".{table.parquet_name}.{os.getpid()}.tmp"
@@ -280,9 +281,16 @@ def compact(folder: Path, table: Table) -> tuple[int, bool]:
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
-    for _number, path in live:
-        path.unlink(missing_ok=True)
+    _remove_absorbed(folder, table)
     return rows, bool(torn)
+
+
+def _remove_absorbed(folder: Path, table: Table) -> None:
+    """Remove the segments the Parquet file holds (left over by a compaction cut short too)."""
+    absorbed = absorbed_segments(folder, table)
+    for number, path in segments(folder, table):
+        if number <= absorbed:
+            path.unlink(missing_ok=True)
 
 
 def write_parquet(folder: Path, table: Table, data: pa.Table | Iterable[pa.RecordBatch]) -> int:
