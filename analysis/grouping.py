@@ -45,29 +45,45 @@ class Grouper:
             self._codes[key] = (codes.astype(np.min_scalar_type(-count)), values)
         return self._codes[key]
 
-    def group_ids(self, keys: list[str]) -> tuple[np.ndarray, pd.Index]:
-        """Group position of every row (-1: dropped by groupby, a key missing) and the grouped index."""
+    def group_ids(self, keys: list[str]) -> tuple[np.ndarray, pd.Index, np.ndarray]:
+        """Group position of every row (-1: dropped by groupby, a key missing), the grouped
+        index and the rows in each group."""
         combined, space = self._combined(keys)
-        present = _present(combined, space)
+        present, sizes = _present(combined, space)
         sample = self._decode(keys, present)
         grouped = sample.groupby(keys, observed=True, sort=True)
         index = grouped.size().index
         positions = grouped.ngroup().to_numpy().astype("int64")
-        return _Lookup(present, positions, space)(combined), index
+        by_position = np.zeros(len(index), dtype="int64")
+        by_position[positions] = sizes
+        if len(present) == space and (positions == np.arange(space)).all():
+            ids = combined  # every combination present, in order: the code is the position
+            return (np.where(ids == space, -1, ids) if self._missing(keys) else ids), index, by_position
+        return _Lookup(present, positions, space)(combined), index, by_position
+
+    def _missing(self, keys: list[str]) -> bool:
+        return any(self.codes(key)[0].size and self.codes(key)[0].min() < 0 for key in keys)
 
     def _combined(self, keys: list[str]) -> tuple[np.ndarray, int]:
-        """Mixed-radix code of each row's keys; rows with a missing key get ``space`` (one past the end)."""
+        """Mixed-radix code of each row's keys, in the smallest type that holds it; rows with a
+        missing key get ``space`` (one past the end)."""
         space = 1
-        combined = np.zeros(len(self.frame), dtype="int64")
-        missing = np.zeros(len(combined), dtype=bool)
+        for key in keys:
+            space *= max(len(self.codes(key)[1]), 1)
+        dtype = np.min_scalar_type(-space - 1)
+        if len(keys) == 1 and not self._missing(keys):
+            return self.codes(keys[0])[0].astype(dtype, copy=False), space
+        combined = np.zeros(len(self.frame), dtype=dtype)
         for key in keys:
             key_codes, values = self.codes(key)
-            count = max(len(values), 1)
-            missing |= key_codes < 0
-            combined *= count
-            combined += key_codes
-            space *= count
-        combined[missing] = space
+            combined *= max(len(values), 1)
+            combined += key_codes.astype(dtype, copy=False) if key_codes.min(initial=0) >= 0 else \
+                np.maximum(key_codes, 0).astype(dtype)
+        if self._missing(keys):
+            missing = np.zeros(len(combined), dtype=bool)
+            for key in keys:
+                missing |= self.codes(key)[0] < 0
+            combined[missing] = space
         return combined, space
 
     def _decode(self, keys: list[str], present: np.ndarray) -> pd.DataFrame:
@@ -146,9 +162,11 @@ class _Lookup:
         return np.where(hit, self.positions[found] if len(self.present) else -1, -1)
 
 
-def _present(combined: np.ndarray, space: int) -> np.ndarray:
-    """The sorted codes present (missing keys excluded)."""
+def _present(combined: np.ndarray, space: int) -> tuple[np.ndarray, np.ndarray]:
+    """The sorted codes present (missing keys excluded) and how many rows hold each."""
     if space <= MAX_DENSE:
-        return np.flatnonzero(np.bincount(combined, minlength=space + 1)[:space])
-    present = np.unique(combined)
-    return present[present < space]
+        counts = np.bincount(combined, minlength=space + 1)[:space]
+        present = np.flatnonzero(counts)
+        return present, counts[present]
+    present, counts = np.unique(combined, return_counts=True)
+    return present[present < space], counts[present < space]

@@ -122,6 +122,10 @@ def read_table(path: Path, table: schema.Table, columns: tuple[str, ...]) -> tup
     written it).
     """
     kinds = {name: COLUMN_KINDS[table.name][name] for name in columns}
+    if columnar.compacted(path, table) and columns:
+        # One column at a time: memory holds the frame so far and one column in Arrow, never both whole.
+        parts = [_to_pandas(columnar.read_table(path, table, [name]).data, kinds)[name] for name in columns]
+        return _finish(pd.DataFrame(dict(zip(columns, parts, strict=True)), copy=False), kinds), ""
     read = columnar.read_table(path, table, columns)
     if read.present or not (path / table.csv_name).is_file():
         problem = f"{table.name}: the last batch was cut off mid-write and was dropped" if read.cut else ""

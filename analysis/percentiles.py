@@ -13,7 +13,8 @@ Nothing is sorted: each group's values are laid out side by side (`arrange`: as 
 when a group's rows are already contiguous, e.g. time windows of time-ordered rows; else by
 a radix sort of small group ids) and each percentile is found by selection
 (``np.partition``, linear time) on that group's slice (`select`). A layout is reused for a
-coarser grouping whose groups are unions of its groups (endpoints -> request groups -> all).
+coarser grouping whose groups are unions of its groups (`merge_runs`: endpoints -> request
+groups -> all).
 """
 
 from __future__ import annotations
@@ -87,8 +88,9 @@ def _pick(segment: np.ndarray, quantiles: Sequence[float], size: int | None = No
 class Layout:
     """Values ordered so that each group's values are contiguous: one run per group."""
 
-    order: np.ndarray | None
-    """Position (in the caller's order) of each laid-out value; None: the caller's order itself."""
+    firsts: np.ndarray
+    """Position (in the caller's order) of the first value of every run: enough to tell a
+    coarser grouping's id of each run (`merge_runs`)."""
     values: np.ndarray
     """The values in layout order, NaN for rows that count but have no value (each run is
     reordered in place by `select`)."""
@@ -98,27 +100,46 @@ class Layout:
     """Group id of every run; -1 for rows left out."""
 
 
-def arrange(values: np.ndarray, ids: np.ndarray, previous: Layout | None = None) -> Layout:
+def arrange(values: np.ndarray, ids: np.ndarray, sizes: np.ndarray | None = None) -> Layout:
     """Lay ``values`` (NaN: no value) out by group id (``ids``, -1 = leave out); see `Layout`.
 
-    ``previous`` is reused when every group of ``ids`` is a union of whole runs of it (its
-    values only moved inside its runs, so they are still each group's values).
+    As they are when every group's rows are already consecutive (time windows of rows in
+    time order), else in a stable order by id (`_group_order`). ``sizes``: the rows of each
+    id, when the caller knows them.
     """
-    identity = None
-    if previous is not None and previous.values.size == values.size and \
-            _groups_in(ids) <= int((previous.groups >= 0).sum()):
-        layout = _runs(ids if previous.order is None else ids[previous.order], previous.order, previous.values)
-        if layout is not None and np.isin(layout.bounds, previous.bounds).all():
-            return layout
-        identity = layout if previous.order is None else None
-    layout = identity or _runs(ids, None, None)
+    layout = _runs(ids)
     if layout is not None:
         layout.values = values.astype("float64", copy=True)
         return layout
     order = _group_order(ids)
-    layout = _runs(ids[order], order, values[order])
-    assert layout is not None
-    return layout
+    if sizes is None:
+        sizes = np.bincount(ids[ids >= 0], minlength=_groups_in(ids))
+    counts = np.concatenate(([ids.size - int(sizes.sum())], sizes))
+    groups = np.flatnonzero(counts) - 1
+    bounds = np.concatenate(([0], np.cumsum(counts[counts > 0]))).astype("int64")
+    return Layout(order[bounds[:-1]], values[order], bounds, groups.astype("int64"))
+
+
+def merge_runs(previous: Layout, ids: np.ndarray) -> Layout | None:
+    """``previous`` regrouped by ``ids`` that are constant on each of its runs (a grouping by
+    some of its keys, or by none): neighbouring runs of one new group merge, no value moves.
+
+    None when a new group is not one stretch of runs, or when ``previous`` left rows out
+    (they may belong to a new group).
+    """
+    if ids.size == 0 or previous.groups.size == 0:
+        return None
+    if (previous.groups < 0).any() and ids.min() != ids.max():
+        return None
+    starts = previous.bounds[:-1]
+    run_ids = ids[previous.firsts].astype("int64")
+    change = np.concatenate(([True], run_ids[1:] != run_ids[:-1]))
+    groups = run_ids[change]
+    kept = groups[groups >= 0]
+    if np.unique(kept).size != kept.size:
+        return None
+    bounds = np.concatenate((starts[change], previous.bounds[-1:]))
+    return Layout(previous.firsts[change], previous.values, bounds, groups)
 
 
 def _groups_in(ids: np.ndarray) -> int:
@@ -126,11 +147,10 @@ def _groups_in(ids: np.ndarray) -> int:
     return int(ids.max()) + 1 if ids.size else 0
 
 
-def _runs(ids: np.ndarray, order: np.ndarray | None, values: np.ndarray | None) -> Layout | None:
-    """The runs of equal ids, if every id other than -1 has only one."""
+def _runs(ids: np.ndarray) -> Layout | None:
+    """The runs of equal ids as they stand, if every id other than -1 has only one (values to fill in)."""
     if ids.size == 0:
-        return Layout(order, np.empty(0) if values is None else values, np.zeros(1, dtype="int64"),
-                      np.empty(0, dtype="int64"))
+        return Layout(np.empty(0, dtype="int64"), np.empty(0), np.zeros(1, dtype="int64"), np.empty(0, dtype="int64"))
     changes = ids[1:] != ids[:-1]
     if np.count_nonzero(changes) > 2 * _groups_in(ids):
         return None
@@ -140,7 +160,7 @@ def _runs(ids: np.ndarray, order: np.ndarray | None, values: np.ndarray | None) 
     if np.unique(kept).size != kept.size:
         return None
     bounds = np.concatenate(([0], starts, [ids.size])).astype("int64")
-    return Layout(order, values if values is not None else np.empty(0), bounds, groups)
+    return Layout(bounds[:-1], np.empty(0), bounds, groups)
 
 
 def _group_order(ids: np.ndarray) -> np.ndarray:
@@ -152,11 +172,12 @@ def _group_order(ids: np.ndarray) -> np.ndarray:
     top = int(ids.max()) if ids.size else 0
     if top < 127:
         return np.argsort(ids.astype("int8"), kind="stable")
+    if ids.min() < 0:  # rows left out go first, the rest is ordered on its own
+        kept = np.flatnonzero(ids >= 0)
+        return np.concatenate((np.flatnonzero(ids < 0), kept[_group_order(ids[kept])]))
     high = ids >> 7
-    known = high[ids >= 0]
-    if (known[1:] >= known[:-1]).all():
-        high = np.maximum.accumulate(high)  # rows left out (-1) take their neighbour's block
-        low = np.where(ids < 0, -1, ids & 127).astype("int8")
+    if (high[1:] >= high[:-1]).all():
+        low = (ids & 127).astype("int8")
         edges = np.concatenate(([0], np.flatnonzero(high[1:] != high[:-1]) + 1, [ids.size]))
         if len(edges) < 10_000:
             order = np.empty(ids.size, dtype="int64")

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.grouping import Grouper
-from analysis.percentiles import PERCENTILES, Layout, arrange, select
+from analysis.percentiles import PERCENTILES, Layout, arrange, merge_runs, select
 from analysis.timeline import Timeline
 from fwload.recording import schema
 
@@ -53,11 +53,11 @@ def request_metrics(
     ts = requests["ts"].to_numpy(dtype="float64")
     columns = {
         "all": pd.Categorical.from_codes(np.zeros(len(requests), dtype="int8"), ["all"]),
-        "window": timeline.window_index(ts),
-        "stage": timeline.stage_index(ts),
+        "window": _compact(timeline.window_index(ts)),
+        "stage": _compact(timeline.stage_index(ts)),
     }
     if slo_window_s is not None:
-        columns["slo_window"] = np.floor((ts - timeline.start) / slo_window_s)
+        columns["slo_window"] = _compact(np.floor((ts - timeline.start) / slo_window_s))
     frame = requests.assign(**columns)
     tables = RequestTables(frame)
     table = tables.table
@@ -118,19 +118,21 @@ def request_table(frame: pd.DataFrame, by: str | list[str], timed: pd.DataFrame 
 class RequestTables:
     """`request_table` for several groupings of the same rows, from integer ids and selection.
 
-    The rows are never reordered in the frame. Counts are bincounts of (group id, error
-    kind). Latencies are visited in time order (an argsort of the timestamps, nearly free on
-    rows recorded in time order, skipped when they already are), so that time windows and
-    stages are runs of consecutive values; each grouping's latencies are laid out group by
-    group (`analysis.percentiles.arrange`, reusing the previous layout when the new groups
-    are unions of its groups) and their percentiles selected (`analysis.percentiles.select`).
+    The rows are never reordered in the frame. Counts are a bincount of the group ids, the
+    few failed rows counted apart by kind. Latencies are visited in time order (an argsort
+    of the timestamps, nearly free on rows recorded in time order, skipped when they already
+    are), so that time windows are runs of consecutive values; each grouping's latencies are
+    laid out group by group (`analysis.percentiles.arrange`; a grouping by some of the keys
+    of the previous one, or by none, merges the previous layout's runs instead) and their
+    percentiles selected (`analysis.percentiles.select`).
     """
 
     def __init__(self, frame: pd.DataFrame, timed: np.ndarray | None = None):
         self.frame = frame
         kinds = ["", *schema.ERROR_KINDS]
         self.kind_codes = _kind_codes(frame["error_kind"], kinds)
-        self.kinds_known = bool(self.kind_codes.size == 0 or self.kind_codes.min() >= 0)
+        self.failing = np.flatnonzero(self.kind_codes != 0)
+        """Rows that failed (or whose error kind is unknown): counted kind by kind."""
         values = frame["response_ms"].to_numpy(dtype="float64", na_value=np.nan)
         if timed is None:
             timed = ~np.isin(self.kind_codes, [kinds.index(kind) for kind in NOT_TIMED])
@@ -141,15 +143,16 @@ class RequestTables:
         """Latencies in time order, NaN for the requests that are not timed."""
         self.grouper = Grouper(frame)
         self._layout: Layout | None = None
+        self._layout_keys: set[str] = set()
 
     def table(self, by: str | list[str]) -> pd.DataFrame:
         keys = [by] if isinstance(by, str) else list(by)
-        ids, index = self.grouper.group_ids(keys)
+        if not self._coarser(keys):
+            self._layout = None  # before the new ids and layout take memory
+        ids, index, sizes = self.grouper.group_ids(keys)
+        ids = ids.astype(np.min_scalar_type(-len(index) - 1), copy=False)
+        counts = self._counts(ids, sizes)
         kinds = ["", *schema.ERROR_KINDS]
-        flat = ids.astype("int32" if len(index) * len(kinds) < 2**31 else "int64") * len(kinds) + self.kind_codes
-        if not self.kinds_known or (ids.size and ids.min() < 0):
-            flat = flat[(ids >= 0) & (self.kind_codes >= 0)]
-        counts = np.bincount(flat, minlength=len(index) * len(kinds)).reshape(len(index), len(kinds))
         by_kind = dict(zip(kinds, counts.T, strict=True))
         table = pd.DataFrame(index=index)
         table["requests"] = counts.sum(axis=1).astype("int64")
@@ -160,16 +163,37 @@ class RequestTables:
         table["error_ratio"] = (table["failed"] / counted_requests.where(counted_requests > 0)).astype("float64")
         for kind in schema.ERROR_KINDS:
             table[f"errors_{kind}"] = by_kind[kind]
-        for column, values in self._latencies(ids, len(index)).items():
+        for column, values in self._latencies(keys, ids, sizes).items():
             table[column] = values
         return table
 
-    def _latencies(self, ids: np.ndarray, groups: int) -> dict[str, np.ndarray]:
-        """Samples, percentiles and max per group id, over the measured latencies."""
+    def _counts(self, ids: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+        """Rows per (group, error kind), from the rows of each group (``sizes``) and the failed
+        rows; rows without a group or of an unknown kind are left out."""
+        width = len(schema.ERROR_KINDS) + 1
+        groups = len(sizes)
+        failed_ids, failed_kinds = ids[self.failing].astype("int64"), self.kind_codes[self.failing]
+        grouped = failed_ids >= 0
+        known = grouped & (failed_kinds >= 0)
+        counts = np.bincount(failed_ids[known] * width + failed_kinds[known],
+                             minlength=groups * width).reshape(groups, width)
+        unknown = np.bincount(failed_ids[grouped & (failed_kinds < 0)], minlength=groups)
+        counts[:, 0] = sizes - counts[:, 1:].sum(axis=1) - unknown
+        return counts
+
+    def _coarser(self, keys: list[str]) -> bool:
+        """Whether the groups of ``keys`` are unions of the current layout's groups."""
+        return self._layout is not None and (keys == ["all"] or set(keys) <= self._layout_keys)
+
+    def _latencies(self, keys: list[str], ids: np.ndarray, sizes: np.ndarray) -> dict[str, np.ndarray]:
+        """Samples, percentiles and max per group id, over the timed latencies."""
         if self.time_order is not None:
             ids = ids[self.time_order]
-        self._layout = arrange(self.values, ids, self._layout)
-        return select(self._layout, groups, PERCENTILES)
+        self._layout = merge_runs(self._layout, ids) if self._coarser(keys) else None
+        if self._layout is None:
+            self._layout = arrange(self.values, ids, sizes)
+        self._layout_keys = set(keys)
+        return select(self._layout, len(sizes), PERCENTILES)
 
 
 def _kind_codes(kinds: pd.Series, known: list[str]) -> np.ndarray:
@@ -178,6 +202,14 @@ def _kind_codes(kinds: pd.Series, known: list[str]) -> np.ndarray:
         lookup = np.array([known.index(c) if c in known else -1 for c in kinds.cat.categories] + [-1], dtype="int8")
         return lookup[kinds.cat.codes.to_numpy()]
     return pd.Categorical(kinds, categories=known).codes.astype("int8")
+
+
+def _compact(numbers: np.ndarray) -> np.ndarray:
+    """Whole numbers in the smallest integer type that holds them (floats kept when NaN is among them)."""
+    if numbers.size == 0 or (numbers.dtype.kind == "f" and np.isnan(numbers).any()):
+        return numbers
+    low, high = numbers.min(), numbers.max()
+    return numbers.astype(np.promote_types(np.min_scalar_type(int(low)), np.min_scalar_type(int(high))))
 
 
 def _non_decreasing(values: np.ndarray) -> bool:

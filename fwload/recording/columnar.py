@@ -165,6 +165,11 @@ def stored(folder: Path, table: Table) -> bool:
     return (folder / table.parquet_name).is_file() or bool(segments(folder, table))
 
 
+def compacted(folder: Path, table: Table) -> bool:
+    """Whether the table is all in its Parquet file (no stream segment beyond it)."""
+    return (folder / table.parquet_name).is_file() and not _live_segments(folder, table)
+
+
 def read_table(folder: Path, table: Table, columns: Sequence[str] | None = None) -> TableRead:
     """The whole table: its Parquet file, then its segments past what the file absorbed."""
     names = list(columns or table.column_names)

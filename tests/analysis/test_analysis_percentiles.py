@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.percentiles import arrange, grouped_percentiles, nearest_rank_index, percentile, select, summarise
+from analysis.percentiles import arrange, grouped_percentiles, merge_runs, nearest_rank_index, percentile, select, summarise
 
 
 def test_nearest_rank_on_1_to_100_picks_the_value_of_that_rank():
@@ -79,7 +79,7 @@ def _exact(values: np.ndarray) -> dict[str, float]:
     return {**found, "max": float(values.max()), "samples": len(values)}
 
 
-def _ids(rng: np.random.Generator, size: int, groups: int, shape: str) -> np.ndarray:
+def _ids(rng: np.random.Generator, size: int, groups: int, shape: str, left_out: bool) -> np.ndarray:
     ids = rng.integers(0, groups, size)
     if shape == "sorted":
         ids = np.sort(ids)
@@ -87,7 +87,8 @@ def _ids(rng: np.random.Generator, size: int, groups: int, shape: str) -> np.nda
         windows = np.sort(rng.integers(0, max(groups // 8, 1), size))
         ids = windows * 8 + rng.integers(0, 8, size)
     ids = ids.astype("int64")
-    ids[rng.random(size) < 0.01] = -1
+    if left_out:
+        ids[rng.random(size) < 0.01] = -1
     return ids
 
 
@@ -102,11 +103,13 @@ def test_selection_by_group_equals_numpy_exact_percentiles(seed):
     shape = ("random", "sorted", "blocks")[seed % 3]
     values = np.round(rng.lognormal(4, 1.2, size), int(rng.integers(0, 4)))
     values[rng.random(size) < 0.05] = np.nan
-    ids = _ids(rng, size, groups, shape)
+    ids = _ids(rng, size, groups, shape, left_out=seed % 2 == 1)
     top = int(ids.max()) + 1 if size else 0
     layout = arrange(values, ids)
     coarse_ids = np.where(ids < 0, -1, ids // 8)
-    coarse = arrange(values, coarse_ids, layout)
+    coarse = merge_runs(layout, coarse_ids)
+    assert (coarse is None) == (seed % 2 == 1 and bool((ids < 0).any()) and coarse_ids.min() != coarse_ids.max())
+    coarse = coarse or arrange(values, coarse_ids)
     for found_ids, found, count in ((ids, select(layout, top), top),
                                     (coarse_ids, select(coarse, top // 8 + 1), top // 8 + 1)):
         for group in range(count):
