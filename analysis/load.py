@@ -48,6 +48,10 @@ ANALYSIS_COLUMNS: dict[str, tuple[str, ...]] = {
 """What the analysis reads by default: every column it uses, none it does not (a table not
 listed is read whole)."""
 
+COLUMN_BY_COLUMN_ROWS = 2_000_000
+"""From this many rows a Parquet table is read a column at a time (peak memory: the frame and one
+column, not the frame and the whole Arrow table); below, in one read (fewer file visits)."""
+
 _FIXED_CATEGORIES = {"error_kind": ("", *schema.ERROR_KINDS), "outcome": schema.IMPORT_OUTCOMES}
 _TYPES = {pa.int32(): pd.Int64Dtype(), pa.bool_(): pd.BooleanDtype()}
 
@@ -122,7 +126,7 @@ def read_table(path: Path, table: schema.Table, columns: tuple[str, ...]) -> tup
     written it).
     """
     kinds = {name: COLUMN_KINDS[table.name][name] for name in columns}
-    if columnar.compacted(path, table) and columns:
+    if columnar.compacted(path, table) and columns and columnar.count_rows(path, table) >= COLUMN_BY_COLUMN_ROWS:
         # One column at a time: memory holds the frame so far and one column in Arrow, never both whole.
         parts = [_to_pandas(columnar.read_table(path, table, [name]).data, kinds)[name] for name in columns]
         return _finish(pd.DataFrame(dict(zip(columns, parts, strict=True)), copy=False), kinds), ""

@@ -21,7 +21,7 @@ import matplotlib
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
-from matplotlib.ticker import AutoLocator, MaxNLocator
+from matplotlib.ticker import AutoLocator, MaxNLocator, NullLocator
 
 from analysis.timeline import NO_STAGE
 
@@ -71,7 +71,7 @@ def to_svg(figure: Figure) -> str:
     return re.sub(r"<metadata>.*?</metadata>", "", text, flags=re.DOTALL)
 
 
-def _figure(rows: int = 1, height: float = 2.4, width: float = 10.0, sharex: bool = True,
+def _figure(rows: int = 1, height: float = 2.4, width: float = 10.0,
             legend_outside: bool = False, right_axis: bool = False):
     """A figure of ``rows`` axes with fixed margins (in inches, so they fit the labels at any
     size): legends outside on the right when ``legend_outside``, room for a right-hand axis
@@ -82,12 +82,23 @@ def _figure(rows: int = 1, height: float = 2.4, width: float = 10.0, sharex: boo
         right = 1.5 if legend_outside else 0.75 if right_axis else 0.2
         figure.subplots_adjust(left=0.8 / width, right=1 - right / width, top=1 - 0.12 / total,
                                bottom=0.45 / total, hspace=0.35 * 1.9 / height)
-        axes = figure.subplots(rows, 1, sharex=sharex, squeeze=False)[:, 0]
+        axes = figure.subplots(rows, 1, squeeze=False)[:, 0]
     return figure, axes
 
 
-def _tidy(*axes) -> None:
-    """At most `TICKS` major ticks on linear axes (matplotlib's default picks up to ten)."""
+def _tidy(*axes, stacked: bool = False) -> None:
+    """At most `TICKS` major ticks on linear axes (matplotlib's default picks up to ten).
+
+    ``stacked``: the axes are one above the other over the same time (top first): they get
+    the same x range and only the bottom one draws x ticks (sharing the x axis would draw
+    every axis's ticks, labels hidden).
+    """
+    if stacked and len(axes) > 1:
+        lows, highs = zip(*(axis.get_xlim() for axis in axes), strict=True)
+        for axis in axes:
+            axis.set_xlim(min(lows), max(highs))
+        for axis in axes[:-1]:
+            axis.xaxis.set_major_locator(NullLocator())
     for axis in axes:
         for side in (axis.xaxis, axis.yaxis):
             if isinstance(side.get_major_locator(), AutoLocator):
@@ -142,7 +153,7 @@ def overview_chart(analysis: RunAnalysis) -> str:
         latency.set_ylabel("latency (ms)")
         latency.set_xlabel(f"seconds since the load started (windows of {width:g} s; dotted: stage changes)")
         _stage_lines((users, rps, latency), analysis)
-        _tidy(users, rps, latency)
+        _tidy(users, rps, latency, stacked=True)
         return to_svg(figure)
 
 
@@ -225,7 +236,7 @@ def streams_chart(analysis: RunAnalysis) -> str:
         ttfb.set_ylabel("TTFB (ms)")
         ttfb.set_xlabel("seconds since the load started")
         _stage_lines((concurrent, ttfb), analysis)
-        _tidy(concurrent, ttfb)
+        _tidy(concurrent, ttfb, stacked=True)
         return to_svg(figure)
 
 
@@ -280,7 +291,7 @@ def component_chart(analysis: RunAnalysis, component: str) -> str:
             axis.set_ylim(bottom=0)
             axis.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7, frameon=False)
         _stage_lines((cpu, memory), analysis)
-        _tidy(cpu, memory)
+        _tidy(cpu, memory, stacked=True)
         return to_svg(figure)
 
 
