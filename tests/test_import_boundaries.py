@@ -13,7 +13,7 @@ LOCUST_FREE = [
     "fwload.cli.fixtures", "fwload.cli.k8s", "fwload.cli.users", "fwload.launch.run", "fwload.preflight",
     "fwload.recording.rundir", "fwload.recording.live", "fwload.recording.classify", "fwload.collectors",
     "fwload.standin.app", "fwload.limits", "fwload.users.options", "analysis.outputs",
-    "fwload.cli.ui", "fwload.webui.tables",
+    "fwload.cli.ui", "fwload.webui.tables", "fwload.cli.export", "fwload.recording.export", "fwload.quantity",
 ]
 
 

@@ -24,7 +24,8 @@ from fwload.recording.schema import Table
 
 ROW_GROUP_ROWS = 1 << 20
 """Rows per Parquet row group: large enough to compress well, small enough to read in parallel."""
-_STREAM_OPTIONS = ipc.IpcWriteOptions(compression="zstd")
+_STREAM_OPTIONS = ipc.IpcWriteOptions(compression="zstd", use_threads=False)
+"""One thread: a flush must not wake a thread pool beside the users on the generator's CPU."""
 _READ_ERRORS = (OSError, pa.ArrowInvalid, pa.ArrowException)
 _FLOAT_KINDS = ("time", "float")
 _INTEGER_KINDS = ("integer", "code")

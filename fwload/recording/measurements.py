@@ -3,7 +3,7 @@
 Besides Locust's ``request`` event (one per HTTP request), a play and an import are
 measurements of their own: what a listener waits for before audio starts, and what an
 uploader waits for before a track appears. The recorder listens to these hooks.
-Keyword arguments are the columns of streams.csv / imports.csv (`schema`), without
+Keyword arguments are the columns of the streams / imports tables (`schema`), without
 ``worker``, which the recorder adds.
 """
 

@@ -68,9 +68,13 @@ Adding a table
 --------------
 Append a `Table` to `TABLES` (its name, a docstring, its `Column` entries: name, kind from
 `KINDS`, unit, meaning). Give `analysis.load.Run` an attribute of the same name and list
-the columns the analysis reads in `analysis.load.ANALYSIS_COLUMNS`. Rows reach it with
-``RunDirectory.append_rows("<name>", rows)`` (tuples in column order); in a distributed
-run, add the name to the recorder's ``KINDS`` so workers' rows travel to the master.
+the columns the analysis reads in `analysis.load.ANALYSIS_COLUMNS` (a table not listed
+there is read whole). Rows reach it with ``RunDirectory.append_rows("<name>", rows)``
+(tuples in column order); rows recorded by Locust users go through the recorder: add the
+name to ``fwload.recording.recorder._KINDS`` (buffered, sent from workers to the master,
+drained and counted exactly like requests) and fill ``Recorder.buffers["<name>"]`` from an
+event hook. The writer, the compaction, the loader and ``fwload export --csv`` pick the
+new table up from `TABLES`.
 """
 
 from __future__ import annotations
