@@ -10,18 +10,24 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from analysis.capacity.rightsizing import history_of
 from analysis.capacity.summary import Capacity, capacity_report
 from analysis.limits import Limits, documented_limits, live_limits
 from analysis.load import Run, load_run
 from analysis.metrics.imports import ImportMetrics, import_metrics
+from analysis.metrics.plays import PlayMetrics, play_metrics
 from analysis.metrics.requests import RequestMetrics, request_metrics
 from analysis.metrics.resources import ResourceMetrics, resource_metrics
+from analysis.metrics.sessions import SessionMetrics, session_metrics
 from analysis.metrics.startup import Startup, startup_report
 from analysis.metrics.streams import StreamMetrics, stream_metrics
 from analysis.notices import Notice, run_notices
 from analysis.scenario import ScenarioSpec, read_scenario
 from analysis.timeline import Timeline, build_timeline
-from analysis.verdict import Check, exit_status, resource_checks, slo_checks, startup_checks
+from analysis.verdict import Check, exit_status, resource_checks, run_checks, slo_checks, startup_checks
+from analysis.verdict.playback import playback_checks
+from analysis.verdict.resource import no_samples_reason
+from analysis.verdict.sessions import session_checks
 from fwload.errors import FwloadError
 from fwload.status import ExitStatus
 
@@ -35,6 +41,7 @@ class RunAnalysis:
     requests: RequestMetrics
     imports: ImportMetrics
     streams: StreamMetrics
+    plays: PlayMetrics
     resources: ResourceMetrics
     documented: dict[str, Limits]
     live: dict[str, Limits]
@@ -45,6 +52,8 @@ class RunAnalysis:
     charts: dict[str, str] | None = None
     """Charts already drawn, by `analysis.writers.charts.draw` name (set by `build_outputs` when
     another process drew them while the requests were analysed); None: the HTML writer draws them."""
+    sessions: SessionMetrics | None = None
+    """Open arrivals (sessions.csv); ``sessions.active`` is False in other runs."""
 
     @property
     def limits(self) -> dict[str, Limits]:
@@ -73,15 +82,22 @@ def analyse_run(
     requests = request_metrics(run.requests, timeline, scenario.slos.window_s)
     imports = import_metrics(run.imports, run.requests, timeline)
     streams = stream_metrics(run.streams, timeline)
+    sessions = session_metrics(run.sessions, timeline, scenario.stages)
+    plays = play_metrics(run.plays, timeline, scenario.slos.window_s)
     startup = startup_report(run, resources.incidents)
     limits = live if scenario.resources.limits == "live" else documented
     capacity = capacity_report(
-        timeline, requests, imports, run.streams, resources, run.resources, scenario.slos, limits
+        timeline, requests, imports, run.streams, resources, run.resources, scenario.slos, limits,
+        history_of(run.resource_history, run.meta),
+        no_samples_reason(run.meta.get("collector")),
     )
     checks = [
+        *run_checks(run),
         *startup_checks(startup, scenario),
         *slo_checks(scenario.slos, requests, imports, streams, run.events_of("abort")),
-        *resource_checks(scenario.resources, resources),
+        *playback_checks(scenario.slos, plays),
+        *session_checks(scenario.slos, scenario.profile, sessions),
+        *resource_checks(scenario.resources, resources, run.meta.get("collector")),
     ]
     return RunAnalysis(
         run=run,
@@ -91,6 +107,7 @@ def analyse_run(
         requests=requests,
         imports=imports,
         streams=streams,
+        plays=plays,
         resources=resources,
         documented=documented,
         live=live,
@@ -98,6 +115,7 @@ def analyse_run(
         checks=checks,
         notices=run_notices(run, requests, scenario.found),
         status=exit_status(checks),
+        sessions=sessions,
     )
 
 

@@ -6,8 +6,8 @@ directory is read from its Parquet files and Arrow stream segments
 (`fwload.recording.columnar`, categories arrive dictionary-encoded); a ``fwload-run/1``
 directory from its CSV files, with pyarrow's CSV reader. A run killed mid-write still
 loads: a torn last batch (or a cut last CSV line) is dropped and the run is flagged
-`Run.partial` with the reasons, so the reports can say so at the top instead of silently
-showing less.
+`Run.partial` with the reasons (`analysis.completeness`), so the reports say so at the top
+and the verdict is *incomplete* instead of silently showing less.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 
+from analysis.completeness import TableRead, incompleteness
 from fwload.errors import RunDirectoryError
 from fwload.recording import columnar, schema
 from fwload.recording.rundir import read_run_json
@@ -43,7 +44,11 @@ ANALYSIS_COLUMNS: dict[str, tuple[str, ...]] = {
     "requests": ("ts", "group", "name", "method", "status", "response_ms", "error_kind", "error"),
     "imports": ("ts", "upload", "outcome", "wait_ms", "polls", "fixture", "format"),
     "streams": ("ts", "status", "ttfb_ms", "total_ms", "bytes", "error_kind"),
+    "plays": ("ts", "client", "playback", "transcode", "startup_ms", "stalls", "stall_ms", "seek_wait_ms",
+              "played_s", "duration_s", "outcome", "error_kind", "gaps"),
+    "sessions": schema.SESSION_COLUMNS,
     "resources": schema.RESOURCE_COLUMNS,
+    "resource_history": schema.RESOURCE_HISTORY_COLUMNS,
 }
 """What the analysis reads by default: every column it uses, none it does not (a table not
 listed is read whole)."""
@@ -52,7 +57,13 @@ COLUMN_BY_COLUMN_ROWS = 2_000_000
 """From this many rows a Parquet table is read a column at a time (peak memory: the frame and one
 column, not the frame and the whole Arrow table); below, in one read (fewer file visits)."""
 
-_FIXED_CATEGORIES = {"error_kind": ("", *schema.ERROR_KINDS), "outcome": schema.IMPORT_OUTCOMES}
+_FIXED_CATEGORIES = {"error_kind": ("", *schema.ERROR_KINDS)}
+_FIXED_BY_TABLE = {
+    "imports": {"outcome": schema.IMPORT_OUTCOMES},
+    "plays": {"outcome": schema.PLAY_OUTCOMES, "playback": schema.PLAYBACK_MODES},
+    "sessions": {"outcome": schema.SESSION_OUTCOMES, "reason": ("", *schema.DROP_REASONS)},
+}
+"""Categories every frame of a table has, whether its rows hold them or not (stable tables and charts)."""
 _TYPES = {pa.int32(): pd.Int64Dtype(), pa.bool_(): pd.BooleanDtype()}
 
 
@@ -67,7 +78,13 @@ class Run:
     streams: pd.DataFrame
     resources: pd.DataFrame
     events: list[dict[str, Any]]
+    plays: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """plays.csv; empty (with its columns) in a run that played nothing."""
+    sessions: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """sessions.csv: one row per session an arrivals run asked for (empty in other runs)."""
     partial_reasons: list[str] = field(default_factory=list)
+    resource_history: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """resource_history.csv: usage over a longer window, for right-sizing only (may be empty)."""
 
     @property
     def partial(self) -> bool:
@@ -95,47 +112,38 @@ def load_run(path: str | Path, columns: dict[str, tuple[str, ...]] | None = None
     path = Path(path)
     meta = read_run_json(path)
     wanted = {**ANALYSIS_COLUMNS, **(columns or {})}
-    reasons: list[str] = []
-    if meta.get("status") == "running":
-        reasons.append("run.json still says 'running': the run did not end cleanly (killed or crashed)")
-    counts = meta.get("counts")
-    if not isinstance(counts, dict):
-        counts = {}
-        reasons.append("run.json has no row counts: the run never reached its end")
-    for name in meta.get("cut_tables") or ():
-        reasons.append(f"{name}: the last batch was cut off mid-write and was dropped")
-    frames = {}
-    for name, table in schema.TABLES.items():
-        frame, problem = read_table(path, table, wanted.get(name, table.column_names))
-        if problem:
-            reasons.append(problem)
-        expected = counts.get(name, counts.get(table.csv_name))
-        if isinstance(expected, int) and expected != len(frame):
-            reasons.append(f"{name} holds {len(frame)} rows but run.json counts {expected}")
-        frames[name] = frame
     events, event_problems = read_events(path / schema.EVENTS_JSONL)
-    reasons.extend(event_problems)
+    problems = [f"{name}: the last batch was cut off mid-write and was dropped" for name in meta.get("cut_tables") or ()]
+    frames, tables = {}, []
+    for name, table in schema.TABLES.items():
+        frame, read = read_table(path, table, wanted.get(name, table.column_names))
+        tables.append(read)
+        frames[name] = frame
+    stopped = [str(event.get("detail", "")) for event in events if event.get("type") == "interrupted"]
+    reasons = incompleteness(meta, tables, [*problems, *event_problems], stopped[-1] if stopped else "")
     return Run(path=path, meta=meta, **frames, events=events, partial_reasons=reasons)
 
 
-def read_table(path: Path, table: schema.Table, columns: tuple[str, ...]) -> tuple[pd.DataFrame, str]:
-    """One table as a typed DataFrame, and what was wrong with it ("" when nothing).
+def read_table(path: Path, table: schema.Table, columns: tuple[str, ...]) -> tuple[pd.DataFrame, TableRead]:
+    """One table as a typed DataFrame, and what the read found (rows, a torn last record).
 
     The Arrow/Parquet files when the table has any, else the CSV of the ``fwload-run/1``
     layout; a table with neither reads as no rows (a run that died early may not have
     written it).
     """
     kinds = {name: COLUMN_KINDS[table.name][name] for name in columns}
+    fixed = {**_FIXED_CATEGORIES, **_FIXED_BY_TABLE.get(table.name, {})}
     if columnar.compacted(path, table) and columns and columnar.count_rows(path, table) >= COLUMN_BY_COLUMN_ROWS:
         # One column at a time: memory holds the frame so far and one column in Arrow, never both whole.
         parts = [_to_pandas(columnar.read_table(path, table, [name]).data, kinds)[name] for name in columns]
-        return _finish(pd.DataFrame(dict(zip(columns, parts, strict=True)), copy=False), kinds), ""
+        frame = _finish(pd.DataFrame(dict(zip(columns, parts, strict=True)), copy=False), kinds, fixed)
+        return frame, TableRead(table.name, len(frame))
     read = columnar.read_table(path, table, columns)
     if read.present or not (path / table.csv_name).is_file():
-        problem = f"{table.name}: the last batch was cut off mid-write and was dropped" if read.cut else ""
-        return _finish(_to_pandas(read.data, kinds), kinds), problem
+        frame = _finish(_to_pandas(read.data, kinds), kinds, fixed)
+        return frame, TableRead(table.name, len(frame), torn_tail=read.cut)
     frame, cut = read_csv(path / table.csv_name, table, columns)
-    return frame, f"{table.csv_name}: the last line was cut off mid-write and was dropped" if cut else ""
+    return frame, TableRead(table.csv_name, len(frame), torn_tail=cut)
 
 
 def _to_pandas(data: pa.Table, kinds: dict[str, str]) -> pd.DataFrame:
@@ -152,10 +160,11 @@ def _to_pandas(data: pa.Table, kinds: dict[str, str]) -> pd.DataFrame:
 def read_csv(path: Path, table: schema.Table, columns: tuple[str, ...]) -> tuple[pd.DataFrame, bool]:
     """One table of the ``fwload-run/1`` layout as a typed DataFrame, and whether its last line was cut off."""
     kinds = {name: COLUMN_KINDS[table.name][name] for name in columns}
+    fixed = {**_FIXED_CATEGORIES, **_FIXED_BY_TABLE.get(table.name, {})}
     complete = _complete_length(path)
     cut = complete < path.stat().st_size
     if complete == 0:
-        return _empty(kinds), cut
+        return _empty(kinds, fixed), cut
     _check_header(path, columns)
     try:
         frame = _read_pyarrow(path, complete, kinds)
@@ -164,7 +173,7 @@ def read_csv(path: Path, table: schema.Table, columns: tuple[str, ...]) -> tuple
             f"{path} cannot be parsed: {str(error).splitlines()[0]}",
             "the file is damaged; restore it from the run's artifacts or re-run the test",
         ) from None
-    return _finish(frame, kinds), cut
+    return _finish(frame, kinds, fixed), cut
 
 
 def read_events(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
@@ -250,7 +259,7 @@ def _read_pyarrow(path: Path, length: int, kinds: dict[str, str]) -> pd.DataFram
     return frame
 
 
-def _finish(frame: pd.DataFrame, kinds: dict[str, str]) -> pd.DataFrame:
+def _finish(frame: pd.DataFrame, kinds: dict[str, str], fixed_categories: dict[str, tuple[str, ...]]) -> pd.DataFrame:
     for name, kind in kinds.items():
         column = frame[name]
         if kind == INT:
@@ -258,13 +267,13 @@ def _finish(frame: pd.DataFrame, kinds: dict[str, str]) -> pd.DataFrame:
                 frame[name] = column.astype("Int64")
         elif kind == BOOL:
             if column.dtype != "boolean":
-                    frame[name] = column.map({"true": True, "false": False, "True": True, "False": False}).astype(
+                frame[name] = column.map({"true": True, "false": False, "True": True, "False": False}).astype(
                     "boolean"
                 )
         elif kind == CATEGORY:
             if not isinstance(column.dtype, pd.CategoricalDtype):
                 column = column.astype("category")
-            fixed = _FIXED_CATEGORIES.get(name, ())
+            fixed = fixed_categories.get(name, ())
             extra = [value for value in fixed if value not in column.cat.categories]
             frame[name] = column.cat.add_categories(extra) if extra else column
         elif kind == TEXT:
@@ -272,14 +281,14 @@ def _finish(frame: pd.DataFrame, kinds: dict[str, str]) -> pd.DataFrame:
     return frame
 
 
-def _empty(kinds: dict[str, str]) -> pd.DataFrame:
+def _empty(kinds: dict[str, str], fixed_categories: dict[str, tuple[str, ...]]) -> pd.DataFrame:
     frame = pd.DataFrame(
         {
             name: pd.Series([], dtype="float64" if kind in (FLOAT, INT) else "str")
             for name, kind in kinds.items()
         }
     )
-    return _finish(frame, kinds)
+    return _finish(frame, kinds, fixed_categories)
 
 
 def finite(values: pd.Series) -> np.ndarray:

@@ -79,15 +79,29 @@ def run_notices(run: Run, requests: RequestMetrics, scenario_found: bool) -> lis
                 f"(observed {event.get('observed', '?')}). {event.get('detail', '')}".strip(),
             )
         )
-    for event in run.events_of("pacing_shortfall"):
+    dropped = run.sessions.loc[run.sessions["outcome"].astype(str) == "dropped"] if len(run.sessions) else None
+    if dropped is not None and len(dropped):
+        reasons = dropped["reason"].astype(str).value_counts()
         notices.append(
             Notice(
-                "pacing",
-                f"The users could not keep the offered rate: {event.get('achieved', '?')} of "
-                f"{event.get('target', '?')} iterations/s. {event.get('detail', '')}".strip(),
-                "The load was lower than the scenario asked for: add users or workers, or lower pacing.",
+                "sessions_dropped",
+                f"{len(dropped)} of {len(run.sessions)} sessions were dropped: the generator could not start "
+                "them when they were due (" + ", ".join(f"{r} {n}" for r, n in reasons.items() if n) + "). "
+                "The server received less load than the scenario asked for.",
+                "no_slot: raise load.arrivals.slots (and caps.max_users); generator_cpu or late: add "
+                "--processes or workers.",
             )
         )
+    stopped: dict[tuple[str, str], int] = {}
+    for event in run.events_of("user_stopped"):
+        key = (str(event.get("user_class", "?")), str(event.get("reason", "")))
+        stopped[key] = stopped.get(key, 0) + int(event.get("count") or 1)
+    for (user_class, reason), count in stopped.items():
+        notices.append(Notice(
+            "user_stopped",
+            f"{count} {user_class} user(s) stopped before their first task: {reason}.",
+            "They made no load after that: fewer users ran than the scenario asked for.",
+        ))
     for event in run.events_of("worker_missing"):
         notices.append(
             Notice(
@@ -138,7 +152,8 @@ def run_notices(run: Run, requests: RequestMetrics, scenario_found: bool) -> lis
             Notice(
                 "no_scenario",
                 "The run directory has no scenario.yaml: no SLO was checked.",
-                "Run with --scenario (or `fwload run scenarios/x.yaml`) to get SLO verdicts.",
+                "Run `locust -f locustfiles/funkwhale.py --scenario scenarios/x.yaml` (or `fwload run "
+                "scenarios/x.yaml`) to get SLO verdicts.",
             )
         )
     return notices

@@ -64,7 +64,12 @@ def build_outputs(
             helper.close()
     rendered = {writer.filename: writer.render(analysis) for writer in writers}
     overlay = (
-        overlay_files(analysis.capacity.recommendations, base_reference(run_dir), analysis.run.run_id)
+        overlay_files(
+            analysis.capacity.recommendations,
+            base_reference(run_dir),
+            analysis.run.run_id,
+            analysis.capacity.rightsizing_basis,
+        )
         if recommendations
         else {}
     )

@@ -19,6 +19,7 @@ groups -> all).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -29,6 +30,22 @@ PERCENTILES: tuple[float, ...] = (50, 90, 95, 99)
 """The percentiles every latency table shows, next to ``max`` and the sample count."""
 
 DEFINITION = "nearest rank: Pq is the smallest recorded value with at least q% of the samples at or below it"
+
+MIN_SAMPLES_RULE = (
+    "a pq is judged only on at least 100 / (100 - q) samples (2 for a p50, 20 for a p95, 100 for a p99), "
+    "over the whole run and in each window alike: with fewer, it is just the slowest sample"
+)
+
+
+def min_samples(q: float | None) -> int:
+    """The fewest samples a ``q`` percentile is judged on (`MIN_SAMPLES_RULE`); ``max`` (None) needs one.
+
+    Below ``100 / (100 - q)`` samples the nearest-rank pq is the largest value, so a "p95"
+    of 12 requests would judge the single slowest one.
+    """
+    if q is None or q >= 100:
+        return 1
+    return max(1, math.ceil(round(100 / (100 - q), 9)))
 
 
 def percentile_column(q: float) -> str:

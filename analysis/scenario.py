@@ -25,8 +25,14 @@ class SloSpec:
     error_ratio: float | None = None
     import_wait_p95_ms: float | None = None
     stream_ttfb_p95_ms: float | None = None
+    stall_ratio: float | None = None
+    plays_with_stall: float | None = None
+    startup_p95_ms: float | None = None
     window_s: float | None = None
     """Also judge each latency SLO in every window of this many seconds (None: whole run only)."""
+    dropped_sessions: float | None = 0.0
+    """Arrivals: most dropped / due sessions (None: not checked)."""
+    session_start_p95_ms: float | None = None
 
     @property
     def empty(self) -> bool:
@@ -35,6 +41,9 @@ class SloSpec:
             and self.error_ratio is None
             and self.import_wait_p95_ms is None
             and self.stream_ttfb_p95_ms is None
+            and self.stall_ratio is None
+            and self.plays_with_stall is None
+            and self.startup_p95_ms is None
         )
 
 
@@ -90,7 +99,12 @@ def spec_from_scenario(scenario: Scenario) -> ScenarioSpec:
             error_ratio=slos.error_ratio,
             import_wait_p95_ms=_ms(slos.import_wait_p95),
             stream_ttfb_p95_ms=_ms(slos.stream_ttfb_p95),
+            stall_ratio=slos.stall_ratio,
+            plays_with_stall=slos.plays_with_stall,
+            startup_p95_ms=_ms(slos.startup_p95),
             window_s=slos.window,
+            dropped_sessions=slos.dropped_sessions,
+            session_start_p95_ms=_ms(slos.session_start_p95),
         ),
         resources=ResourceSpec(
             limits=resources.limits,

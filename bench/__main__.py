@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 
-from bench import collector, generator, percentiles, recording, report_speed, streaming
+from bench import arrivals, collector, generator, listeners, percentiles, recording, report_speed, streaming
 from bench.errors import BenchError
 from bench.procs import describe_pinning
 from bench.sizes import FULL, QUICK, Sizes
@@ -26,10 +26,12 @@ from bench.table import Row, machine, render
 BENCHMARKS: dict[str, Callable[[Sizes, Path], list[Row]]] = {
     "generator": lambda sizes, _work: generator.run(sizes),
     "streaming": lambda sizes, _work: streaming.run(sizes),
+    "listeners": lambda sizes, _work: listeners.run(sizes),
     "recording": lambda sizes, _work: recording.run(sizes),
     "analysis": report_speed.run,
     "collector": lambda sizes, _work: collector.run(sizes),
     "percentiles": lambda sizes, _work: percentiles.run(sizes),
+    "arrivals": lambda sizes, _work: arrivals.run(sizes),
 }
 
 

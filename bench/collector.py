@@ -1,4 +1,6 @@
-"""Benchmark 5, collector: CPU time per sample of the Kubernetes backend with 200 pods, and its calls.
+"""Benchmark 5, collector: CPU time per sample of the Kubernetes backend with 200 pods, and its calls;
+the host backend's rows (`bench.host_collector`: 200 components) and the Prometheus backend's
+(`bench.prometheus`: 200 pods) beside them, in the same run, each compared with the Kubernetes one.
 
 The collector samples the loopback fake API server (`tests.fakes.kube_api`, seeded with
 ``seed_scale``: 200 pods over 4 nodes) through the official client, as in a real run; its
@@ -17,6 +19,7 @@ from pathlib import Path
 
 import urllib3
 
+from bench import host_collector, prometheus
 from bench.errors import BenchError
 from bench.sizes import Sizes
 from bench.table import Row
@@ -72,7 +75,9 @@ def run(sizes: Sizes) -> list[Row]:
     pod_calls = counts.get(pods_path(), 0) / n
     per_sample, raw_per_sample = spent / n * 1000, raw / n * 1000
     interval = 15.0
+    prometheus_rows, prometheus_per_sample = prometheus.run(sizes)
     return [
+        *host_collector.run(sizes, kube_ms_per_sample=per_sample),
         Row(NAME, f"CPU per sample of {sizes.pods} pods as a share of one core at a {interval:g} s interval",
             f"{per_sample:.1f} ms / {interval:g} s", "1 core", per_sample / 1000 / interval),
         Row(NAME, f"CPU ms per sample of {sizes.pods} pods vs bare fetch + parse of the same answers",
@@ -82,4 +87,7 @@ def run(sizes: Sizes) -> list[Row]:
             metrics_calls == 1 and per_pod == 0),
         Row(NAME, f"pod list calls per sample (plus cAdvisor reads: {counts.get(paths[2], 0) / n:g} per node)",
             f"{pod_calls:g}", "1", pod_calls, "= 1", pod_calls == 1),
+        *prometheus_rows,
+        Row(NAME, f"Prometheus vs Kubernetes backend: CPU ms per sample of {sizes.pods} pods",
+            f"{prometheus_per_sample:.1f} ms", f"{per_sample:.1f} ms", prometheus_per_sample / per_sample),
     ]

@@ -13,7 +13,8 @@ class BenchError(RuntimeError):
     """A benchmark could not run; the message says why and how to fix it."""
 
 
-APT_PACKAGES = {"nginx": "nginx-light", "wrk": "wrk", "curl": "curl", "taskset": "util-linux"}
+APT_PACKAGES = {"nginx": "nginx-light", "wrk": "wrk", "curl": "curl", "taskset": "util-linux",
+                "prometheus": "prometheus", "promtool": "prometheus"}
 
 
 def require_tool(name: str) -> str:

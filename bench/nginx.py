@@ -28,9 +28,10 @@ _CONFIG = """\
 daemon off;
 master_process on;
 worker_processes 1;
+worker_rlimit_nofile 40000;
 pid {root}/nginx.pid;
 error_log {root}/error.log warn;
-events {{ worker_connections 4096; }}
+events {{ worker_connections 32768; }}
 http {{
     access_log off;
     client_body_temp_path {root}/tmp/body;
@@ -44,7 +45,7 @@ http {{
     keepalive_requests 100000000;
     keepalive_timeout 120s;
     server {{
-        listen 127.0.0.1:{port};
+        listen 127.0.0.1:{port} backlog=4096;
         root {root}/www;
         location / {{ }}
     }}

@@ -14,5 +14,10 @@ class ExitStatus(IntEnum):
     """A resource check (memory, CPU, restarts, OOM kills) was broken."""
     NOT_READY = 4
     """The target never became ready, or a component died before the load started."""
+    INCOMPLETE = 5
+    """The run did not reach its end (interrupted, killed, crashed) or its files were cut short:
+    what was measured is reported, but nothing is judged passed."""
     INTERRUPTED = 130
     """Stopped with Ctrl-C (128 + SIGINT)."""
+    TERMINATED = 143
+    """Stopped by SIGTERM (128 + SIGTERM): ``timeout``, a cancelled CI job, a pod being stopped."""

@@ -1,4 +1,4 @@
-"""Human units in scenario files and options: durations ("90s", "2m", "1h30m") and sizes."""
+"""Human units in scenario files and options: durations ("90s", "2m", "1h30m"), sizes and rates."""
 
 from __future__ import annotations
 
@@ -7,16 +7,16 @@ from typing import Annotated
 
 from pydantic import BeforeValidator
 
-_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)")
-_DURATION = re.compile(r"^(?:\d+(?:\.\d+)?(?:ms|s|m|h))+$")
-_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
+_DURATION = re.compile(r"^(?:\d+(?:\.\d+)?(?:ms|s|m|h|d))+$")
+_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 
 _SIZE = re.compile(r"^(\d+(?:\.\d+)?)\s*(Ki|Mi|Gi|K|M|G|k)?$")
 _SIZE_FACTOR = {None: 1, "k": 1000, "K": 1000, "M": 1000**2, "G": 1000**3, "Ki": 1024, "Mi": 1024**2, "Gi": 1024**3}
 
 
 def parse_duration(value: object) -> float:
-    """Seconds from a number or a string such as ``"500ms"``, ``"30s"``, ``"2m"``, ``"1h30m"``.
+    """Seconds from a number or a string such as ``"500ms"``, ``"30s"``, ``"2m"``, ``"1h30m"``, ``"7d"``.
 
     Raises ValueError with the accepted forms, so pydantic reports them to the user.
     """
@@ -47,6 +47,32 @@ def parse_size(value: object) -> int:
     return int(float(match.group(1)) * _SIZE_FACTOR[match.group(2)])
 
 
+_RATE = re.compile(r"^(\d+(?:\.\d+)?)\s*/\s*(s|min|h)$")
+_PER = {"s": 1.0, "min": 60.0, "h": 3600.0}
+
+
+def parse_rate(value: object) -> float:
+    """Events per second from a number (per second) or a string such as ``"2/s"``, ``"30/min"``, ``"90/h"``."""
+    if isinstance(value, bool):
+        raise ValueError("a rate must be a number per second or a string like '2/s', '30/min', '90/h'")
+    if isinstance(value, int | float):
+        return float(value)
+    match = _RATE.match(str(value).strip())
+    if not match:
+        raise ValueError(f"{value!r} is not a rate: use a number per second (2) or a string like "
+                         "'2/s', '30/min', '90/h'")
+    return float(match.group(1)) / _PER[match.group(2)]
+
+
+def format_rate(per_s: float) -> str:
+    """``2`` → ``"2/s"``; below one a second, per minute (``0.2`` → ``"12/min"``), so it stays readable."""
+    if per_s == 0:
+        return "0"
+    if per_s < 1:
+        return f"{per_s * 60:.3g}/min"
+    return f"{per_s:.3g}/s"
+
+
 def format_duration(seconds: float) -> str:
     if seconds < 1:
         return f"{seconds * 1000:.0f}ms"
@@ -60,3 +86,6 @@ Duration = Annotated[float, BeforeValidator(parse_duration)]
 """A duration in seconds that scenario files may write as "30s", "2m", "500ms"."""
 
 Size = Annotated[int, BeforeValidator(parse_size)]
+
+Rate = Annotated[float, BeforeValidator(parse_rate)]
+"""Events per second that scenario files may write as 2, "2/s", "30/min", "90/h"."""

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-BENCHMARKS = ("generator", "streaming", "recording", "analysis", "collector", "percentiles")
+BENCHMARKS = ("generator", "streaming", "listeners", "recording", "analysis", "collector", "percentiles", "arrivals")
 TOOLS = {"nginx": "nginx-light", "wrk": "wrk", "curl": "curl"}
 
 

@@ -116,3 +116,44 @@ def test_listen_path_appends_the_token_like_the_web_player():
     assert api.listen_path("/api/v1/listen/abc/", "t0k") == "/api/v1/listen/abc/?token=t0k"
     assert api.listen_path("/api/v1/listen/abc/?upload=u", "t0k") == "/api/v1/listen/abc/?upload=u&token=t0k"
     assert api.listen_path("/api/v1/listen/abc/", None) == "/api/v1/listen/abc/"
+
+
+def test_listen_urls_carry_the_transcoding_asked_and_names_never_the_token():
+    ogg = api.Transcode("ogg", 128)
+    assert api.listen_path("/api/v1/listen/u/", "tok", ogg) == "/api/v1/listen/u/?to=ogg&max_bitrate=128&token=tok"
+    assert api.listen_path("/api/v1/listen/u/?upload=x", None, api.Transcode(max_bitrate=96)) == \
+        "/api/v1/listen/u/?upload=x&max_bitrate=96"
+    assert api.listen_path("/api/v1/listen/u/") == "/api/v1/listen/u/"
+    assert api.listen_name("/api/v1/listen/[track]/", ogg) == "/api/v1/listen/[track]/?to=ogg&max_bitrate=128"
+    assert api.listen_name("/api/v1/listen/[track]/", None) == "/api/v1/listen/[track]/"
+    assert (ogg.label, api.Transcode("opus").label, api.Transcode(max_bitrate=64).label) == ("ogg@128", "opus", "@64")
+def test_tracks_carry_the_audio_facts_of_the_upload_their_listen_url_serves():
+    track = api.playable_tracks(body("34-tracks-list-playable.json"))[0]
+    assert (track.duration_s, track.bitrate_bps, track.size) == (5.0, 128000.0, 81223)
+    _, upload = api.parse_import_state(body("24-uploads-list-by-import-reference-finished.json"))
+    uploaded = api.track_of_upload(upload)
+    assert uploaded is not None and (uploaded.duration_s, uploaded.bitrate_bps, uploaded.size) == (5.0, 128000.0, 81223)
+
+
+def test_a_track_without_uploads_has_no_audio_facts():
+    page = body("34-tracks-list-playable.json")
+    bare = {**page["results"][0], "uploads": []}
+    track = api.playable_tracks({**page, "results": [bare]})[0]
+    assert (track.duration_s, track.bitrate_bps, track.size) == (None, None, None)
+
+
+def test_the_web_player_records_a_listening_half_way_or_after_four_minutes():
+    assert api.listening_due_s(5.0) == 2.5
+    assert api.listening_due_s(600.0) == 240.0
+
+
+@pytest.mark.parametrize("headers, size, problem", [
+    ({"Content-Type": "audio/mpeg"}, 81223, ""),
+    ({"X-Accel-Redirect": "/_protected/media/tracks/x.mp3"}, 0, "nginx is bypassed"),
+    ({"Content-Type": "text/html"}, 500, "HTML page"),
+    ({"Content-Type": "application/json"}, 60, "API error"),
+    ({"Content-Type": "audio/mpeg"}, 0, "empty body"),
+])
+def test_an_answer_without_audio_says_why(headers, size, problem):
+    found = api.audio_problem(headers, size)
+    assert (problem in found) if problem else found == ""

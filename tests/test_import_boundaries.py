@@ -12,8 +12,9 @@ LOCUST_FREE = [
     "fwload.cli.main", "fwload.cli.run", "fwload.cli.demo", "fwload.cli.report", "fwload.cli.standin",
     "fwload.cli.fixtures", "fwload.cli.k8s", "fwload.cli.users", "fwload.launch.run", "fwload.preflight",
     "fwload.recording.rundir", "fwload.recording.live", "fwload.recording.classify", "fwload.collectors",
-    "fwload.standin.app", "fwload.limits", "fwload.users.options", "analysis.outputs",
+    "fwload.standin.app", "fwload.limits", "fwload.users.options", "fwload.funkwhale.subsonic", "analysis.outputs",
     "fwload.cli.ui", "fwload.webui.tables", "fwload.cli.export", "fwload.recording.export", "fwload.quantity",
+    "fwload.collectors.prometheus", "fwload.recording.backfill",
 ]
 
 

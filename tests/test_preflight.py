@@ -206,3 +206,147 @@ def test_enough_budget_only_advises():
     with throttling({}, {}) as (url, _):
         notices = preflight.throttling_notices(url, preflight.AuthPlan("session", ACCOUNTS, peak_users=30))
     assert len(notices) == 1 and "login 30/hour" in notices[0]
+
+
+# -- the pre-flight listen (issue 15): real stand-ins over loopback ------------------------
+
+@pytest.fixture(scope="module")
+def bypassed():
+    """A stand-in answering listens like the api behind nginx's back, and a user with one finished track."""
+    import requests
+
+    from fwload.standin.launcher import StandinProcess
+    from tests.standin.conftest import Target, seed_playable_track
+
+    with StandinProcess(import_rate=50.0, audio_serving="x-accel-redirect") as process, \
+            requests.Session() as http:
+        target = Target(process, http)
+        account = target.register("probe")
+        empty = Account(account.username, SecretStr(account.password))
+        assert preflight.check_audio_serving(target.url, [empty]) == [
+            f"no playable track yet on {target.url}: that nginx serves the audio (and not the api's bare "
+            "X-Accel-Redirect) is checked at each listen of the run instead"]
+        seed_playable_track(target, account, "Probe")
+        yield target, account
+
+
+def test_a_listen_answered_with_x_accel_redirect_and_no_body_stops_the_run_before_the_load(bypassed):
+    target, account = bypassed
+    for accounts in ([Account(account.username, SecretStr(account.password))],
+                     [Account(account.username, SecretStr(account.password), SecretStr(account.token))],
+                     None):
+        with pytest.raises(TargetError) as raised:
+            preflight.check_audio_serving(target.url, accounts)
+        assert "with no audio, only X-Accel-Redirect: nginx is bypassed" in raised.value.problem
+        assert raised.value.status == 2 and "--host at the nginx Service" in raised.value.fix
+
+
+def test_a_stand_in_that_serves_audio_passes_the_pre_flight_listen():
+    import requests
+
+    from fwload.standin.launcher import StandinProcess
+    from tests.standin.conftest import Target, seed_playable_track
+
+    with StandinProcess(import_rate=50.0) as process, requests.Session() as http:
+        target = Target(process, http)
+        seed_playable_track(target, target.register("plays"), "Plays")
+        assert preflight.check_audio_serving(process.url, None) == []
+
+
+def test_no_signup_warning_once_the_server_said_throttling_is_off():
+    off = {"enabled": False, "ident": {"type": "anonymous", "id": "127.0.0.1"}, "scopes": []}
+    registering = preflight.AuthPlan("token", None, peak_users=3)
+    with server([(200, off)]) as url:
+        assert preflight.throttling_notices(url, registering) == []
+    assert preflight.check_credentials("http://127.0.0.1:1", {"open_registrations": True}, None) == []
+    with server([(404, {})]) as url:
+        unknown = preflight.throttling_notices(url, registering)
+    assert unknown[-1] == preflight.SIGNUP_UNKNOWN and "10 a day" in unknown[-1]
+
+
+@contextmanager
+def hanging() -> Iterator[str]:
+    """Accepts connections and never answers: the API's OOM respawn loop under a live master."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        listener.settimeout(0.1)
+        while not stop.is_set():
+            try:
+                held.append(listener.accept()[0])
+            except OSError:
+                continue
+
+    threading.Thread(target=accept, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    finally:
+        stop.set()
+        listener.close()
+        for connection in held:
+            connection.close()
+
+
+def test_a_hanging_api_still_names_the_dead_worker_and_beat():
+    import subprocess
+    import sys
+
+    from fwload.collectors import make_collector
+
+    def process() -> subprocess.Popen:
+        return subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+
+    api, worker, beat = process(), process(), process()
+    for dead in (worker, beat):
+        dead.kill()
+        dead.wait()
+    collector = make_collector("processes", pids={"api": api.pid, "celery-worker": worker.pid,
+                                                  "celery-beat": beat.pid}, limits={})
+    try:
+        with hanging() as url:
+            readiness = preflight.check_readiness(url, 1.0, collector, sleep=lambda s: None)
+    finally:
+        api.kill()
+        api.wait()
+    assert not readiness.ready
+    assert "did not answer" in readiness.detail
+    assert f"celery-worker dead: root process {worker.pid} is gone" in readiness.detail
+    assert f"celery-beat dead: root process {beat.pid} is gone" in readiness.detail
+    failures = preflight.startup_failures(readiness)
+    assert [f["component"] for f in failures] == ["api", "celery-beat", "celery-worker"]
+    assert "did not answer" in failures[0]["detail"]
+    with pytest.raises(NotReadyError) as raised:
+        preflight.require_ready(readiness, url, 1.0, collector)
+    assert "k8s" not in raised.value.fix and "Celery worker and beat" in raised.value.fix
+
+
+def test_the_not_ready_advice_names_fwload_k8s_check_only_for_a_kubernetes_target(tmp_path):
+    from fwload.collectors.kubernetes.collector import KubernetesCollector
+    from tests.fakes.kube_api import FakeKubeAPI
+
+    never = preflight.Readiness(False, 1.0, 2, "nodeinfo answered HTTP 503")
+    with FakeKubeAPI() as fake:
+        in_cluster = KubernetesCollector(kubeconfig=str(fake.write_kubeconfig(tmp_path / "kubeconfig")))
+        for collector, says in ((in_cluster, True), (None, False)):
+            with pytest.raises(NotReadyError) as raised:
+                preflight.require_ready(never, "http://127.0.0.1:1", 1.0, collector)
+            assert ("fwload k8s check" in raised.value.fix) is says
+
+
+@pytest.mark.parametrize(("host", "standin", "says"), [
+    ("http://127.0.0.1:8000", False, "http://127.0.0.1:8000 is this machine"),
+    ("http://[::1]:8000", False, "http://[::1]:8000 is this machine"),
+    ("http://localhost:8000", False, "http://localhost:8000 is this machine"),
+    ("http://127.0.0.1:8000", True, "the local stand-in runs on this machine"),
+    ("http://192.0.2.7", False, None),
+])
+def test_a_load_generator_sharing_the_target_s_cpu_is_said(host, standin, says):
+    notice = preflight.shared_cpu_notice(host, local_standin=standin)
+    if says is None:
+        assert notice is None
+    else:
+        assert says in notice and "shares the target's CPU" in notice and "another machine" in notice

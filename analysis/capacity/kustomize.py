@@ -22,7 +22,9 @@ NAMESPACE = "funkwhale"
 DIRECTORY = "recommendations"
 
 
-def overlay_files(recommendations: pd.DataFrame, base: str, run_id: str) -> dict[str, str]:
+def overlay_files(
+    recommendations: pd.DataFrame, base: str, run_id: str, basis: str = HISTORY_CAVEAT
+) -> dict[str, str]:
     """File name → text of the overlay (kustomization.yaml plus one patch per Deployment)."""
     files = {}
     patches = []
@@ -72,7 +74,7 @@ def overlay_files(recommendations: pd.DataFrame, base: str, run_id: str) -> dict
     }
     files["kustomization.yaml"] = (
         f"# Right-sizing from fwload run {run_id} (KRR 'simple' formulas).\n"
-        f"# {HISTORY_CAVEAT}.\n# Review before use: kubectl kustomize . | kubectl diff -f -\n"
+        f"# {basis}.\n# Review before use: kubectl kustomize . | kubectl diff -f -\n"
         + yaml.safe_dump(kustomization, sort_keys=False)
     )
     return files

@@ -13,7 +13,7 @@ import pandas as pd
 
 from analysis.metrics.imports import ImportMetrics
 from analysis.metrics.requests import NOT_TIMED, RequestMetrics
-from analysis.percentiles import grouped_percentiles, percentile_column
+from analysis.percentiles import grouped_percentiles, min_samples, percentile_column
 from analysis.scenario import SloSpec, percentile_of_key
 from analysis.timeline import Timeline
 
@@ -81,10 +81,12 @@ def _broken_slos(
             continue
         for name, threshold in targets.items():
             q = percentile_of_key(name)
+            if by_stage_group.at[key, "samples"] < min_samples(q):
+                continue
             observed = by_stage_group.at[key, "max" if q is None else percentile_column(q)]
             if observed > threshold:
                 broken.append(f"{group} {name} {observed:.0f} ms > {threshold:.0f} ms")
-    if slos.error_ratio is not None and counts is not None and counts["requests"] > counts["throttled"]:
+    if slos.error_ratio is not None and counts is not None and counts["requests"] > counts["throttled"] + counts["rejected"]:
         if counts["error_ratio"] > slos.error_ratio:
             broken.append(f"error ratio {counts['error_ratio']:.3f} > {slos.error_ratio:g}")
     if slos.import_wait_p95_ms is not None and stage in imports_by_stage.index:

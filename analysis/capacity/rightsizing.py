@@ -11,12 +11,18 @@
 
 Both need history: a load-test window of minutes underestimates what days of traffic (daily
 peaks, library scans, federation bursts) would show, and a container that hit its memory
-limit or was OOM-killed never showed what it needed, so its figure is a lower bound.
+limit or was OOM-killed never showed what it needed, so its figure is a lower bound. When the
+run directory holds a longer history (``resource_history.csv``, fetched from Prometheus by
+``fwload report --history 7d``), the figures come from it, and the report says which window and
+how many samples; the resource checks and the verdict keep the load test's own samples.
 """
 
 from __future__ import annotations
 
 import math
+import time
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -35,17 +41,73 @@ HISTORY_CAVEAT = (
 )
 
 
+@dataclass(frozen=True)
+class History:
+    """A longer usage history than the run (resource_history.csv and its run.json entry)."""
+
+    rows: pd.DataFrame
+    source: str
+    start: float
+    end: float
+    step_s: float
+
+    @property
+    def window_s(self) -> float:
+        return self.end - self.start
+
+    @property
+    def caveat(self) -> str:
+        return (
+            f"computed from {_span(self.window_s)} of {self.source.capitalize()} history ({len(self.rows)} samples at a "
+            f"{_span(self.step_s)} step, {_day(self.start)} to {_day(self.end)}), not from the load test's "
+            "window, whose own samples the checks and the verdict use"
+        )
+
+
+def history_of(rows: pd.DataFrame, meta: dict[str, Any]) -> History | None:
+    """The run's history, when resource_history.csv holds rows and run.json says what they are."""
+    described = meta.get("resource_history")
+    if not len(rows) or not isinstance(described, dict):
+        return None
+    return History(
+        rows=rows,
+        source=str(described.get("source", "")),
+        start=float(described.get("start", rows["ts"].min())),
+        end=float(described.get("end", rows["ts"].max())),
+        step_s=float(described.get("step_s", 0.0)),
+    )
+
+
+def basis(history: History | None) -> str:
+    """What the right-sizing figures were computed from, as the report states it."""
+    return history.caveat if history is not None else HISTORY_CAVEAT
+
+
 def recommendations(
-    resources: pd.DataFrame, summary: pd.DataFrame, containers_per_pod: int = 1
+    resources: pd.DataFrame,
+    summary: pd.DataFrame,
+    containers_per_pod: int = 1,
+    history: History | None = None,
 ) -> pd.DataFrame:
-    """One row per component: KRR and VPA figures, sample counts and caveats."""
+    """One row per component: KRR and VPA figures, sample counts, the window used and caveats.
+
+    With ``history``, a component it holds samples of is sized from them; one it does not
+    (a component only the load test saw) from the run's samples, and its row says so.
+    """
     rows = []
-    for component, samples in resources.groupby("component", observed=True, sort=True):
+    known = history.rows if history is not None else resources.iloc[0:0]
+    components = sorted({str(c) for c in resources["component"].dropna().unique()}
+                        | {str(c) for c in known["component"].dropna().unique()})
+    for component in components:
+        from_history = known.loc[known["component"].astype(str) == component]
+        use_history = history is not None and len(from_history) > 0
+        samples = from_history if use_history else resources.loc[resources["component"].astype(str) == component]
         cpu = samples["cpu_m"].dropna().to_numpy(dtype="float64")
         memory = samples["memory_bytes"].dropna().to_numpy(dtype="float64")
         stats = summary.loc[str(component)] if str(component) in summary.index else None
         row = {
             "component": str(component),
+            "window": f"{_span(history.window_s)} history" if use_history else "load test",
             "cpu_samples": int(cpu.size),
             "memory_samples": int(memory.size),
             "krr_cpu_request_m": _ceil(percentile(cpu, KRR_CPU_PERCENTILE)),
@@ -62,7 +124,7 @@ def recommendations(
                 VPA_POD_MIN_MEMORY_BYTES / containers_per_pod,
             ),
         }
-        caveats = [HISTORY_CAVEAT]
+        caveats = [history.caveat if use_history else HISTORY_CAVEAT]
         if not cpu.size or not memory.size:
             caveats.append(
                 "no usage samples (the component was down or not visible to the collector): no figure"
@@ -91,3 +153,15 @@ def _ceil_mib(value: float) -> float | None:
 
 def _floor_at(value: float | None, floor: float) -> float | None:
     return None if value is None else float(max(value, math.ceil(floor)))
+
+
+def _span(seconds: float) -> str:
+    """``7d``, ``36h``, ``2m``, ``15s``: the largest whole unit."""
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size and abs(seconds / size - round(seconds / size)) < 1e-6:
+            return f"{round(seconds / size)}{unit}"
+    return f"{seconds:g}s"
+
+
+def _day(ts: float) -> str:
+    return time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(ts))

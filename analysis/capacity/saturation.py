@@ -65,6 +65,16 @@ def saturation_by_stage(
     return frame.sort_values(["stage", "component"]).reset_index(drop=True)
 
 
+def unjudged_resources(resources: ResourceMetrics, no_samples: str) -> str:
+    """Why CPU, memory and incidents could not be judged for saturation ("" when they could):
+    no resource sample in any stage of the load. A report must then never say that no
+    component saturated."""
+    stages = resources.by_stage.index.get_level_values(0) if len(resources.by_stage) else []
+    if any(stage != NO_STAGE for stage in stages):
+        return ""
+    return "no resource sample was taken during the load" if len(resources.summary) else no_samples
+
+
 def first_saturated(saturation: pd.DataFrame) -> pd.DataFrame:
     """The components that saturated in the earliest stage where any did."""
     if saturation.empty:

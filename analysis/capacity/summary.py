@@ -8,8 +8,8 @@ import pandas as pd
 
 from analysis.capacity.levels import highest_within_slos, load_levels
 from analysis.capacity.projection import projections
-from analysis.capacity.rightsizing import recommendations
-from analysis.capacity.saturation import first_saturated, saturation_by_stage
+from analysis.capacity.rightsizing import History, basis, recommendations
+from analysis.capacity.saturation import first_saturated, saturation_by_stage, unjudged_resources
 from analysis.limits import Limits
 from analysis.metrics.imports import ImportMetrics
 from analysis.metrics.requests import RequestMetrics
@@ -29,8 +29,12 @@ class Capacity:
     first_failure: pd.Series | None
     saturation: pd.DataFrame
     first_saturated: pd.DataFrame
+    saturation_unjudged: str
+    """Why CPU, memory, restarts and OOM kills were not judged for saturation ("" when they were)."""
     projections: pd.DataFrame
     recommendations: pd.DataFrame
+    rightsizing_basis: str = ""
+    """What the recommendations were computed from (the run's samples, or a longer history)."""
 
 
 def capacity_report(
@@ -42,6 +46,8 @@ def capacity_report(
     resource_rows: pd.DataFrame,
     slos: SloSpec,
     limits: dict[str, Limits],
+    history: History | None = None,
+    no_samples: str = "no resource samples",
 ) -> Capacity:
     levels = load_levels(timeline, requests, imports, streams, slos)
     loaded = levels.loc[levels["users"].fillna(0) > 0]
@@ -56,8 +62,10 @@ def capacity_report(
         first_failure=first_failure,
         saturation=saturation,
         first_saturated=first_saturated(saturation),
+        saturation_unjudged=unjudged_resources(resources, no_samples),
         projections=projections(resources.by_stage, levels, limits) if applicable else pd.DataFrame(),
-        recommendations=recommendations(resource_rows, resources.summary),
+        recommendations=recommendations(resource_rows, resources.summary, history=history),
+        rightsizing_basis=basis(history),
     )
 
 

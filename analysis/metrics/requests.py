@@ -2,10 +2,13 @@
 
 Two definitions hold everywhere (and are printed in the reports):
 
-- error ratio = failed / all requests, **throttled requests excluded** from both: a 429 is
-  the server's rate limiter refusing work, reported as throttling, never as slowness or error.
-- latency samples = every request except throttled ones and connection failures (no answer,
-  so no time to measure); a timeout counts with the time the client waited, a lower bound.
+- error ratio = failed / all requests, **throttled and rejected requests excluded** from both:
+  a 429 is the server's rate limiter refusing work, reported as throttling, never as slowness
+  or error; ``rejected`` is a deliberately bad file the server refused (real 1.4 answers the
+  corrupt mp3's upload with HTTP 500), the answer the user provoked on purpose.
+- latency samples = every request except throttled and rejected ones and connection failures
+  (no answer, so no time to measure); a timeout counts with the time the client waited, a
+  lower bound.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from analysis.percentiles import PERCENTILES, Layout, arrange, merge_runs, selec
 from analysis.timeline import Timeline
 from fwload.recording import schema
 
-NOT_TIMED = ("throttled", "connection")
+NOT_TIMED = ("throttled", "rejected", "connection")
 """Error kinds whose response time says nothing about the server's speed."""
 
 
@@ -80,7 +83,7 @@ def request_metrics(
         counts = [
             c
             for c in by_window.columns
-            if c in ("requests", "ok", "throttled", "failed", "samples") or c.startswith("errors_")
+            if c in ("requests", "ok", "throttled", "rejected", "failed", "samples") or c.startswith("errors_")
         ]
         by_window[counts] = by_window[counts].fillna(0).astype("int64")
         seconds = by_window.index.to_numpy(dtype="float64")
@@ -106,7 +109,7 @@ def request_metrics(
 
 
 def request_table(frame: pd.DataFrame, by: str | list[str], timed: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Per key: requests, ok, failed, throttled, one count per error kind, error ratio, latencies.
+    """Per key: requests, ok, failed, throttled, rejected, one count per error kind, error ratio, latencies.
 
     Latency columns are ``samples`` (the count behind them), ``p50`` ... ``max`` in ms, over
     ``timed`` (default: the rows of ``frame`` whose error kind is not in `NOT_TIMED`).
@@ -158,8 +161,10 @@ class RequestTables:
         table["requests"] = counts.sum(axis=1).astype("int64")
         table["ok"] = by_kind[""]
         table["throttled"] = by_kind["throttled"]
-        table["failed"] = table["requests"] - table["ok"] - table["throttled"]
-        counted_requests = table["requests"] - table["throttled"]
+        table["rejected"] = by_kind["rejected"]
+        set_apart = sum(by_kind[kind] for kind in schema.SET_APART_KINDS)
+        table["failed"] = table["requests"] - table["ok"] - set_apart
+        counted_requests = table["requests"] - set_apart
         table["error_ratio"] = (table["failed"] / counted_requests.where(counted_requests > 0)).astype("float64")
         for kind in schema.ERROR_KINDS:
             table[f"errors_{kind}"] = by_kind[kind]

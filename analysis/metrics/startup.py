@@ -17,6 +17,11 @@ from analysis.load import Run
 from analysis.timeline import NO_STAGE
 
 
+LEGACY_REFUSER = "fwload"
+"""Older run directories recorded a refused run (bad credentials) as a ``startup_failure`` of this
+component; it is a refusal (`analysis.verdict.run`), not a component that died."""
+
+
 @dataclass
 class Startup:
     gate: bool
@@ -52,7 +57,7 @@ def startup_report(run: Run, incidents: pd.DataFrame) -> Startup:
             "ts": event["ts"],
         }
         for event in run.events_of("startup_failure")
-        if load_start is None or event["ts"] < load_start
+        if (load_start is None or event["ts"] < load_start) and event.get("component") != LEGACY_REFUSER
     ]
     before = incidents.loc[incidents["stage"] == NO_STAGE] if len(incidents) else incidents
     return Startup(

@@ -10,9 +10,11 @@ import pandas as pd
 
 from fwload.status import ExitStatus
 
-STARTUP, SLO, RESOURCE = "startup", "slo", "resource"
+REFUSED, STARTUP, COMPLETE, SLO, RESOURCE = "refused", "startup", "complete", "slo", "resource"
 PRECEDENCE = (
+    (REFUSED, ExitStatus.USAGE_ERROR),
     (STARTUP, ExitStatus.NOT_READY),
+    (COMPLETE, ExitStatus.INCOMPLETE),
     (SLO, ExitStatus.SLO_BROKEN),
     (RESOURCE, ExitStatus.RESOURCE_BROKEN),
 )

@@ -9,8 +9,53 @@ from analysis.verdict.check import RESOURCE, Check, known, upper_bound
 MIB = 1024**2
 
 
-def resource_checks(spec: ResourceSpec, resources: ResourceMetrics) -> list[Check]:
-    """Memory peak and CPU p95 against the chosen limit, restarts and OOM kills, per component."""
+CHECKS = (
+    ("memory_peak_pct", "memory peak", "%"),
+    ("cpu_p95_pct", "cpu p95", "%"),
+    ("max_restarts", "restarts", "count"),
+    ("max_oom_kills", "oom kills", "count"),
+)
+"""Scenario field → check name and unit, in report order."""
+
+
+def resource_checks(spec: ResourceSpec, resources: ResourceMetrics, collector: dict | None = None) -> list[Check]:
+    """Memory peak and CPU p95 against the chosen limit, restarts and OOM kills, per component.
+
+    A check that cannot be judged is listed as not evaluated with the reason, never dropped:
+    with no samples at all (``collector``: run.json's ``collector``, which says why), each
+    configured check once for every component; a component the scenario names and the
+    collector never saw, each check for it.
+    """
+    seen = set(map(str, resources.summary.index))
+    if not seen:
+        names = spec.components or ("all components",)
+        return _not_evaluated(spec, names, no_samples_reason(collector))
+    missing = [name for name in spec.components or () if name not in seen]
+    return _judged(spec, resources) + _not_evaluated(spec, missing, "no samples of this component: not evaluated")
+
+
+def no_samples_reason(collector: dict | None) -> str:
+    """Why a run has no resource sample, from run.json's ``collector`` entry."""
+    collector = collector or {}
+    backend = collector.get("backend")
+    if not backend:
+        return "no resource samples: no collector ran (plain Locust without the fwload plugin's collector?)"
+    if backend == "none":
+        reason = collector.get("reason")
+        return "no resource samples: collector none" + (f" because {reason}" if reason else "")
+    return f"no resource samples: the {backend} collector took none (see its gaps and notices)"
+
+
+def _not_evaluated(spec: ResourceSpec, components: list[str] | tuple[str, ...], why: str) -> list[Check]:
+    return [
+        Check(f"{name} [{component}]", RESOURCE, None, float(getattr(spec, field)), unit, 0, None, why)
+        for component in components
+        for field, name, unit in CHECKS
+        if getattr(spec, field) is not None
+    ]
+
+
+def _judged(spec: ResourceSpec, resources: ResourceMetrics) -> list[Check]:
     checks = []
     which = "live" if spec.limits == "live" else "doc"
     label = "live pod spec" if which == "live" else "documented"

@@ -1,15 +1,19 @@
-"""Latency, error-ratio, import-wait and stream-TTFB SLOs, over the whole run and per window."""
+"""Latency, error-ratio, import-wait and stream-TTFB SLOs, over the whole run and per window.
+
+Two rules hold for every percentile SLO: it is judged only on `min_samples` of them (one
+rule for the whole run and each window: 20 for a p95), fewer is "not evaluated"; and a
+latency SLO fails when no request of its group succeeded, since the time it takes to fail
+is not a service level (a bypassed nginx answers every listen "fast" with no audio).
+"""
 
 from __future__ import annotations
-
-import math
 
 import pandas as pd
 
 from analysis.metrics.imports import ImportMetrics
 from analysis.metrics.requests import RequestMetrics
 from analysis.metrics.streams import StreamMetrics
-from analysis.percentiles import percentile_column
+from analysis.percentiles import min_samples, percentile_column
 from analysis.scenario import SloSpec, percentile_of_key
 from analysis.verdict.check import SLO, Check, known, upper_bound
 
@@ -28,15 +32,24 @@ def slo_checks(
             q = percentile_of_key(key)
             column = "max" if q is None else percentile_column(q)
             samples = int(by_group.at[group, "samples"]) if group in by_group.index else 0
+            succeeded = int(by_group.at[group, "ok"]) if group in by_group.index else 0
             observed = float(by_group.at[group, column]) if samples else None
+            name = f"latency {key} [{group}]"
+            if samples and not succeeded:
+                failed = int(by_group.at[group, "failed"])
+                checks.append(Check(name, SLO, observed, threshold, "ms", samples, False,
+                                    f"no request of '{group}' succeeded ({failed} failed): a latency of failures "
+                                    "only is not a service level"))
+                continue
             checks.append(
-                upper_bound(
-                    f"latency {key} [{group}]",
-                    SLO,
+                percentile_bound(
+                    name,
+                    q,
                     observed,
                     threshold,
                     "ms",
                     samples,
+                    "timed requests",
                     missing=f"no timed request in group '{group}': it was never exercised",
                 )
             )
@@ -44,7 +57,7 @@ def slo_checks(
         checks.extend(window_checks(slos, requests.by_slo_window_group))
     if slos.error_ratio is not None:
         overall = requests.overall
-        counted = int(overall["requests"].sum() - overall["throttled"].sum()) if len(overall) else 0
+        counted = int((overall["requests"] - overall["throttled"] - overall["rejected"]).sum()) if len(overall) else 0
         observed = float(overall["error_ratio"].iloc[0]) if counted else None
         check = upper_bound(
             "error ratio", SLO, observed, slos.error_ratio, "ratio", counted, missing="no request was made"
@@ -56,19 +69,20 @@ def slo_checks(
                 for kind in ("http", "timeout", "connection", "proxy", "unexpected")
                 if overall[f"errors_{kind}"].iloc[0]
             )
-            check.detail = f"{failed} failed of {counted} (throttled excluded)" + (
+            check.detail = f"{failed} failed of {counted} (throttled and rejected excluded)" + (
                 f": {kinds}" if kinds else ""
             )
         checks.append(check)
     if slos.import_wait_p95_ms is not None:
         wait = imports.wait
-        check = upper_bound(
+        check = percentile_bound(
             "import wait p95",
-            SLO,
+            95,
             known(wait["p95"]),
             slos.import_wait_p95_ms,
             "ms",
             int(wait["count"]),
+            "followed imports",
             missing="no import was followed",
         )
         outcomes = import_outcomes_text(imports)
@@ -78,13 +92,14 @@ def slo_checks(
     if slos.stream_ttfb_p95_ms is not None:
         ttfb = streams.ttfb
         checks.append(
-            upper_bound(
+            percentile_bound(
                 "stream ttfb p95",
-                SLO,
+                95,
                 known(ttfb["p95"]),
                 slos.stream_ttfb_p95_ms,
                 "ms",
                 int(ttfb["count"]),
+                "streams",
                 missing="no audio was streamed",
             )
         )
@@ -107,8 +122,8 @@ def slo_checks(
 def window_checks(slos: SloSpec, table: pd.DataFrame) -> list[Check]:
     """Each latency SLO in its worst window of ``slos.window`` seconds.
 
-    A window is judged on pq only when it holds at least 100 / (100 - q) timed requests
-    (20 for a p95): with fewer, its "pq" would just be its slowest request.
+    A window is judged on pq only when it holds `min_samples` timed requests (20 for a p95),
+    the rule of the whole-run checks: with fewer, its "pq" would just be its slowest request.
     """
     checks = []
     width = slos.window_s
@@ -118,7 +133,7 @@ def window_checks(slos: SloSpec, table: pd.DataFrame) -> list[Check]:
         for key, threshold in targets.items():
             q = percentile_of_key(key)
             column = "max" if q is None else percentile_column(q)
-            needed = 1 if q is None or q >= 100 else math.ceil(round(100 / (100 - q), 9))
+            needed = min_samples(q)
             judged = rows.loc[rows["samples"] >= needed]
             name = f"latency {key} [{group}] per {width:g}s window"
             if judged.empty:
@@ -155,11 +170,32 @@ def window_checks(slos: SloSpec, table: pd.DataFrame) -> list[Check]:
     return checks
 
 
+def percentile_bound(
+    name: str,
+    q: float | None,
+    observed: float | None,
+    threshold: float,
+    unit: str,
+    samples: int,
+    what: str,
+    *,
+    missing: str,
+) -> Check:
+    """`upper_bound` for a percentile: none observed fails (``missing`` says why); fewer than
+    `min_samples` is not evaluated, saying how many there were and how many it needs."""
+    needed = min_samples(q)
+    if observed is not None and samples < needed:
+        label = "max" if q is None else f"p{q:g}"
+        return Check(name, SLO, observed, threshold, unit, samples, None,
+                     f"only {samples} {what}: a {label} needs at least {needed}; not evaluated")
+    return upper_bound(name, SLO, observed, threshold, unit, samples, missing=missing)
+
+
 def import_outcomes_text(imports: ImportMetrics) -> str:
     """``31 finished, 1 timeout (1 of them deliberately bad files)``: what the wait percentile covers."""
     parts = [f"{count} {outcome}" for outcome, count in imports.outcomes.items() if count]
     table = imports.by_fixture
-    bad = int(table.drop(index="valid", errors="ignore")[["timeout", "errored", "skipped"]].to_numpy().sum()) \
+    bad = int(table.drop(index="valid", errors="ignore")[["timeout", "errored", "skipped", "rejected"]].to_numpy().sum()) \
         if len(table) else 0
     text = ", ".join(parts)
     return f"{text} ({bad} of them deliberately bad files)" if bad else text

@@ -240,6 +240,50 @@ def streams_chart(analysis: RunAnalysis) -> str:
         return to_svg(figure)
 
 
+def listeners_chart(analysis: RunAnalysis) -> str:
+    """Users and plays at once, stall ratio and start-up delay, and component CPU, on one time axis."""
+    table = analysis.plays.by_window
+    width = analysis.timeline.window_s
+    with matplotlib.rc_context(_STYLE):
+        figure, (load, stalls, cpu) = _figure(3, 1.9)
+        stages = analysis.timeline.stages
+        edges = np.append(stages["start"].to_numpy(), analysis.timeline.end) - analysis.timeline.start
+        load.step(edges, np.append(stages["users"].to_numpy(), stages["users"].to_numpy()[-1:]), where="post",
+                  color=COLORS["users"], label="target users")
+        if len(table):
+            x = table.index.to_numpy(dtype="float64")
+            load.plot(x, table["at_once"], drawstyle="steps-post", color=COLORS["usage"], label="plays at once")
+            stalls.plot(x, table["stall_ratio"] * 100, drawstyle="steps-post", color=COLORS["failed"],
+                        label="stall ratio")
+            startup = stalls.twinx()
+            startup.scatter(x, table["startup_p95"], color=COLORS["p95"], marker=".", s=18, label="start-up p95")
+            startup.set_ylabel("start-up p95 (ms, dots)")
+            startup.set_ylim(bottom=0)
+            stalls.legend(loc="upper left", fontsize=7)
+        load.legend(loc="upper left", fontsize=7, ncols=2)
+        stalls.set_ylabel("stalled / played (%)")
+        stalls.set_ylim(bottom=0)
+        cpu_by_window = _cpu_by_window(analysis)
+        for component in cpu_by_window.columns:
+            cpu.plot(cpu_by_window.index, cpu_by_window[component], drawstyle="steps-post", label=str(component))
+        if len(cpu_by_window.columns):
+            cpu.legend(loc="upper left", fontsize=7, ncols=min(len(cpu_by_window.columns), 4))
+        cpu.set_ylabel("CPU (millicores)")
+        cpu.set_xlabel(f"seconds since the load started (windows of {width:g} s; dotted: stage changes)")
+        _stage_lines((load, stalls, cpu), analysis)
+        return to_svg(figure)
+
+
+def _cpu_by_window(analysis: RunAnalysis) -> pd.DataFrame:
+    """Mean CPU of each component per window (its containers summed at each sample)."""
+    rows = analysis.resources.increases
+    if rows.empty or rows["cpu_m"].isna().all():
+        return pd.DataFrame()
+    per_sample = rows.groupby(["component", "ts"], observed=True)["cpu_m"].sum().reset_index()
+    per_sample["window"] = analysis.timeline.window(per_sample["ts"])
+    return per_sample.groupby(["window", "component"], observed=True)["cpu_m"].mean().unstack("component")
+
+
 def component_chart(analysis: RunAnalysis, component: str) -> str:
     """CPU and memory of one component over time, with request/limit lines and incidents marked."""
     rows = analysis.resources.increases.loc[lambda frame: frame["component"] == component]
@@ -327,7 +371,7 @@ def _per_time_max(rows: pd.DataFrame, start: float) -> pd.DataFrame:
     return series
 
 
-REQUEST_CHARTS = ("overview", "groups", "imports", "streams", "capacity")
+REQUEST_CHARTS = ("overview", "groups", "imports", "streams", "listeners", "capacity")
 """The charts of the load, by name (then one ``component:<name>`` chart per component)."""
 
 
@@ -339,6 +383,7 @@ def applicable(analysis: RunAnalysis) -> list[str]:
         "groups": has_requests,
         "imports": not analysis.imports.empty,
         "streams": bool(analysis.streams.streams),
+        "listeners": not analysis.plays.empty,
         "capacity": analysis.capacity.applicable,
     }
     return [name for name in REQUEST_CHARTS if present[name]]
@@ -350,7 +395,7 @@ def draw(analysis: Any, names: list[str]) -> dict[str, str]:
     ``analysis`` is a `RunAnalysis` or what `chart_inputs` / `component_inputs` keep of one.
     """
     drawers = {"overview": overview_chart, "groups": group_latency_chart, "imports": imports_chart,
-               "streams": streams_chart, "capacity": capacity_chart}
+               "streams": streams_chart, "listeners": listeners_chart, "capacity": capacity_chart}
     return {name: component_chart(analysis, name.split(":", 1)[1]) if name.startswith("component:")
             else drawers[name](analysis) for name in names}
 
@@ -378,5 +423,7 @@ def chart_inputs(analysis: RunAnalysis) -> SimpleNamespace:
         run=SimpleNamespace(imports=analysis.run.imports[["outcome", "wait_ms"]]),
         imports=SimpleNamespace(by_window=analysis.imports.by_window),
         streams=SimpleNamespace(by_window=analysis.streams.by_window),
+        plays=SimpleNamespace(by_window=analysis.plays.by_window, empty=analysis.plays.empty),
+        resources=SimpleNamespace(increases=analysis.resources.increases[["ts", "component", "cpu_m"]]),
         capacity=SimpleNamespace(levels=analysis.capacity.levels),
     )

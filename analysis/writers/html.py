@@ -1,7 +1,7 @@
 """``report.html``: one self-contained page (inline CSS and SVG charts, no network) for people.
 
-Verdict first, then start-up, the load over time, latency per group, the import pipeline,
-streaming, every component against its limits, capacity and the run's metadata. A partial
+Verdict first, then start-up, the load over time, the listener experience, latency per
+group, the import pipeline, streaming, every component against its limits, capacity and the run's metadata. A partial
 run says so at the top.
 """
 
@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
-from analysis.percentiles import DEFINITION
+from analysis.percentiles import DEFINITION, MIN_SAMPLES_RULE
 from analysis.writers import charts, views
 from analysis.writers import formatting as fmt
 from analysis.writers.registry import register
@@ -42,8 +42,10 @@ def render_html(analysis: RunAnalysis) -> str:
         "headline": views.headline(analysis),
         "overview": views.overview(analysis),
         "partial": [notice for notice in analysis.notices if notice.kind == "partial"],
+        "refusals": views.refusals(analysis),
         "notices": [notice for notice in analysis.notices if notice.kind != "partial"],
         "definition": DEFINITION,
+        "min_samples_rule": MIN_SAMPLES_RULE,
         "precedence": views.PRECEDENCE_TEXT,
         "startup": views.startup_table(analysis),
         "checks": views.checks_table(analysis, ("slo", "resource")),
@@ -53,6 +55,9 @@ def render_html(analysis: RunAnalysis) -> str:
         "top_errors": views.top_errors_table(analysis),
         "imports": views.imports_table(analysis),
         "streams": views.streams_table(analysis),
+        "sessions": views.sessions_table(analysis),
+        "listeners": views.listeners_table(analysis),
+        "listener_figures": views.listener_figures(analysis),
         "components": views.components_table(analysis),
         "incidents": views.incidents_table(analysis),
         "levels": views.levels_table(analysis),

@@ -13,10 +13,11 @@ import numpy as np
 import pandas as pd
 
 from analysis.metrics.requests import NOT_TIMED
-from analysis.percentiles import DEFINITION
+from analysis.percentiles import DEFINITION, MIN_SAMPLES_RULE
 from analysis.redact import scrub, scrub_mapping
 from analysis.writers.registry import register
 from analysis.writers.views import PRECEDENCE_TEXT
+from fwload.recording.schema import DELAYED_MS
 
 if TYPE_CHECKING:
     from analysis.analyse import RunAnalysis
@@ -46,8 +47,11 @@ def verdict_document(analysis: RunAnalysis) -> dict[str, Any]:
             "precedence": PRECEDENCE_TEXT,
             "definitions": {
                 "percentile": DEFINITION,
+                "min_samples": MIN_SAMPLES_RULE,
                 "latency_samples": f"every request except {' and '.join(NOT_TIMED)} ones",
-                "error_ratio": "failed / all requests, throttled requests excluded from both",
+                "error_ratio": "failed / all requests, throttled and rejected requests excluded from both",
+                "stall_ratio": "stalled seconds / played seconds of real-time plays",
+                "plays_with_stall": "real-time plays with at least one stall / real-time plays that started",
             },
             "startup": {
                 "gate": analysis.startup.gate,
@@ -79,6 +83,36 @@ def verdict_document(analysis: RunAnalysis) -> dict[str, Any]:
                 "rate_bytes_per_s": analysis.streams.rate,
                 "max_concurrent": analysis.streams.max_concurrent,
             },
+            "listeners": {
+                "plays": analysis.plays.plays,
+                "realtime_plays": analysis.plays.realtime,
+                "outcomes": analysis.plays.outcomes,
+                "never_started": analysis.plays.never_started,
+                "max_at_once": analysis.plays.max_at_once,
+                "startup_ms": analysis.plays.startup,
+                "played_s": analysis.plays.played_s,
+                "stall_s": analysis.plays.stall_s,
+                "stalls": analysis.plays.stalls,
+                "stall_ratio": analysis.plays.stall_ratio,
+                "plays_with_stall": analysis.plays.plays_with_stall,
+                "seek_wait_s": analysis.plays.seek_wait_s,
+            },
+            "sessions": None if analysis.sessions is None or not analysis.sessions.active else {
+                "due": analysis.sessions.due,
+                "started": analysis.sessions.started,
+                "dropped": analysis.sessions.dropped,
+                "dropped_by_reason": analysis.sessions.dropped_by_reason,
+                "outcomes": analysis.sessions.outcomes,
+                "delayed": analysis.sessions.delayed,
+                "delayed_threshold_ms": DELAYED_MS,
+                "start_delay_ms": analysis.sessions.start_delay,
+                "first_answer_from_due_ms": analysis.sessions.first,
+                "planned": analysis.sessions.planned,
+                "asked_per_s": analysis.sessions.asked_rate,
+                "started_per_s": analysis.sessions.achieved_rate,
+                "max_concurrent": analysis.sessions.max_concurrent,
+                "stages": records(analysis.sessions.by_stage),
+            },
             "components": {
                 str(key): value
                 for key, value in zip(analysis.resources.summary.index, records(analysis.resources.summary))
@@ -90,9 +124,11 @@ def verdict_document(analysis: RunAnalysis) -> dict[str, Any]:
                 "highest_within_slos": None if capacity.highest is None else _level(capacity.highest),
                 "first_failure": None if capacity.first_failure is None else _level(capacity.first_failure),
                 "first_saturated": records(capacity.first_saturated),
+                "saturation_unjudged": capacity.saturation_unjudged,
                 "levels": records(capacity.levels.reset_index()),
                 "projections": records(capacity.projections),
                 "recommendations": records(capacity.recommendations),
+                "rightsizing_basis": capacity.rightsizing_basis,
             },
         }
     )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from analysis.percentiles import DEFINITION
+from analysis.percentiles import DEFINITION, MIN_SAMPLES_RULE
 from analysis.writers import formatting as fmt
 from analysis.writers import views
 from analysis.writers.registry import register
@@ -20,10 +20,13 @@ if TYPE_CHECKING:
 
 @register("markdown", "summary.md", "the verdict as Markdown, for CI job summaries")
 def render_markdown(analysis: RunAnalysis) -> str:
-    icon = fmt.ICONS[fmt.verdict_word(analysis.status == ExitStatus.SUCCESS)]
+    icon = fmt.ICONS[fmt.WARNING if analysis.status == ExitStatus.INCOMPLETE
+                     else fmt.verdict_word(analysis.status == ExitStatus.SUCCESS)]
     lines = [f"## {icon} fwload: {views.headline(analysis)}", ""]
     lines.append(" · ".join(f"**{label}** {value}" for label, value in views.overview(analysis)))
     lines.append("")
+    for refusal in views.refusals(analysis):
+        lines += [f"> ❌ **Refused before the load.** {refusal}", ""]
     for notice in analysis.notices:
         if notice.kind == "partial":
             lines += [f"> ⚠️ **Partial run.** {notice.message}", ""]
@@ -36,8 +39,8 @@ def render_markdown(analysis: RunAnalysis) -> str:
     skipped_rows = [row for row in rows if row[0] == unjudged]
     lines += table((columns, judged_rows)) if judged_rows else ["No SLO or resource check could be judged."]
     if skipped_rows:
-        lines += ["", f"<details><summary>{len(skipped_rows)} check(s) not evaluated (too few samples, or no "
-                  "limit known)</summary>", "", *table((columns, skipped_rows)), "", "</details>"]
+        lines += ["", f"<details><summary>{len(skipped_rows)} check(s) not evaluated (each says why)</summary>",
+                  "", *table((columns, skipped_rows)), "", "</details>"]
     lines.append("")
     others = [notice for notice in analysis.notices if notice.kind != "partial"]
     if others:
@@ -47,6 +50,12 @@ def render_markdown(analysis: RunAnalysis) -> str:
             for notice in others
         ]
         lines.append("")
+    if analysis.sessions is not None and analysis.sessions.active:
+        lines += ["### Arrivals", "", f"Sessions: {analysis.sessions.summary()}.", "",
+                  *table(views.sessions_table(analysis)), ""]
+    figures = views.listener_figures(analysis)
+    if figures:
+        lines += ["### Listener experience", "", " · ".join(f"**{label}** {value}" for label, value in figures), ""]
     if len(analysis.requests.by_group):
         lines += ["### Latency per request group", "", *table(views.group_table(analysis)), ""]
     if len(analysis.resources.summary):
@@ -58,9 +67,12 @@ def render_markdown(analysis: RunAnalysis) -> str:
             f"- First to saturate: **{row['component']}** at {row['users']:.0f} users: "
             + "; ".join(row["evidence"])
         )
+    if analysis.capacity.saturation_unjudged:
+        lines.append(f"- Saturation of CPU, memory, restarts and OOM kills not judged: "
+                     f"{analysis.capacity.saturation_unjudged}.")
     lines += [
         "",
-        f"<sub>Percentiles: {DEFINITION}. Exit codes: {views.PRECEDENCE_TEXT}. "
+        f"<sub>Percentiles: {DEFINITION}; {MIN_SAMPLES_RULE}. Exit codes: {views.PRECEDENCE_TEXT}. "
         "Charts and details: report.html in the run directory.</sub>",
         "",
     ]

@@ -14,7 +14,9 @@ import pandas as pd
 from analysis.capacity.projection import FLAT_NOTE
 from analysis.percentiles import PERCENTILES, percentile_column
 from analysis.redact import scrub, scrub_mapping
+from analysis.verdict.check import COMPLETE, REFUSED, RESOURCE, SLO, STARTUP
 from analysis.writers import formatting as fmt
+from fwload.recording import schema
 from fwload.status import ExitStatus
 
 if TYPE_CHECKING:
@@ -25,16 +27,30 @@ Table = tuple[list[str], list[list[str]]]
 HEADLINES = {
     ExitStatus.SUCCESS: "passed",
     ExitStatus.SLO_BROKEN: "SLO broken",
+    ExitStatus.USAGE_ERROR: "refused before the load (bad input)",
     ExitStatus.RESOURCE_BROKEN: "resource check broken",
     ExitStatus.NOT_READY: "target not ready / component dead before the load",
+    ExitStatus.INCOMPLETE: "incomplete run: what was measured is shown, nothing is judged passed",
 }
-PRECEDENCE_TEXT = "not ready (4) > SLO broken (1) > resource broken (3) > passed (0)"
+PRECEDENCE_TEXT = ("refused (2) > not ready (4) > incomplete (5) > SLO broken (1) > resource broken (3) "
+                   "> passed (0)")
+VERDICT_WORDS = {ExitStatus.SUCCESS: "PASS", ExitStatus.INCOMPLETE: "INCOMPLETE", ExitStatus.USAGE_ERROR: "REFUSED"}
+"""The first word of a verdict line; FAIL for the others."""
 _PASSED_ORDER = {False: 0, None: 1, True: 2}
 LATENCY_COLUMNS = [percentile_column(q) for q in PERCENTILES] + ["max"]
 
 
 def headline(analysis: RunAnalysis) -> str:
     return f"{HEADLINES[analysis.status]} (exit {int(analysis.status)})"
+
+
+def verdict_word(analysis: RunAnalysis) -> str:
+    return VERDICT_WORDS.get(analysis.status, "FAIL")
+
+
+def refusals(analysis: RunAnalysis) -> list[str]:
+    """Why the run was refused before its load, as ``fwload run`` said it (empty if it was not)."""
+    return [scrub(check.detail) for check in analysis.checks if check.kind == REFUSED and check.passed is False]
 
 
 def overview(analysis: RunAnalysis) -> list[tuple[str, str]]:
@@ -53,8 +69,8 @@ def overview(analysis: RunAnalysis) -> list[tuple[str, str]]:
 
 def checks_table(analysis: RunAnalysis, kinds: tuple[str, ...] | None = None) -> Table:
     """The checks of ``kinds``, failures first within each kind, so a reader sees them at a glance."""
-    kind_order = {"startup": 0, "slo": 1, "resource": 2}
-    checks = sorted(analysis.checks, key=lambda check: (kind_order.get(check.kind, 3), _PASSED_ORDER[check.passed]))
+    kind_order = {REFUSED: 0, COMPLETE: 0, STARTUP: 1, SLO: 2, RESOURCE: 3}
+    checks = sorted(analysis.checks, key=lambda check: (kind_order.get(check.kind, 4), _PASSED_ORDER[check.passed]))
     rows = [
         [
             fmt.verdict_word(check.passed),
@@ -96,12 +112,14 @@ def group_table(analysis: RunAnalysis) -> Table:
             fmt.count(row["failed"]),
             fmt.ratio(row["error_ratio"]),
             fmt.count(row["throttled"]),
+            fmt.count(row["rejected"]),
             fmt.count(row["samples"]),
             *(fmt.ms(row[c]) for c in LATENCY_COLUMNS),
         ]
         for group, row in table.iterrows()
     ]
-    return ["group", "requests", "failed", "error ratio", "throttled", "samples", *LATENCY_COLUMNS], rows
+    columns = ["group", "requests", "failed", "error ratio", "throttled", "rejected", "samples"]
+    return [*columns, *LATENCY_COLUMNS], rows
 
 
 def endpoint_table(analysis: RunAnalysis, limit: int = 25) -> Table:
@@ -125,7 +143,7 @@ def endpoint_table(analysis: RunAnalysis, limit: int = 25) -> Table:
 
 def error_kind_table(analysis: RunAnalysis) -> Table:
     overall = analysis.requests.overall
-    kinds = ("http", "timeout", "connection", "throttled", "proxy", "unexpected")
+    kinds = schema.ERROR_KINDS
     total = int(overall["requests"].sum()) if len(overall) else 0
     rows = [
         [
@@ -180,6 +198,60 @@ def streams_table(analysis: RunAnalysis) -> Table:
         ["max concurrent streams", fmt.count(streams.max_concurrent)],
     ]
     return ["streaming", "value"], rows
+
+
+def sessions_table(analysis: RunAnalysis) -> Table:
+    """Open arrivals per stage: asked and achieved rate, due/started/dropped/delayed sessions,
+    start delay and due → first answer (empty outside an arrivals run)."""
+    sessions = analysis.sessions
+    if sessions is None or not sessions.active:
+        return ["stage"], []
+    rows = [
+        [str(row["stage"]), str(row["asked_rate"]), fmt.rate(row["achieved_rate"]), fmt.count(row["due"]),
+         fmt.count(row["started"]), fmt.count(row["dropped"]), fmt.count(row["delayed"]),
+         fmt.ms(row["start_delay_p95"]), fmt.ms(row["first_p95"])]
+        for _, row in sessions.by_stage.iterrows()
+    ]
+    rows.append(["whole run", fmt.rate(sessions.asked_rate), fmt.rate(sessions.achieved_rate),
+                 fmt.count(sessions.due), fmt.count(sessions.started), fmt.count(sessions.dropped),
+                 fmt.count(sessions.delayed), fmt.ms(sessions.start_delay.get("p95")),
+                 fmt.ms(sessions.first.get("p95"))])
+    return ["stage", "asked rate", "started rate", "due", "started", "dropped",
+            f"delayed ≥ {schema.DELAYED_MS:g} ms", "start delay p95", "due → first answer p95"], rows
+def listener_figures(analysis: RunAnalysis) -> list[tuple[str, str]]:
+    """The listener experience in a few numbers (label, value), for headlines and first screens."""
+    plays = analysis.plays
+    if plays.empty:
+        return []
+    figures = [
+        ("plays at once (max)", fmt.count(plays.max_at_once)),
+        ("start-up delay p50 / p95", f"{fmt.ms(plays.startup['p50'])} / {fmt.ms(plays.startup['p95'])}"),
+    ]
+    if plays.realtime:
+        figures += [
+            ("stall ratio", fmt.ratio(plays.stall_ratio)),
+            ("plays with a stall", f"{fmt.ratio(plays.plays_with_stall)} ({plays.stalled_plays} of {plays.realtime})"),
+        ]
+    return figures
+
+
+def listeners_table(analysis: RunAnalysis) -> Table:
+    plays = analysis.plays
+    outcomes = ", ".join(f"{name} {count}" for name, count in plays.outcomes.items() if count) or "–"
+    rows = [
+        ["plays", fmt.count(plays.plays)],
+        ["outcomes", outcomes],
+        ["real-time plays that started", fmt.count(plays.realtime)],
+        ["plays that never started", fmt.count(plays.never_started)],
+        ["plays at once (max)", fmt.count(plays.max_at_once)],
+        *([f"start-up delay {key}", fmt.ms(plays.startup[key])] for key in ("p50", "p95", "p99", "max")),
+        ["audio played", fmt.seconds(plays.played_s)],
+        ["stalled", f"{fmt.seconds(plays.stall_s)} in {fmt.count(plays.stalls)} stall(s)"],
+        ["stall ratio (stalled / played time)", fmt.ratio(plays.stall_ratio)],
+        ["plays with a stall", fmt.ratio(plays.plays_with_stall)],
+        ["waiting after seeks", fmt.seconds(plays.seek_wait_s)],
+    ]
+    return ["listener experience", "value"], rows
 
 
 def components_table(analysis: RunAnalysis) -> Table:
@@ -332,6 +404,7 @@ def recommendations_table(analysis: RunAnalysis) -> Table:
     rows = [
         [
             str(row["component"]),
+            str(row["window"]),
             f"{row['cpu_samples']} / {row['memory_samples']}",
             fmt.millicores(row["krr_cpu_request_m"]),
             "none",
@@ -344,6 +417,7 @@ def recommendations_table(analysis: RunAnalysis) -> Table:
     ]
     return [
         "component",
+        "window",
         "samples (CPU / memory)",
         "KRR CPU request (p95)",
         "KRR CPU limit",

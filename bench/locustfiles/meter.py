@@ -29,10 +29,12 @@ def _snapshot(environment: Any) -> dict[str, float]:
 def _measure(environment: Any) -> None:
     gevent.sleep(float(os.environ.get("BENCH_WARMUP_S", "2")))
     before = _snapshot(environment)
+    started_at = time.time()
     gevent.sleep(float(os.environ.get("BENCH_DURATION_S", "5")))
     after = _snapshot(environment)
     result = {key: after[key] - before[key] for key in before}
     result["users"] = environment.runner.user_count
+    result["window"] = [started_at, time.time()]
     with open(os.environ["BENCH_RESULT"], "w", encoding="utf-8") as file:
         json.dump(result, file)
     environment.runner.quit()

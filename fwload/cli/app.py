@@ -17,16 +17,44 @@ from fwload.status import ExitStatus
 app = typer.Typer(
     name="fwload",
     help="Load tests and capacity reports for Funkwhale on Kubernetes (built on Locust).",
-    no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
 
 
+def version_line() -> str:
+    """fwload's version and Locust's, read from the installed packages (importing Locust patches the network)."""
+    from importlib.metadata import PackageNotFoundError, version
 
-@app.callback()
-def fwload_main() -> None:
-    """Load tests and capacity reports for Funkwhale on Kubernetes (built on Locust)."""
+    import fwload
+
+    try:
+        locust = version("locust")
+    except PackageNotFoundError:
+        locust = "not installed"
+    return f"fwload {fwload.__version__} (Locust {locust}, Python {sys.version.split()[0]})"
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        stdout_line(version_line())
+        raise typer.Exit()
+
+
+@app.callback(invoke_without_command=True)
+def fwload_main(
+    ctx: typer.Context,
+    version: bool = typer.Option(False, "--version", is_eager=True, callback=_show_version,
+                                 help="Print fwload's version (and Locust's) and exit."),
+) -> None:
+    """Load tests and capacity reports for Funkwhale on Kubernetes (built on Locust).
+
+    Without a command it prints this help and exits 0: nothing was asked, nothing failed
+    (exit 1 means a broken SLO, 2 bad input).
+    """
+    if ctx.invoked_subcommand is None:
+        stdout_line(ctx.get_help())
+        raise typer.Exit()
 
 
 console = Console(stderr=True)
@@ -52,10 +80,10 @@ def handles_errors(func: F) -> F:
             return func(*args, **kwargs)
         except FwloadError as error:
             raise fail(error) from None
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as stop:
             signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the exit short
             console.print("fwload: interrupted")
-            raise typer.Exit(code=int(ExitStatus.INTERRUPTED)) from None
+            raise typer.Exit(code=int(getattr(stop, "status", ExitStatus.INTERRUPTED))) from None
 
     return wrapper  # type: ignore[return-value]
 

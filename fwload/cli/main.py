@@ -12,6 +12,7 @@ SUBCOMMAND_MODULES = (
     "fwload.cli.fixtures",
     "fwload.cli.standin",
     "fwload.cli.k8s",
+    "fwload.cli.host",
     "fwload.cli.users",
     "fwload.cli.report",
     "fwload.cli.export",

@@ -4,7 +4,8 @@ When ready it prints two lines on stdout, which `fwload.standin.launcher` reads:
 ``standin ready: <url>`` and ``admin credential: <username>:<password>``. Printing the
 admin password on the terminal is deliberate (the user asked for a server); it is
 written nowhere else. Stack mode first prints ``standin stack: <json>``: each component's
-root PID, cgroup and limit, the API's own URL, findings and notices (no secrets).
+root PID, cgroup (relative path and directories) and limit, the API's own URL, findings and
+notices (no secrets).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ STACK_PREFIX = "standin stack: "
 MODE_ENV = "FWLOAD_STANDIN_MODE"
 DATABASE_URL_ENV = "FWLOAD_STANDIN_DATABASE_URL"
 REDIS_URL_ENV = "FWLOAD_STANDIN_REDIS_URL"
+FFMPEG_ENV = "FWLOAD_STANDIN_FFMPEG"
 MODES = ("embedded", "stack")
 
 _FIELDS = StandinSettings.model_fields
@@ -63,6 +65,9 @@ def standin(
     ),
     audio_serving: str = typer.Option(
         _FIELDS["audio_serving"].default, help=_FIELDS["audio_serving"].description
+    ),
+    ffmpeg: str = typer.Option(
+        _FIELDS["ffmpeg"].default, envvar=FFMPEG_ENV, show_envvar=True, help=_FIELDS["ffmpeg"].description
     ),
     mode: str = typer.Option(
         "embedded", envvar=MODE_ENV, show_envvar=True,
@@ -113,6 +118,11 @@ def standin(
     secret_key: str | None = typer.Option(
         None, envvar=SECRET_KEY_ENV, hidden=True, help="Key signing listen tokens; kept across restarts."
     ),
+    temporary_data: bool = typer.Option(
+        False, "--temporary-data", hidden=True,
+        help="--data is a temporary folder of the process that started this one: removed if that process "
+        "dies (fwload.standin.__main__ does it).",
+    ),
 ) -> None:
     """Serve the Funkwhale 1.4 API subset fwload uses, locally (Ctrl-C stops it)."""
     from fwload.standin.server import serve
@@ -137,6 +147,7 @@ def standin(
         "import_rate": import_rate,
         "registration_open": not closed_registration,
         "audio_serving": audio_serving,
+        "ffmpeg": ffmpeg,
     }
     if admin_password:
         values["admin_password"] = admin_password
@@ -185,6 +196,11 @@ def _serve_stack(settings: StandinSettings, options: StackOptions) -> None:
         pids = ", ".join(f"{name} {c['pid']}" for name, c in components.items())
         console.print(f"stack up: {pids}; media in {ready.media_root}; Ctrl-C to stop", highlight=False,
                       soft_wrap=True)
+        confined = {name: c["cgroup_dirs"][0] for name, c in components.items() if c.get("cgroup_dirs")}
+        if confined:
+            console.print("cgroups (collector.backend: host, {cgroup: ...}): "
+                          + ", ".join(f"{name} {path}" for name, path in confined.items()),
+                          highlight=False, soft_wrap=True)
 
     def notify(message: str) -> None:
         console.print(f"stack: {message}", highlight=False, markup=False, soft_wrap=True)

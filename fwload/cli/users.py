@@ -119,8 +119,9 @@ def tokens(
     issued = issue_app_tokens(_base_url(host), missing) if missing else {}
     if issued:
         known = {a.username: a.token.get_secret_value() for a in accounts if a.token is not None}
+        subsonic = {a.username: a.subsonic_token.get_secret_value() for a in accounts if a.subsonic_token}
         write_users_file(users_file, [(a.username, a.password.get_secret_value()) for a in accounts],
-                         {**known, **issued})
+                         {**known, **issued}, subsonic)
     console.print(f"{len(issued)} app token(s) added to {users_file}; "
                   f"{len(accounts) - len(missing)} account(s) already had one")
     stdout_line(str(users_file))
@@ -271,14 +272,18 @@ def _check_writable(out: Path, force: bool) -> None:
         raise UsageError(f"cannot write into {folder}", "choose an --out in an existing, writable folder")
 
 
-def write_users_file(out: Path, accounts: list[tuple[str, str]], tokens: dict[str, str] | None = None) -> None:
-    """``users: [{username, password, token?}]`` (CSV for a ``.csv`` name), readable by its owner
-    only, replaced atomically."""
-    tokens = tokens or {}
-    rows = [{"username": u, "password": p, **({"token": tokens[u]} if u in tokens else {})} for u, p in accounts]
+def write_users_file(out: Path, accounts: list[tuple[str, str]], tokens: dict[str, str] | None = None,
+                     subsonic_tokens: dict[str, str] | None = None) -> None:
+    """``users: [{username, password, token?, subsonic_token?}]`` (CSV for a ``.csv`` name),
+    readable by its owner only, replaced atomically."""
+    tokens, subsonic = tokens or {}, subsonic_tokens or {}
+    rows = [{"username": u, "password": p, **({"token": tokens[u]} if u in tokens else {}),
+             **({"subsonic_token": subsonic[u]} if u in subsonic else {})} for u, p in accounts]
     if out.suffix.lower() == ".csv":
         buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, ["username", "password", *(["token"] if tokens else [])], restval="")
+        columns = ["username", "password", *(["token"] if tokens else []),
+                   *(["subsonic_token"] if subsonic else [])]
+        writer = csv.DictWriter(buffer, columns, restval="")
         writer.writeheader()
         writer.writerows(rows)
         text = buffer.getvalue()

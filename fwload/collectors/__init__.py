@@ -1,7 +1,8 @@
-"""Resource collectors: one ABC (`base.Collector`), one sample model, two backends.
+"""Resource collectors: one ABC (`base.Collector`), one sample model, several backends.
 
-``make_collector("kubernetes", namespace="funkwhale")`` or
-``make_collector("processes", pids={"standin": pid})`` builds a backend by name;
+``make_collector("kubernetes", namespace="funkwhale")``,
+``make_collector("processes", pids={"standin": pid})`` or
+``make_collector("host", components={"api": {"systemd": "funkwhale-server.service"}})`` builds a backend by name;
 `CollectorLoop` runs it beside the load. Backends are imported only when chosen, so
 importing this package costs neither the Kubernetes client nor psutil.
 """
@@ -27,11 +28,16 @@ log = logging.getLogger(__name__)
 BACKENDS: dict[str, tuple[str, str]] = {
     "kubernetes": ("fwload.collectors.kubernetes", "KubernetesCollector"),
     "processes": ("fwload.collectors.processes", "ProcessCollector"),
+    "prometheus": ("fwload.collectors.prometheus", "PrometheusCollector"),
+    "host": ("fwload.collectors.host", "HostCollector"),
 }
 SETTINGS: dict[str, frozenset[str]] = {
     "kubernetes": frozenset({"namespace", "kubeconfig", "context", "in_cluster", "label_selector",
                              "cadvisor_metrics", "interval_s", "request_timeout_s", "connection", "clock"}),
     "processes": frozenset({"pids", "cgroups", "limits", "respawn_exempt", "interval_s", "clock"}),
+    "prometheus": frozenset({"url", "namespace", "bearer_token_file", "bearer_token_env", "interval_s", "step_s",
+                             "scrape_interval_s", "rate_window_s", "timeout_s", "clock", "session"}),
+    "host": frozenset({"components", "respawn_exempt", "interval_s", "clock", "cgroup_root"}),
 }
 """Each backend's constructor keywords (a test keeps them equal to the signatures), so
 settings can be checked without importing the backend that was not chosen."""
@@ -71,7 +77,7 @@ def make_collector(backend: str = "auto", **settings: Any) -> Collector:
     unknown = sorted(set(settings) - accepted - known_elsewhere)
     if unknown:
         raise UsageError(f"unknown collector setting(s) for {backend}: {', '.join(unknown)}",
-                         f"accepted: interval, {', '.join(sorted(accepted - {'clock', 'connection'}))}")
+                         f"accepted: interval, {', '.join(sorted(accepted - {'clock', 'connection', 'session'}))}")
     ignored = sorted(set(settings) - accepted)
     if ignored:
         log.debug("collector %s ignores settings of another backend: %s", backend, ", ".join(ignored))

@@ -4,7 +4,8 @@ A memory limit is compared with the cgroup's *charge*, not with a sum of RSS, an
 kill of a worker under a surviving parent is only counted reliably by the cgroup's own
 ``oom_kill`` counter (the kernel log wraps and is rate-limited): see
 ``shared/funkwhale-under-seed-limits.md``. Files that a kernel does not offer read as
-``None`` ("not known"), never as zero.
+``None`` ("not known"), never as zero; a file that exists but cannot be read (no rights)
+is named in `CgroupReading.unreadable`, so a backend can say so once.
 
 v1 (one directory per controller)          v2 (one directory)
   memory.usage_in_bytes      -> charge        memory.current
@@ -21,15 +22,19 @@ v1 (one directory per controller)          v2 (one directory)
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from fwload.errors import FwloadError
 
 ROOT = Path("/sys/fs/cgroup")
 _UNLIMITED_V1 = 1 << 60
+V1_CONTROLLERS = ("memory", "cpu", "cpuacct", "cpu,cpuacct", "cpuacct,cpu", "systemd", "unified", "pids")
+"""Directories under a v1 root that are controller hierarchies, not cgroups (``cpu,cpuacct`` is
+how most distributions mount cpu and cpuacct together, with ``cpu``/``cpuacct`` as links)."""
 
 
 @dataclass(frozen=True)
@@ -63,11 +68,35 @@ class Cgroup:
         found = (root / c / paths[c] if c in paths else None for c in ("memory", "cpu", "cpuacct"))
         return cls(1, *found)
 
+    @classmethod
+    def from_path(cls, path: str, root: Path = ROOT) -> Cgroup:
+        """A cgroup as a person writes it: a directory under ``root`` (v2
+        ``/sys/fs/cgroup/system.slice/x.service``, v1 ``/sys/fs/cgroup/memory/x``: every controller's
+        directory of the same path), or a path as ``/proc/<pid>/cgroup`` and systemd's
+        ``ControlGroup`` print it (``/system.slice/x.service``)."""
+        given = Path(path)
+        try:
+            relative = given.relative_to(root)
+        except ValueError:
+            return cls.at(path, root)
+        parts = relative.parts
+        if not (root / "cgroup.controllers").exists() and parts and parts[0] in V1_CONTROLLERS:
+            parts = parts[1:]
+        return cls.at("/".join(parts), root)
+
     def exists(self) -> bool:
         return any(p is not None and p.is_dir() for p in (self.memory, self.cpu, self.cpuacct))
 
     def directories(self) -> list[Path]:
         return list(dict.fromkeys(p for p in (self.memory, self.cpu, self.cpuacct) if p is not None))
+
+    def pids(self) -> list[int]:
+        """The processes in it now (from its memory directory, else any other); empty if it is gone."""
+        for directory in self.directories():
+            text = _text(directory, "cgroup.procs")
+            if text is not None:
+                return [int(pid) for pid in text.split()]
+        return []
 
 
 @dataclass(slots=True)
@@ -85,29 +114,36 @@ class CgroupReading:
     throttled_periods: int | None = None
     throttled_s: float | None = None
     cpu_limit_m: float | None = None
+    unreadable: dict[str, str] = field(default_factory=dict)
+    """File path -> why it could not be read (e.g. ``Permission denied``), for files that exist."""
 
 
-def _text(directory: Path | None, name: str) -> str | None:
+_GONE = (errno.ENOENT, errno.ENODEV, errno.ENOTDIR)
+
+
+def _text(directory: Path | None, name: str, unreadable: dict[str, str] | None = None) -> str | None:
     if directory is None:
         return None
     try:
         return (directory / name).read_text()
-    except OSError:
+    except OSError as error:
+        if unreadable is not None and error.errno not in _GONE:
+            unreadable[str(directory / name)] = error.strerror or type(error).__name__
         return None
 
 
-def _number(directory: Path | None, name: str) -> int | None:
-    text = _text(directory, name)
+def _number(directory: Path | None, name: str, unreadable: dict[str, str] | None = None) -> int | None:
+    text = _text(directory, name, unreadable)
     try:
         return int(text.strip()) if text is not None else None
     except ValueError:
         return None
 
 
-def _keyed(directory: Path | None, name: str) -> dict[str, int]:
+def _keyed(directory: Path | None, name: str, unreadable: dict[str, str] | None = None) -> dict[str, int]:
     """``key value`` lines (memory.stat, cpu.stat, memory.events, memory.oom_control)."""
     values: dict[str, int] = {}
-    for line in (_text(directory, name) or "").splitlines():
+    for line in (_text(directory, name, unreadable) or "").splitlines():
         parts = line.split()
         if len(parts) == 2 and parts[1].lstrip("-").isdigit():
             values[parts[0]] = int(parts[1])
@@ -120,39 +156,40 @@ def read_cgroup(cgroup: Cgroup) -> CgroupReading:
 
 
 def _read_v1(cgroup: Cgroup) -> CgroupReading:
-    memory, cpu = cgroup.memory, cgroup.cpu
-    stat = _keyed(memory, "memory.stat")
-    cpu_stat = _keyed(cpu, "cpu.stat")
-    limit = _number(memory, "memory.limit_in_bytes")
-    quota, period = _number(cpu, "cpu.cfs_quota_us"), _number(cpu, "cpu.cfs_period_us")
-    usage_ns = _number(cgroup.cpuacct, "cpuacct.usage")
+    memory, cpu, bad = cgroup.memory, cgroup.cpu, {}
+    stat = _keyed(memory, "memory.stat", bad)
+    cpu_stat = _keyed(cpu, "cpu.stat", bad)
+    limit = _number(memory, "memory.limit_in_bytes", bad)
+    quota, period = _number(cpu, "cpu.cfs_quota_us", bad), _number(cpu, "cpu.cfs_period_us", bad)
+    usage_ns = _number(cgroup.cpuacct, "cpuacct.usage", bad)
     throttled_ns = cpu_stat.get("throttled_time")
     return CgroupReading(
-        memory_bytes=_number(memory, "memory.usage_in_bytes"),
+        memory_bytes=_number(memory, "memory.usage_in_bytes", bad),
         anon_bytes=stat.get("total_rss", stat.get("rss")),
-        peak_bytes=_number(memory, "memory.max_usage_in_bytes"),
+        peak_bytes=_number(memory, "memory.max_usage_in_bytes", bad),
         limit_bytes=limit if limit is not None and limit < _UNLIMITED_V1 else None,
-        oom_kills=_keyed(memory, "memory.oom_control").get("oom_kill"),
-        failcnt=_number(memory, "memory.failcnt"),
+        oom_kills=_keyed(memory, "memory.oom_control", bad).get("oom_kill"),
+        failcnt=_number(memory, "memory.failcnt", bad),
         cpu_usage_s=usage_ns / 1e9 if usage_ns is not None else None,
         periods=cpu_stat.get("nr_periods"),
         throttled_periods=cpu_stat.get("nr_throttled"),
         throttled_s=throttled_ns / 1e9 if throttled_ns is not None else None,
         cpu_limit_m=quota * 1000 / period if quota and quota > 0 and period else None,
+        unreadable=bad,
     )
 
 
 def _read_v2(cgroup: Cgroup) -> CgroupReading:
-    path = cgroup.memory
-    stat, events = _keyed(path, "memory.stat"), _keyed(path, "memory.events")
-    cpu_stat = _keyed(cgroup.cpu, "cpu.stat")
-    limit_text = (_text(path, "memory.max") or "").strip()
-    cpu_max = (_text(cgroup.cpu, "cpu.max") or "").split()
+    path, bad = cgroup.memory, {}
+    stat, events = _keyed(path, "memory.stat", bad), _keyed(path, "memory.events", bad)
+    cpu_stat = _keyed(cgroup.cpu, "cpu.stat", bad)
+    limit_text = (_text(path, "memory.max", bad) or "").strip()
+    cpu_max = (_text(cgroup.cpu, "cpu.max", bad) or "").split()
     usage_us, throttled_us = cpu_stat.get("usage_usec"), cpu_stat.get("throttled_usec")
     return CgroupReading(
-        memory_bytes=_number(path, "memory.current"),
+        memory_bytes=_number(path, "memory.current", bad),
         anon_bytes=stat.get("anon"),
-        peak_bytes=_number(path, "memory.peak"),
+        peak_bytes=_number(path, "memory.peak", bad),
         limit_bytes=int(limit_text) if limit_text.isdigit() else None,
         oom_kills=events.get("oom_kill"),
         failcnt=events.get("max"),
@@ -162,6 +199,7 @@ def _read_v2(cgroup: Cgroup) -> CgroupReading:
         throttled_s=throttled_us / 1e6 if throttled_us is not None else None,
         cpu_limit_m=(int(cpu_max[0]) * 1000 / int(cpu_max[1])
                      if len(cpu_max) == 2 and cpu_max[0].isdigit() and cpu_max[1].isdigit() else None),
+        unreadable=bad,
     )
 
 

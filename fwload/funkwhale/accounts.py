@@ -1,10 +1,12 @@
 """Load-test accounts: the users file, and how virtual users share its accounts.
 
 A users file is YAML (``users: [{username, password, token}, ...]``, as written by
-``fwload users provision``) or CSV with a ``username,password[,token]`` header. ``token`` is
-optional: an app token (§1.4) made once per account. Real 1.4 lets an account create only
-10 apps an hour, so a token kept in the file spares every run and every load process from
-creating another. Passwords and tokens are `SecretStr` so they never print.
+``fwload users provision``) or CSV with a ``username,password[,token][,subsonic_token]``
+header. ``token`` is optional: an app token (§1.4) made once per account. Real 1.4 lets an
+account create only 10 apps an hour, so a token kept in the file spares every run and every
+load process from creating another. ``subsonic_token`` (optional) is the account's Subsonic
+password, as a Subsonic app is configured with it; without it a `SubsonicListener` reads or
+makes one. Passwords and tokens are `SecretStr` so they never print.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ class Account:
     username: str
     password: SecretStr
     token: SecretStr | None = None
+    subsonic_token: SecretStr | None = None
 
     def __repr__(self) -> str:
         return f"Account({self.username!r})"
@@ -48,9 +51,10 @@ def load_users_file(path: str | Path) -> list[Account]:
     for index, row in enumerate(rows, start=1):
         if not isinstance(row, dict) or not row.get("username") or not row.get("password"):
             raise UsageError(f"users file {file}: entry {index} needs a username and a password", _FIX)
-        token = row.get("token")
+        token, subsonic = row.get("token"), row.get("subsonic_token")
         accounts.append(Account(str(row["username"]), SecretStr(str(row["password"])),
-                                SecretStr(str(token)) if token else None))
+                                SecretStr(str(token)) if token else None,
+                                SecretStr(str(subsonic)) if subsonic else None))
     if not accounts:
         raise UsageError(f"users file {file} lists no accounts", _FIX)
     return accounts

@@ -20,12 +20,22 @@ FINAL_IMPORT_STATUSES = frozenset({"finished", "skipped", "errored"})
 
 PLAYABLE_IMPORT_STATUSES = frozenset({"finished", "skipped"})
 
+UNPARSABLE_UPLOAD_STATUSES = (500,)
+"""How real 1.4 answers the upload POST of a file mutagen takes for audio and cannot parse
+(a corrupt ``.mp3``): ``UploadForOwnerSerializer.validate`` reads duration and bitrate with
+``mutagen.File`` unguarded, ``HeaderNotFoundError`` escapes and Django answers its HTML 500;
+nothing is stored (music/serializers.py, music/utils.py::get_audio_file_data). A file of no
+audio type at all (a ``.txt``) is accepted instead, and stays ``pending`` forever."""
+
 APP_SCOPES = "read write"
 MAX_PAGE_SIZE = 50
 
 
 class UnexpectedAnswer(Exception):
     """The server answered with the expected status but a body the user cannot use."""
+
+    prefix = "unusable answer: "
+    """What a recorded failure says before the message (a server's own error says it itself)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +46,10 @@ class TrackRef:
     listen_url: str
     title: str = ""
     artist: str = ""
+    duration_s: float | None = None
+    """From the upload the listen URL serves (whole seconds on 1.4), when the answer says."""
+    bitrate_bps: float | None = None
+    size: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,10 +141,11 @@ def parse_import_state(page: Any) -> tuple[str, Mapping[str, Any] | None]:
 
 
 def track_of_upload(upload: Mapping[str, Any]) -> TrackRef | None:
+    """The uploaded track, with the audio facts of this upload (its ``duration``, ``bitrate``, ``size``)."""
     track = upload.get("track")
     if not isinstance(track, Mapping) or not track.get("listen_url"):
         return None
-    return _track_ref(track)
+    return _track_ref(track, upload)
 
 
 # -- browsing ------------------------------------------------------------------------
@@ -152,14 +167,28 @@ def page_count(page: Any, page_size: int) -> int:
     return max(1, -(-int(count) // page_size))
 
 
-def _track_ref(track: Mapping[str, Any]) -> TrackRef:
+def _track_ref(track: Mapping[str, Any], upload: Mapping[str, Any] | None = None) -> TrackRef:
+    """``upload``: the upload the listen URL serves; else the track's first upload, which is
+    the one ``listen_url`` picks (playable uploads, local first, §4.1)."""
     artist = track.get("artist")
+    if upload is None:
+        uploads = track.get("uploads")
+        upload = uploads[0] if isinstance(uploads, list) and uploads and isinstance(uploads[0], Mapping) else {}
     return TrackRef(
         id=int(track["id"]),
         listen_url=str(track["listen_url"]),
         title=str(track.get("title") or ""),
         artist=str(artist.get("name") or "") if isinstance(artist, Mapping) else "",
+        duration_s=_positive(upload.get("duration")),
+        bitrate_bps=_positive(upload.get("bitrate")),
+        size=int(size) if (size := _positive(upload.get("size"))) is not None else None,
     )
+
+
+def _positive(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        return None
+    return float(value)
 
 
 def search_params(query: str) -> dict[str, str]:
@@ -180,12 +209,50 @@ def track_body(track_id: int) -> dict[str, int]:
 
 # -- streaming -------------------------------------------------------------------------
 
-def listen_path(listen_url: str, listen_token: str | None = None) -> str:
+TRANSCODE_FORMATS = ("mp3", "ogg", "opus", "aac")
+"""Formats a listener may ask ``to=`` (§4.3; 1.4 also knows m4a and flac, which players do not ask)."""
+MAX_BITRATE_KBPS = 320
+"""Funkwhale clamps ``max_bitrate`` to 0-320 kbps, 0 meaning no cap (§4.1)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Transcode:
+    """What a play asks the server to transcode to: a format, a bitrate cap (kbps), or both.
+
+    Real 1.4 transcodes synchronously with ffmpeg when ``to`` differs from the upload's
+    format or its bitrate is above ``max_bitrate``, then caches the result (§4.3)."""
+
+    to: str | None = None
+    max_bitrate: int | None = None
+
+    def query(self) -> str:
+        """``?to=ogg&max_bitrate=128``: in the URL and, secret-free, in the request name."""
+        parts = [f"to={self.to}"] if self.to else []
+        if self.max_bitrate:
+            parts.append(f"max_bitrate={self.max_bitrate}")
+        return "&".join(parts)
+
+    @property
+    def label(self) -> str:
+        """How a play is tagged in the run directory: ``ogg``, ``ogg@128``, ``@128``."""
+        return (self.to or "") + (f"@{self.max_bitrate}" if self.max_bitrate else "")
+
+
+def listen_path(listen_url: str, listen_token: str | None = None, transcode: Transcode | None = None) -> str:
     """The audio URL; with ``tokens.listen`` it authenticates like the web player's <audio>."""
-    if not listen_token:
+    extra = [transcode.query()] if transcode is not None and transcode.query() else []
+    if listen_token:
+        extra.append(f"token={listen_token}")
+    if not extra:
         return listen_url
     separator = "&" if "?" in listen_url else "?"
-    return f"{listen_url}{separator}token={listen_token}"
+    return f"{listen_url}{separator}{'&'.join(extra)}"
+
+
+def listen_name(template: str, transcode: Transcode | None) -> str:
+    """The request name of an audio fetch: the path template, plus what was asked, never a token."""
+    query = transcode.query() if transcode is not None else ""
+    return f"{template}?{query}" if query else template
 
 
 def range_header(start: int, length: int) -> str:
@@ -202,6 +269,44 @@ def content_range_total(value: str | None) -> int | None:
 
 AUDIO_ACCEPT = "*/*"
 """The listen view only renders ``audio/*``: ``Accept: application/json`` gets 406 (§4.1)."""
+
+NGINX_BYPASS_FIX = "point --host at the nginx Service or the ingress, not at the api"
+
+
+def nginx_bypassed(headers: Mapping[str, str], size: int) -> bool:
+    """A 200/206 listen answer with no body and ``X-Accel-Redirect``: real 1.4 leaves the
+    audio to nginx (§4.2), so a client that sees this reached the api behind nginx's back."""
+    return not size and bool(headers.get("X-Accel-Redirect") or headers.get("X-Sendfile"))
+
+
+LISTENING_AFTER_S = 240.0
+
+
+def listening_due_s(duration_s: float) -> float:
+    """Where the web player records a listening: once the position passes half the track or
+    4 minutes, whichever is first (ListenBrainz's rule, front/src/composables/audio/player.ts)."""
+    return min(duration_s / 2, LISTENING_AFTER_S)
+
+
+def audio_problem(headers: Mapping[str, str], size: int | None) -> str:
+    """Why a 200/206 listen answer is not the audio a listener would hear ("" when it is).
+
+    Seen by a client, an empty body with ``X-Accel-Redirect`` is nginx bypassed, and every
+    play would "succeed" in milliseconds. An HTML page is the web app's fallback for a media
+    URL nginx does not serve; a JSON or XML body is an API error (a Subsonic ``status: failed``
+    answer is 200). ``size``: the body's length (None while not known). Headers are read only
+    as far as needed: this runs for every audio request of every play.
+    """
+    if size == 0:
+        if nginx_bypassed(headers, size):
+            return f"the answer has no audio, only X-Accel-Redirect: nginx is bypassed ({NGINX_BYPASS_FIX})"
+        return "the answer has an empty body where audio was expected"
+    content_type = headers.get("Content-Type") or ""
+    if content_type.startswith("text/html"):
+        return "the answer is an HTML page, not audio (a media URL that nginx does not serve?)"
+    if content_type.startswith(("application/json", "text/xml", "application/xml")):
+        return f"the answer is {content_type.split(';')[0]}, not audio (an API error)"
+    return ""
 
 
 # -- throttling ----------------------------------------------------------------------

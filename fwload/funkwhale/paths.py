@@ -6,6 +6,8 @@ login have none. Names double as Locust request names, so they are path template
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit, urlunsplit
+
 NODEINFO = "/api/v1/instance/nodeinfo/2.0/"
 WELL_KNOWN_NODEINFO = "/.well-known/nodeinfo"
 INSTANCE_SETTINGS = "/api/v1/instance/settings/"
@@ -31,6 +33,9 @@ FAVORITES_ALL = "/api/v1/favorites/tracks/all/"
 PLAYLISTS = "/api/v1/playlists/"
 LISTENINGS = "/api/v1/history/listenings/"
 
+SUBSONIC_TOKEN_TEMPLATE = "/api/v1/users/[username]/subsonic-token/"
+"""Request name for the Subsonic password of an account (GET reads it, POST makes a new one)."""
+
 LISTEN_TEMPLATE = "/api/v1/listen/[track]/"
 """Request name for audio: the real path carries the track uuid (from ``listen_url``)."""
 
@@ -49,3 +54,19 @@ def playlist_add(playlist_id: int) -> str:
 
 def playlist_tracks(playlist_id: int) -> str:
     return f"{PLAYLISTS}{playlist_id}/tracks/"
+
+
+def subsonic_token(username: str) -> str:
+    return f"/api/v1/users/{username}/subsonic-token/"
+
+
+def path_in_base_url(url: str) -> str | None:
+    """The base URL to use instead, when ``url`` carries a path (``https://x/api/v1/`` → ``https://x``).
+
+    A Funkwhale instance is served from the root of its domain (FUNKWHALE_URL): every path
+    above is absolute, so a base URL with a path would only ever get 404s.
+    """
+    parts = urlsplit(url.strip())
+    if parts.path.strip("/"):
+        return urlunsplit((parts.scheme, parts.netloc, "", "", ""))
+    return None

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from fwload.collectors import available_backends
+
 
 class _Group:
     """An argument group whose options keep Locust's web UI attributes (groups drop them)."""
@@ -42,14 +44,20 @@ def add_arguments(parser: Any, **_kwargs: Any) -> None:
                        help="Write into this existing run directory (set by `fwload run`)")
     group.add_argument("--fixtures-dir", type=str, default="fixtures/audio", env_var="FWLOAD_FIXTURES_DIR",
                        help="Audio fixtures for uploaders (generated when missing)")
-    group.add_argument("--collector", choices=["", "auto", "kubernetes", "processes", "none"], default="",
+    group.add_argument("--collector", choices=["", *available_backends(), "none"], default="",
                        env_var="FWLOAD_COLLECTOR", help="Resource collector backend (default: the scenario's)")
     group.add_argument("--namespace", type=str, default="", env_var="FWLOAD_NAMESPACE",
                        help="Kubernetes namespace of the target (default: the scenario's, else funkwhale)")
-    group.add_argument("--kube-context", type=str, default="", env_var="FWLOAD_KUBE_CONTEXT",
-                       help="kubeconfig context to use")
+    group.add_argument("--kube-context", "--context", type=str, default="", env_var="FWLOAD_KUBE_CONTEXT",
+                       help="kubeconfig context to use (--context, as fwload run spells it, works too)")
     group.add_argument("--kubeconfig", type=str, default="", env_var="FWLOAD_KUBECONFIG", include_in_web_ui=False,
                        help="kubeconfig file (default: $KUBECONFIG, ~/.kube/config or in-cluster)")
+    group.add_argument("--prometheus-url", type=str, default="", env_var="FWLOAD_PROMETHEUS_URL",
+                       help="Prometheus base URL for --collector prometheus (default: the scenario's)")
+    group.add_argument("--prometheus-token-file", type=str, default="", env_var="FWLOAD_PROMETHEUS_TOKEN_FILE",
+                       include_in_web_ui=False, help="File holding the Prometheus bearer token")
+    group.add_argument("--prometheus-token-env", type=str, default="", env_var="FWLOAD_PROMETHEUS_TOKEN_ENV",
+                       include_in_web_ui=False, help="Name of the environment variable holding the Prometheus bearer token")
     group.add_argument("--local-pids", type=str, default="", env_var="FWLOAD_LOCAL_PIDS", include_in_web_ui=False,
                        help="component=pid[,component=pid...] of a local target, for the processes collector")
     group.add_argument("--local-cgroups", type=str, default="", env_var="FWLOAD_LOCAL_CGROUPS",

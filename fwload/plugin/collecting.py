@@ -13,7 +13,7 @@ import gevent
 
 from fwload.collectors import CollectorLoop
 from fwload.collectors.base import Collector, CollectorEvent, ResourceSample
-from fwload.collectors.selection import build_collector, choose_backend, parse_local_pids
+from fwload.collectors.selection import backend_choice, build_collector, parse_local_pids, prometheus_settings
 from fwload.recording import schema
 
 if TYPE_CHECKING:
@@ -25,18 +25,26 @@ logger = logging.getLogger("fwload")
 def make_session_collector(session: FwloadSession) -> Collector | None:
     """Build and probe the collector the options and scenario ask for (raises FwloadError)."""
     opts, scenario = session.options, session.scenario
-    backend = choose_backend(opts.collector or (scenario.collector.backend if scenario else "auto"),
-                             local_pids=bool(opts.local_pids), kubeconfig=opts.kubeconfig or None)
+    components = scenario.collector.host_components() if scenario else None
+    choice = backend_choice(opts.collector or (scenario.collector.backend if scenario else "auto"),
+                            local_pids=bool(opts.local_pids), kubeconfig=opts.kubeconfig or None,
+                            prometheus=bool(getattr(opts, "prometheus_url", "")
+                                            or (scenario and scenario.collector.prometheus)),
+                            components=bool(components))
     collector = build_collector(
-        backend, local_pids=parse_local_pids(opts.local_pids), cgroups=_cgroups(opts),
+        choice.backend, local_pids=parse_local_pids(opts.local_pids), cgroups=_cgroups(opts),
         namespace=opts.namespace or (scenario.collector.namespace if scenario else None),
         context=opts.kube_context or (scenario.collector.context if scenario else None),
-        kubeconfig=opts.kubeconfig or None,
+        kubeconfig=opts.kubeconfig or None, components=components,
+        prometheus=prometheus_settings(
+            scenario.collector.prometheus if scenario else None, url=getattr(opts, "prometheus_url", ""),
+            token_file=getattr(opts, "prometheus_token_file", ""), token_env=getattr(opts, "prometheus_token_env", ""),
+            interval=scenario.collector.interval if scenario else None),
     )
     run = session.run
     assert run is not None
     if collector is None:
-        run.update_meta(collector={"backend": "none"})
+        run.update_meta(collector={"backend": "none", "reason": choice.reason})
         return None
     for notice in collector.check_connection():
         logger.warning("fwload: %s", notice)
@@ -49,7 +57,7 @@ def start_collector(session: FwloadSession, collector: Collector) -> CollectorLo
     run, scenario = session.run, session.scenario
     assert run is not None
     interval = collector.default_interval_s
-    if scenario is not None and collector.name == "kubernetes":
+    if scenario is not None and collector.name in ("kubernetes", "prometheus"):
         interval = scenario.collector.interval
     elif scenario is not None:
         interval = min(scenario.collector.interval, interval)

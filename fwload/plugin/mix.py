@@ -7,15 +7,17 @@ from typing import Any
 
 from fwload.funkwhale.accounts import AccountPool, load_users_file
 from fwload.scenario.model import Scenario
-from fwload.scenario.schedule import Schedule
-from fwload.users.base import AuthSettings, FunkwhaleUser, PacingPlan
+from fwload.users.base import AuthSettings, FunkwhaleUser
+from fwload.users.sessions import SlotPool
 
 
 def apply_scenario(environment: Any, scenario: Scenario) -> None:
     """Keep only the scenario's classes, with its weights and options.
 
     Done on the master before the first dispatch and on every worker before it spawns
-    users, so both sides agree on the mix and every user sees its class's options.
+    users, so both sides agree on the mix and every user sees its class's options. In an
+    arrivals run every user is a slot of one new pool (`fwload.plugin.arrivals` hands them
+    their sessions).
     """
     known = {cls.__name__: cls for cls in _all_user_classes(environment)}
     chosen = []
@@ -26,10 +28,9 @@ def apply_scenario(environment: Any, scenario: Scenario) -> None:
         cls.options = mix.options
         chosen.append(cls)
     timeout = scenario.target.request_timeout
-    pacing = PacingPlan(Schedule.for_scenario(scenario), scenario) if scenario.load.pacing else None
     for cls in chosen:
         cls.network_timeout = cls.connection_timeout = timeout
-        cls.pacing = pacing
+    FunkwhaleUser.arrivals = SlotPool() if scenario.load.profile == "arrivals" else None
     environment.user_classes = chosen
 
 

@@ -8,6 +8,7 @@ stops, the master drains the workers, closes the run directory and decides the e
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import platform
@@ -23,15 +24,17 @@ from locust.runners import MasterRunner, WorkerRunner
 import fwload
 from fwload import preflight
 from fwload.errors import FwloadError
+from fwload.plugin.arrivals import ArrivalDriver
 from fwload.plugin.collecting import make_session_collector, start_collector
+from fwload.plugin.lifetime import Lifetime
 from fwload.plugin.mix import apply_scenario, configure_auth, prepare_uploads
 from fwload.plugin.verdict import build_reports
 from fwload.plugin.watch import Watch
 from fwload.recording import schema
 from fwload.recording.live import LatestResources, LiveStats
 from fwload.recording.recorder import Recorder
-from fwload.recording.rundir import RunDirectory
-from fwload.scenario.loader import load_scenario
+from fwload.recording.rundir import RunDirectory, write_atomic
+from fwload.scenario.loader import load_scenario, with_overrides
 from fwload.scenario.model import Scenario
 from fwload.status import ExitStatus
 
@@ -46,6 +49,7 @@ class FwloadSession:
         self.live = LiveStats()
         self.resources = LatestResources()
         self.recorder = Recorder(environment, self.live).register()
+        self.arrivals = ArrivalDriver(environment)
         self.scenario: Scenario | None = None
         self.run: RunDirectory | None = None
         self.collector: Any = None
@@ -53,6 +57,11 @@ class FwloadSession:
         self.active = False
         self.failed: FwloadError | None = None
         self.exit_code: int | None = None
+        self.form_overrides: dict[str, Any] = {}
+        """Scenario overrides from the web UI's start form (users, spawn_rate, duration), for the next test."""
+        self.interrupted: str | None = None
+        """Why the test was stopped before its end (Ctrl-C, SIGTERM, fwload gone), if it was."""
+        self.lifetime = Lifetime(self)
         self.stage = ""
         events = environment.events
         events.test_start.add_listener(self.on_test_start)
@@ -65,6 +74,7 @@ class FwloadSession:
     def attach(cls, environment: Environment) -> FwloadSession:
         session = cls(environment)
         environment.fwload = session  # type: ignore[attr-defined]
+        session.lifetime.install()
         return session
 
     @property
@@ -81,7 +91,7 @@ class FwloadSession:
         """Set the test up on the master/local runner; False means it must not start."""
         if self.active:
             return True
-        if self.failed is not None:
+        if self.failed is not None or self.interrupted is not None:
             return False
         self.live.reset()
         try:
@@ -99,6 +109,8 @@ class FwloadSession:
     def _begin(self) -> None:
         opts = self.options
         self.scenario = load_scenario(opts.scenario) if getattr(opts, "scenario", "") else None
+        if self.scenario is not None and self.form_overrides:
+            self.scenario = with_overrides(self.scenario, **self.form_overrides)
         host = preflight.check_host(self.environment.host or (self.scenario.target.host if self.scenario else None))
         self.environment.host = host
         if self.scenario is not None:
@@ -169,12 +181,15 @@ class FwloadSession:
         self.run.events({"ts": time.time(), "type": "startup_failure", **failure}
                         for failure in preflight.startup_failures(readiness))
         self.run.update_meta(readiness=readiness.as_event(), target={"version": readiness.nodeinfo.get("version", "")})
-        preflight.require_ready(readiness, host, deadline)
+        preflight.require_ready(readiness, host, deadline, collector)
+        if notice := preflight.shared_cpu_notice(host, local_standin=bool(getattr(self.options, "local_pids", ""))):
+            logger.warning("fwload: %s", notice)
+            self.run.event("notice", source="preflight", detail=notice)
         accounts = FwloadSession._accounts()
         peak = self.scenario.load.peak_users if self.scenario else int(getattr(self.options, "num_users", 0) or 1)
         plan = preflight.AuthPlan(self._auth_mode(), accounts, peak, max(self._worker_count(), 1))
         for notice in preflight.check_credentials(host, readiness.nodeinfo, accounts) + \
-                preflight.throttling_notices(host, plan):
+                preflight.throttling_notices(host, plan) + preflight.check_audio_serving(host, accounts):
             logger.warning("fwload: %s", notice)
             self.run.event("notice", source="preflight", detail=notice)
 
@@ -192,17 +207,41 @@ class FwloadSession:
         self.exit_code = int(error.status)
         self.environment.process_exit_code = self.exit_code
         if self.run is not None:
-            status = "not_ready" if error.status == ExitStatus.NOT_READY else "refused"
-            if status == "refused":
-                self.run.event("startup_failure", component="fwload", detail=error.problem)
-            self.run.finalize(status, exit_code=self.exit_code)
+            if error.status == ExitStatus.NOT_READY:
+                self.run.finalize("not_ready", exit_code=self.exit_code)
+            else:
+                self.run.refuse(error.problem, error.fix, self.exit_code)
+
+    def interrupt(self, reason: str, *, then_exit: bool = False) -> None:
+        """Stop the test before its end (a stop request, SIGTERM): it is closed as ``interrupted``.
+
+        ``then_exit``: the process exits as soon as the run directory is closed (fwload is gone).
+        """
+        first = self.interrupted is None
+        self.interrupted = self.interrupted or reason
+        if first:
+            logger.warning("fwload: %s: stopping the users and closing the run directory", reason)
+        if first or then_exit:
+            gevent.spawn(self._stop_interrupted, then_exit)
+
+    def _stop_interrupted(self, then_exit: bool) -> None:
+        try:
+            self.environment.runner.quit()
+        finally:
+            if then_exit:
+                os._exit(int(ExitStatus.INTERRUPTED))
 
     # -- stages --------------------------------------------------------------------------
 
-    def stage_changed(self, name: str, users: int, spawn_rate: float) -> None:
+    def load_started(self, at: float) -> None:
+        """The load shape's clock starts (epoch ``at``): an arrivals run's sessions count from it."""
+        self.arrivals.begin(self.scenario, at)
+
+    def stage_changed(self, name: str, users: int, spawn_rate: float, ts: float | None = None,
+                      **extra: Any) -> None:
         self.stage = name
         if self.run is not None:
-            self.run.event("stage", stage=name, users=users, spawn_rate=spawn_rate)
+            self.run.event("stage", ts=ts, stage=name, users=users, spawn_rate=spawn_rate, **extra)
 
     # -- Locust events -----------------------------------------------------------------
 
@@ -222,11 +261,12 @@ class FwloadSession:
             self.scenario = scenario
             configure_auth(self._auth_mode(), self._users_file(), self.environment.runner.worker_index)
             prepare_uploads(self.environment, opts.fixtures_dir)
+            self.arrivals.prepare(scenario)
         except FwloadError as error:
             logger.error("fwload: error on worker: %s", error)
 
     def on_test_stopping(self, environment: Environment, **_kwargs: Any) -> None:
-        if not self.is_worker and self.active:
+        if not self.is_worker and self.active and not self.lifetime.hurried:  # orphaned workers are dying
             self.recorder.drain_workers()
 
     def on_test_stop(self, environment: Environment, **_kwargs: Any) -> None:
@@ -239,17 +279,35 @@ class FwloadSession:
             self.collector.stop()
         self.recorder.flush()
         self._write_locust_stats()
-        status = "aborted" if self.watch is not None and self.watch.aborted else "complete"
-        self.run.finalize(status)
+        interrupted = self.interrupted is not None
+        if self.watch is not None and self.watch.aborted:
+            status = "aborted"
+        elif interrupted:
+            status = "interrupted"
+            self.run.event("interrupted", detail=self.interrupted)
+        else:
+            status = "complete"
+        self.run.finalize(status, exit_code=int(ExitStatus.INTERRUPTED) if interrupted else None)
         if not self.options.no_report:
-            self.exit_code = build_reports(self.run.path)
+            verdict = build_reports(self.run.path)
+            self.exit_code = int(ExitStatus.INTERRUPTED) if interrupted else verdict
             self.run.update_meta(exit_code=self.exit_code)
+        elif interrupted:
+            self.exit_code = int(ExitStatus.INTERRUPTED)
         logger.info("fwload: run directory %s", self.run.path)
 
     def _write_locust_stats(self) -> None:
+        """Copy Locust's statistics into the run directory, leaving them intact for Locust.
+
+        Locust writes its own ``--json-file``, ``--csv`` and ``--html`` after ``test_stop``
+        from the same statistics. ``locust.stats.save_stats_json`` serializes with
+        ``RequestStats.serialize_stats``, which *resets* every entry (it is the worker's
+        report-and-clear): calling it here emptied the user's ``--json-file`` (``[]``)
+        and zeroed the HTML report. The entries are serialized without the reset instead.
+        """
         import csv
 
-        from locust.stats import PERCENTILES_TO_REPORT, StatsCSV, save_stats_json
+        from locust.stats import PERCENTILES_TO_REPORT, StatsCSV
 
         assert self.run is not None
         folder = self.run.path / schema.LOCUST_DIR
@@ -259,12 +317,15 @@ class FwloadSession:
                              ("exceptions.csv", writer.exceptions_csv)):
             with open(folder / name, "w", newline="", encoding="utf-8") as file:
                 method(csv.writer(file))
-        save_stats_json(self.environment.runner.stats, str(folder / "stats"))
+        entries = [entry.serialize() for entry in self.environment.runner.stats.entries.values()
+                   if entry.num_requests or entry.num_failures]
+        write_atomic(folder / "stats.json", json.dumps(entries, indent=4))
 
     def on_quitting(self, environment: Environment, **_kwargs: Any) -> None:
         if self.is_worker:
             return
         if self.active:
+            self.interrupted = self.interrupted or "Locust quit while the test was running"
             self.on_test_stop(environment)
         if self.exit_code is not None and environment.process_exit_code is None:
             environment.process_exit_code = self.exit_code

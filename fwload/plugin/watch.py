@@ -1,9 +1,9 @@
 """A greenlet on the master that watches the run once a second.
 
 It stops a hopeless run early (the scenario's abort rules, to protect a staging cluster),
-notices when the offered load falls short of a pacing target (a slow target must not
-silently lower the load it is tested with), and keeps ``progress.json`` up to date for
-``fwload run``'s progress line.
+says as soon as an arrivals run drops sessions (the load asked for was not offered: a
+slow target or a too small slot pool must not pass unnoticed), and keeps ``progress.json``
+up to date for ``fwload run``'s progress line.
 """
 
 from __future__ import annotations
@@ -24,6 +24,20 @@ if TYPE_CHECKING:
 logger = logging.getLogger("fwload")
 
 MIN_SAMPLES = 10
+"""Requests (or, for ``stall_ratio``, plays in progress) a window needs before an abort rule judges it."""
+
+
+def _cpu_by_component(samples: list) -> dict[str, float]:
+    """Millicores per component, its containers summed, from the newest samples."""
+    cpu: dict[str, float] = {}
+    for sample in samples:
+        if sample.cpu_m is not None:
+            cpu[sample.component] = cpu.get(sample.component, 0.0) + sample.cpu_m
+    return cpu
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
 
 
 class Watch:
@@ -32,7 +46,7 @@ class Watch:
         self.interval_s = interval_s
         self.started = time.time()
         self.aborted = False
-        self.shortfall_reported = False
+        self.dropped_reported = 0
         self._greenlet: gevent.Greenlet | None = None
 
     def start(self) -> None:
@@ -54,6 +68,9 @@ class Watch:
 
     def tick(self, now: float) -> None:
         self.session.live.trim(now)
+        runner = self.session.environment.runner
+        self.session.live.tick_playback(now, users=runner.user_count if runner is not None else 0,
+                                        cpu=_cpu_by_component(self.session.resources.latest()))
         self.write_progress(now)
         scenario = self.session.scenario
         if scenario is None or self.aborted:
@@ -63,8 +80,8 @@ class Watch:
             if broken is not None:
                 self.abort(rule, broken)
                 return
-        if scenario.load.pacing is not None:
-            self.check_pacing(now)
+        if scenario.load.profile == "arrivals":
+            self.check_dropped()
 
     def broken(self, rule: Any, now: float) -> float | None:
         """The observed value if ``rule`` held over its whole window, else None."""
@@ -76,6 +93,9 @@ class Watch:
             value, samples = live.percentile(95, seconds=window, now=now, group=rule.group)
         elif rule.metric == "throttled_ratio":
             value, samples = live.throttled_ratio(window, now=now, group=rule.group)
+        elif rule.metric == "stall_ratio":
+            value, _played = live.stall_ratio(window, now=now)
+            samples = live.playing_now()[0]
         else:
             value, samples = live.error_ratio(window, now=now, group=rule.group)
         if value is None or samples < MIN_SAMPLES or value <= rule.above:
@@ -97,23 +117,15 @@ class Watch:
         else:
             gevent.spawn(runner.stop)
 
-    def check_pacing(self, now: float) -> None:
-        from fwload.scenario.pacing import offered_load_shortfall
-
-        pacing = self.session.scenario.load.pacing  # type: ignore[union-attr]
-        if now - self.started < pacing.window or self.shortfall_reported:
-            return
-        achieved = self.session.live.iteration_rate(pacing.window, now)
-        shortfall = offered_load_shortfall(pacing.iterations_per_s, achieved, pacing.tolerance)
-        if shortfall:
-            self.shortfall_reported = True
-            detail = (f"offered load fell short: {achieved:.2f} iterations/s achieved against a target of "
-                      f"{pacing.iterations_per_s:g}/s; the target is too slow for the users to keep their "
-                      "pace (raise users or caps.max_users)")
-            logger.warning("fwload: %s", detail)
-            if self.session.run is not None:
-                self.session.run.event("pacing_shortfall", target=pacing.iterations_per_s, achieved=achieved,
-                                       detail=detail)
+    def check_dropped(self) -> None:
+        """Log the first dropped sessions, and again each time the count doubles (events hold each batch)."""
+        sessions = self.session.live.sessions
+        dropped = sessions["dropped"]
+        if dropped and dropped >= 2 * self.dropped_reported:
+            self.dropped_reported = dropped
+            logger.warning("fwload: %d session(s) dropped so far (%d started): the generator could not start "
+                           "them on time (see sessions.csv; raise load.arrivals.slots, or add workers if the "
+                           "generator's CPU is the limit)", dropped, sessions["started"])
 
     def write_progress(self, now: float) -> None:
         session = self.session
@@ -130,5 +142,8 @@ class Watch:
             "throttled": sum(live.throttled.values()), "rps_10s": round(recent / 10, 2),
             "error_ratio_10s": round(error_ratio, 4), "p95_ms_30s": round(p95, 1) if p95 is not None else None,
             "imports": dict(live.imports), "streams": live.ttfb.count,
+            "plays_now": live.playing_now()[0], "stall_ratio_30s": _rounded(live.stall_ratio(30, now=now)[0]),
         }
+        if live.sessions:
+            progress["sessions"] = dict(live.sessions)
         write_atomic(session.run.path / PROGRESS_JSON, json.dumps(progress) + "\n")

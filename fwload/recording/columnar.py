@@ -299,6 +299,23 @@ def _remove_absorbed(folder: Path, table: Table) -> None:
             path.unlink(missing_ok=True)
 
 
+def replace_table(folder: Path, table: Table, rows: Sequence[Sequence[Any]]) -> int:
+    """Make ``rows`` the whole table: its Parquet file, written aside and renamed, absorbing (and
+    so dropping) whatever its earlier files held. ``fwload report --collect-from`` fills a
+    finished run this way, so a failed or repeated collection never leaves half of one."""
+    absorbed = max([absorbed_segments(folder, table), *(number for number, _ in segments(folder, table))])
+    temporary = folder / f".{table.parquet_name}.{os.getpid()}.tmp"
+    try:
+        count = _write_parquet(temporary, table, [to_batch(table, rows)], absorbed)
+        os.chmod(temporary, 0o666 & ~_umask())
+        os.replace(temporary, folder / table.parquet_name)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    _remove_absorbed(folder, table)
+    return count
+
+
 def write_parquet(folder: Path, table: Table, data: pa.Table | Iterable[pa.RecordBatch]) -> int:
     """Write a whole table as its Parquet file, exactly as `compact` does (for tools and tests)."""
     batches = data.to_batches(ROW_GROUP_ROWS) if isinstance(data, pa.Table) else data

@@ -53,6 +53,19 @@ def nearest_rank(values: Sequence[float], q: float) -> float | None:
     return ordered[max(1, math.ceil(q / 100 * len(ordered))) - 1]
 
 
+@dataclass(frozen=True, slots=True)
+class Tick:
+    """The whole run at one second: playback (cumulative since the reset), users, component CPU."""
+
+    ts: float
+    played_s: float
+    stall_s: float
+    playing: int
+    stalled: int
+    users: int
+    cpu: dict[str, float]
+
+
 @dataclass
 class _Window:
     """Rows of the last ``seconds``: (ts, value, failed, throttled)."""
@@ -78,6 +91,8 @@ class LiveStats:
 
     def __init__(self, window_s: float = 120.0):
         self.window_s = window_s
+        self.playback_latest: dict[str, dict[str, Any]] = {}
+        """Each process's latest cumulative playback figures (kept across resets: they are cumulative)."""
         self.reset()
 
     def reset(self) -> None:
@@ -87,6 +102,8 @@ class LiveStats:
         self.requests = Counter[str]()
         self.failures = Counter[str]()
         self.throttled = Counter[str]()
+        self.rejected = Counter[str]()
+        """Deliberately bad files the server refused: expected, in no window (no ratio, no latency)."""
         self.imports = Counter[str]()
         self.import_wait = LogHistogram()
         self.import_window = _Window(self.window_s)
@@ -94,7 +111,20 @@ class LiveStats:
         self.stream_window = _Window(self.window_s)
         self.stream_bytes = 0
         self.stream_ms = 0.0
-        self.iterations: deque[tuple[float, int]] = deque()
+        self.sessions = Counter[str]()
+        """Sessions of an arrivals run by outcome (``started`` counts every one a slot began)."""
+        self.plays = Counter[str]()
+        self.startup = LogHistogram()
+        self.startup_window = _Window(self.window_s)
+        """(play start, startup ms) of plays that started."""
+        self.played = 0
+        """Real-time plays that started; `stalled_plays` of them stalled at least once."""
+        self.stalled_plays = 0
+        self.play_window = _Window(self.window_s)
+        """(play end, stalls, realtime) of real-time plays that started."""
+        self.playback_offset = self._playback_sums()
+        self.series: deque[Tick] = deque()
+        """One `Tick` a second (all processes summed, played and stalled since the reset)."""
 
     # -- feeding -----------------------------------------------------------------------
 
@@ -104,7 +134,9 @@ class LiveStats:
         for row in rows:
             group, kind = row[1], row[7]
             requests[group] += 1
-            if kind:
+            if kind == "rejected":
+                self.rejected[group] += 1
+            elif kind:
                 throttled = kind == "throttled"
                 (self.throttled if throttled else self.failures)[group] += 1
                 windows[group].add(float(row[0]), float(row[5]), not throttled, throttled)
@@ -128,23 +160,86 @@ class LiveStats:
             self.stream_bytes += int(nbytes or 0)
             self.stream_ms += float(total_ms or 0)
 
-    def add_iterations(self, ts: float, count: int) -> None:
-        if count:
-            self.iterations.append((ts, count))
+    def add_sessions(self, rows: Iterable[Sequence[Any]]) -> None:
+        for row in rows:
+            outcome = row[7]
+            self.sessions[outcome] += 1
+            if outcome != "dropped" and row[1] != "":
+                self.sessions["started"] += 1
+
+    def add_plays(self, rows: Iterable[Sequence[Any]]) -> None:
+        """plays.csv rows (`schema.PLAY_COLUMNS` order, worker last)."""
+        for row in rows:
+            ts, playback, startup_ms, stalls, outcome = row[0], row[3], row[5], row[6], row[13]
+            self.plays[outcome] += 1
+            if startup_ms == "":
+                continue
+            startup = float(startup_ms)
+            self.startup.add(startup)
+            self.startup_window.add(float(ts), startup, False, False)
+            if playback == "realtime":
+                self.played += 1
+                stalled = bool(stalls) and int(stalls) > 0
+                self.stalled_plays += stalled
+                end = float(ts) + sum(float(v or 0) / 1000 for v in (startup_ms, row[7], row[8])) + float(row[9] or 0)
+                self.play_window.add(end, 1.0 if stalled else 0.0, stalled, False)
+
+    def add_playback(self, source: str, snapshot: dict[str, Any]) -> None:
+        """A process's cumulative playback figures (`fwload.playback.tally.Snapshot`)."""
+        self.playback_latest[source] = snapshot
+
+    def tick_playback(self, now: float | None = None, users: int = 0, cpu: dict[str, float] | None = None) -> None:
+        """Once a second on the master: every process's playback figures summed, with the users and
+        the components' latest CPU (millicores), appended to `series`."""
+        now = now or time.time()
+        played, stall, playing, stalled = self._playback_sums()
+        base = self.playback_offset
+        self.series.append(Tick(now, played - base[0], stall - base[1], playing, stalled, users, cpu or {}))
+        cutoff = now - self.window_s
+        while len(self.series) > 2 and self.series[1].ts < cutoff:
+            self.series.popleft()
+
+    def _playback_sums(self) -> tuple[float, float, int, int]:
+        latest = self.playback_latest.values()
+        return (sum(s.get("played_s", 0.0) for s in latest), sum(s.get("stall_s", 0.0) for s in latest),
+                sum(s.get("playing", 0) for s in latest), sum(s.get("stalled", 0) for s in latest))
+
+    def stall_ratio(self, seconds: float | None = None, now: float | None = None,
+                    until: float | None = None) -> tuple[float | None, float]:
+        """(stalled / played seconds, played seconds) over the ``seconds`` before ``until`` (default:
+        the last tick); ``seconds`` None: since the reset."""
+        series = [tick for tick in self.series if until is None or tick.ts <= until]
+        if not series:
+            return None, 0.0
+        last = series[-1]
+        first = Tick(0.0, 0.0, 0.0, 0, 0, 0, {})
+        if seconds is not None:
+            cutoff = (now if now is not None and until is None else last.ts) - seconds
+            first = next((tick for tick in reversed(series) if tick.ts <= cutoff), series[0])
+        played, stall = last.played_s - first.played_s, last.stall_s - first.stall_s
+        return (stall / played if played > 0 else None), played
+
+    def playing_now(self) -> tuple[int, int]:
+        """(plays in progress, of them stalled) at the last tick."""
+        if not self.series:
+            return 0, 0
+        return self.series[-1].playing, self.series[-1].stalled
+
+    def plays_with_stall(self, seconds: float | None = None, now: float | None = None) -> tuple[float | None, int]:
+        """(share of real-time plays that stalled, plays) among those that ended in the last ``seconds``."""
+        if seconds is None:
+            return (self.stalled_plays / self.played if self.played else None), self.played
+        rows = self.play_window.since(now or time.time(), seconds)
+        stalled = sum(1 for row in rows if row[2])
+        return (stalled / len(rows) if rows else None), len(rows)
 
     # -- reading -------------------------------------------------------------------------
 
     def trim(self, now: float | None = None) -> None:
         now = now or time.time()
-        for window in (*self.windows.values(), self.import_window, self.stream_window):
+        for window in (*self.windows.values(), self.import_window, self.stream_window, self.startup_window,
+                       self.play_window):
             window.trim(now)
-        while self.iterations and self.iterations[0][0] < now - self.window_s:
-            self.iterations.popleft()
-
-    def iteration_rate(self, seconds: float, now: float | None = None) -> float:
-        """Task iterations per second over the last ``seconds``."""
-        now = now or time.time()
-        return sum(count for ts, count in self.iterations if ts >= now - seconds) / seconds
 
     def error_ratio(self, seconds: float, now: float | None = None, group: str | None = None) -> tuple[float, int]:
         """(failed / all, all) over the last ``seconds``; throttled requests count apart."""
@@ -185,17 +280,43 @@ def _merged(histograms: Iterable[LogHistogram]) -> LogHistogram:
     return merged
 
 
-class LatestResources:
-    """The newest resource sample per container, and the collector events seen, for live views."""
+HISTORY_POINTS = 180
+"""Collector ticks kept per component for the web UI's charts (6 to 15 minutes at 2 to 5 s)."""
 
-    def __init__(self) -> None:
+
+@dataclass(frozen=True)
+class ComponentPoint:
+    """One collector tick of one component: its containers summed (None when none was known)."""
+
+    ts: float
+    cpu_m: float | None
+    memory_bytes: float | None
+
+
+class LatestResources:
+    """The newest resource sample per container, a short history per component, and the
+    collector events seen, for live views."""
+
+    def __init__(self, history_points: int = HISTORY_POINTS) -> None:
         self.samples: dict[tuple[str, str, str], Any] = {}
         self.events: deque[dict[str, Any]] = deque(maxlen=200)
+        self.history: dict[str, deque[ComponentPoint]] = defaultdict(lambda: deque(maxlen=history_points))
 
     def update(self, samples: Iterable[Any], events: Iterable[dict[str, Any]] = ()) -> None:
+        """One collector tick: its samples (every container sampled at about the same time)."""
+        ticks: dict[str, list[Any]] = defaultdict(list)
         for sample in samples:
             self.samples[(sample.component, sample.pod, sample.container)] = sample
+            ticks[sample.component].append(sample)
+        for component, tick in ticks.items():
+            self.history[component].append(ComponentPoint(
+                max(sample.ts for sample in tick), _total(s.cpu_m for s in tick), _total(s.memory_bytes for s in tick)))
         self.events.extend(events)
 
     def latest(self) -> list[Any]:
         return [self.samples[key] for key in sorted(self.samples)]
+
+
+def _total(values: Iterable[float | None]) -> float | None:
+    known = [value for value in values if value is not None]
+    return float(sum(known)) if known else None

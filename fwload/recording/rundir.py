@@ -58,7 +58,7 @@ class RunDirectory:
         self.path = path
         self._lock = threading.Lock()
         self._writers: dict[str, columnar.SegmentWriter] = {}
-        self.counts: dict[str, int] = {name: columnar.count_rows(path, table) for name, table in schema.TABLES.items()}
+        self.counts: dict[str, int] = {table.name: columnar.count_rows(path, table) for table in self._tables()}
         """Rows per table (by `schema.TABLES` name)."""
         self.cut: set[str] = set()
         """Tables whose last batch was found torn (a writer killed mid-write) when compacting."""
@@ -68,16 +68,23 @@ class RunDirectory:
 
     @classmethod
     def create(cls, parent: str | Path, label: str, meta: dict[str, Any], run_id: str | None = None) -> RunDirectory:
+        """A new run directory under ``parent``; a generated id taken already (two runs in one
+        second) gets a suffix, a given one is refused."""
         parent = Path(parent)
-        run_id = run_id or new_run_id(label)
-        path = parent / run_id
-        try:
-            path.mkdir(parents=True, exist_ok=False)
-        except FileExistsError:
-            raise UsageError(f"run directory {path} already exists", "choose another --run-id, or remove it") from None
-        except OSError as error:
-            raise UsageError(f"cannot create run directory {path}: {error.strerror}",
-                             "choose a writable --out folder") from None
+        path = parent / (run_id or new_run_id(label))
+        for suffix in range(2, 100):
+            try:
+                path.mkdir(parents=True, exist_ok=False)
+                break
+            except FileExistsError:
+                if run_id:
+                    raise UsageError(f"run directory {path} already exists", "remove it, or choose another run id") from None
+                path = path.with_name(f"{path.name.rsplit('~', 1)[0]}~{suffix}")
+            except OSError as error:
+                raise UsageError(f"cannot create run directory {path}: {error.strerror}",
+                                 f"make {parent} writable, or choose another folder for the runs") from None
+        else:
+            raise UsageError(f"run directory {path} already exists", "remove the runs of this second") from None
         run = cls(path)
         run.write_meta({
             "format": schema.FORMAT,
@@ -163,16 +170,27 @@ class RunDirectory:
     def ensure_files(self) -> None:
         """Start a segment of every table, so an empty measurement is an empty table."""
         with self._lock:
-            for table in schema.TABLES.values():
+            for table in self._tables():
                 self._writer(table)
 
     def compact(self) -> None:
         """Fold every table's segments into its Parquet file (`columnar.compact`); recount the rows."""
         with self._lock:
-            for name, table in schema.TABLES.items():
-                self.counts[name], cut = columnar.compact(self.path, table)
+            for table in self._tables():
+                self.counts[table.name], cut = columnar.compact(self.path, table)
                 if cut:
-                    self.cut.add(name)
+                    self.cut.add(table.name)
+
+    def _tables(self) -> list[schema.Table]:
+        """Every table but the optional ones this directory does not hold (no empty history file)."""
+        return [table for name, table in schema.TABLES.items()
+                if name not in schema.OPTIONAL_TABLES or columnar.stored(self.path, table)]
+
+    def refuse(self, problem: str, fix: str | None, exit_code: int) -> dict[str, Any]:
+        """Close a run refused before its load (bad credentials, closed registration, bad input):
+        the reason and the exit code the command gave, so ``fwload report`` says the same."""
+        self.event("refused", detail=problem, fix=fix or "", exit_code=exit_code)
+        return self.finalize("refused", exit_code=exit_code, refusal={"problem": problem, "fix": fix or ""})
 
     def finalize(self, status: str, exit_code: int | None = None, **fields: Any) -> dict[str, Any]:
         """End the run: every table compacted to Parquet, run.json saying how it ended and what it holds."""

@@ -80,11 +80,40 @@ class SLOs(Section):
     stream_ttfb_p95: Duration | None = Field(
         None, gt=0, description="95th percentile of the time to the first audio byte; null = not checked."
     )
+    stall_ratio: float | None = Field(
+        None,
+        ge=0,
+        le=1,
+        description="Most stalled time / played time of real-time plays (the music stopping on an empty "
+        "buffer); null = not checked.",
+    )
+    plays_with_stall: float | None = Field(
+        None, ge=0, le=1, description="Largest share of real-time plays that stalled at least once; null = not checked."
+    )
+    startup_p95: Duration | None = Field(
+        None,
+        gt=0,
+        description="95th percentile of the start-up delay (play pressed → enough audio buffered to "
+        "start); null = not checked.",
+    )
     window: Duration | None = Field(
         None,
         gt=0,
-        description="Also judge every latency SLO in each window of this many seconds, "
+        description="Also judge every latency and playback SLO in each window of this many seconds, "
         "so a bad moment cannot hide in a good average; null = over the whole run only.",
+    )
+    dropped_sessions: float | None = Field(
+        0.0,
+        ge=0,
+        le=1,
+        description="profile: arrivals: most sessions dropped / sessions due (no free slot, generator "
+        "overloaded); the default 0 fails a run that did not offer the whole asked rate; null = not checked.",
+    )
+    session_start_p95: Duration | None = Field(
+        None,
+        gt=0,
+        description="profile: arrivals: 95th percentile of a session's due instant → its first answer "
+        "(the generator's start delay included); null = not checked.",
     )
 
 
@@ -111,7 +140,8 @@ class ResourceChecks(Section):
     )
 
 
-AbortMetric = Literal["error_ratio", "p95_ms", "throttled_ratio"]
+AbortMetric = Literal["error_ratio", "p95_ms", "throttled_ratio", "stall_ratio"]
+RATIO_METRICS = ("error_ratio", "throttled_ratio", "stall_ratio")
 
 
 class AbortRule(Section):
@@ -119,9 +149,12 @@ class AbortRule(Section):
 
     metric: AbortMetric = Field(
         description="error_ratio (failed / all) | p95_ms (95th percentile latency) | "
-        "throttled_ratio (429s / all), over the last seconds of traffic."
+        "throttled_ratio (429s / all) | stall_ratio (stalled / played seconds of real-time plays), "
+        "over the last seconds of traffic."
     )
-    group: RequestGroup | None = Field(None, description="Only this request group; null = every request.")
+    group: RequestGroup | None = Field(
+        None, description="Only this request group; null = every request (not for stall_ratio)."
+    )
     above: float = Field(
         description="Threshold: a ratio from 0 to 1 for error_ratio and throttled_ratio; for p95_ms a "
         "duration with its unit ('800ms', '10s'), held in milliseconds."
@@ -149,9 +182,15 @@ class AbortRule(Section):
         metric = info.data.get("metric")
         if metric == "p95_ms" and above < 1:
             raise ValueError("a p95_ms threshold must be at least 1ms")
-        if metric in ("error_ratio", "throttled_ratio") and not 0 <= above <= 1:
+        if metric in RATIO_METRICS and not 0 <= above <= 1:
             raise ValueError(f"{metric} is a ratio: use a number from 0 to 1 (got {above!r})")
         return above
+
+    @model_validator(mode="after")
+    def _group_applies(self) -> AbortRule:
+        if self.metric == "stall_ratio" and self.group is not None:
+            raise ValueError("stall_ratio is measured on plays, not on a request group: remove group")
+        return self
 
     @field_serializer("above")
     def _latency_as_text(self, above: float) -> float | str:

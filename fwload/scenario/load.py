@@ -7,16 +7,17 @@ model always holds the numbers the run used and its dump re-loads to the same sc
 from __future__ import annotations
 
 import math
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, model_validator
+from pydantic_core import PydanticCustomError
 
-from fwload.scenario.problems import Problem, raise_problems
+from fwload.scenario.problems import PROBLEM_TYPE, Problem, raise_problems
 from fwload.scenario.schedule import build_stages
 from fwload.scenario.section import Section
-from fwload.units import Duration, format_duration
+from fwload.units import Duration, Rate, format_duration
 
-Profile = Literal["constant", "ramp", "steps", "spike", "soak"]
+Profile = Literal["constant", "ramp", "steps", "spike", "soak", "arrivals"]
 
 
 class StepsSpec(Section):
@@ -50,20 +51,83 @@ class SpikeSpec(Section):
     )
 
 
-class PacingSpec(Section):
-    """``load.pacing``: an arrival-rate target the users keep with Locust's constant_pacing."""
+class SessionSpec(Section):
+    """``load.arrivals.session``: how long one arriving person stays."""
 
-    iterations_per_s: float = Field(
-        gt=0, description="Task iterations per second for the whole run, all users and classes together."
+    length: Duration | None = Field(
+        300.0,
+        gt=0,
+        description="Median session length (fixed: exactly this); null = only iterations end a session. "
+        "A session ends at its first task boundary after the length (a play in progress may stop it "
+        "sooner), so a slow server makes sessions overrun and the concurrency grow.",
     )
-    tolerance: float = Field(
-        0.1,
-        ge=0,
-        lt=1,
-        description="Share by which the achieved rate may fall below the target "
-        "before the run reports that the offered load was not reached.",
+    distribution: Literal["lognormal", "exponential", "fixed"] = Field(
+        "lognormal",
+        description="lognormal (median = length, spread = sigma; mean = length·e^(sigma²/2)) | exponential "
+        "(median = length, mean = length/ln 2) | fixed.",
     )
-    window: Duration = Field(30.0, ge=1, description="Seconds over which the achieved rate is measured.")
+    sigma: float = Field(1.0, gt=0, le=3, description="lognormal only: standard deviation of ln(length).")
+    iterations: int | None = Field(
+        None,
+        ge=1,
+        description="End a session after this many task iterations (with a length too: whichever comes "
+        "first); iterations: 1 is k6's arrival-rate model, one iteration per arrival.",
+    )
+
+    @model_validator(mode="after")
+    def _ends_somehow(self) -> SessionSpec:
+        if self.length is None and self.iterations is None:
+            raise ValueError("a session needs a length or a number of iterations (e.g. length: 5m)")
+        return self
+
+
+class ArrivalStageSpec(Section):
+    """One stretch of ``load.arrivals.stages``."""
+
+    duration: Duration = Field(gt=0, description="Length of the stretch.")
+    rate: Rate = Field(ge=0, description="Sessions started per second (2, '2/s', '30/min').")
+    ramp: bool = Field(
+        False, description="true: go linearly from the previous stretch's rate (0 for the first) to this one; "
+        "false: hold this rate (a step)."
+    )
+
+
+class ArrivalsSpec(Section):
+    """``load.arrivals``: sessions start at a rate, whatever the server's speed (an open model)."""
+
+    rate: Rate | None = Field(
+        None, gt=0, description="Sessions started per second for the whole load.duration (2, '2/s', '30/min'); "
+        "or give stages."
+    )
+    stages: list[ArrivalStageSpec] | None = Field(
+        None, min_length=1, description="Rates in order: [{duration, rate, ramp}]; load.duration is their sum."
+    )
+    session: SessionSpec = Field(default_factory=SessionSpec, description="Session length: {length, distribution, "
+                                 "sigma, iterations}.")
+    slots: int | None = Field(
+        None,
+        ge=1,
+        description="Most sessions at once (virtual users kept ready, all processes together, like k6's "
+        "maxVUs); a session due with no free slot is dropped and reported. null = caps.max_users.",
+    )
+    max_start_delay: Duration = Field(
+        1.0,
+        gt=0,
+        description="A session the generator can only start later than this after it was due is dropped "
+        "(the generator is overloaded); below it the start delay is recorded.",
+    )
+
+    @model_validator(mode="after")
+    def _rate_or_stages(self) -> ArrivalsSpec:
+        if (self.rate is None) == (self.stages is None):
+            raise ValueError("give either rate (constant) or stages, not both (e.g. rate: 2/s)")
+        return self
+
+
+PACING_REPLACED = (
+    "load.pacing was replaced by the open-arrivals profile: write `profile: arrivals` with "
+    "`arrivals: {rate: <iterations_per_s>, session: {iterations: 1}, slots: <users>}`"
+)
 
 
 class Caps(Section):
@@ -79,7 +143,7 @@ class Load(Section):
     profile: Profile = Field(
         "constant",
         description="constant | ramp (linear) | steps (equal increments) | spike (base, jump, back) "
-        "| soak (constant, meant for hours).",
+        "| soak (constant, meant for hours) | arrivals (sessions start at a rate: load.arrivals).",
     )
     users: int = Field(
         1,
@@ -94,16 +158,29 @@ class Load(Section):
     from_users: int = Field(0, ge=0, description="ramp only: users at the start of the ramp.")
     steps: StepsSpec | None = Field(None, description="steps only: {count, duration}.")
     spike: SpikeSpec | None = Field(None, description="spike only: {base_users, at, hold, spawn_rate}.")
-    pacing: PacingSpec | None = Field(
+    arrivals: ArrivalsSpec | None = Field(
         None,
-        description="Optional arrival-rate mode: {iterations_per_s, tolerance, window}; "
-        "null = each user paces itself with its own think time.",
+        description="arrivals only: {rate | stages, session, slots, max_start_delay}: sessions start at a rate "
+        "and the users at once follow from it (an open model, as k6's arrival-rate executors).",
     )
 
     @property
     def peak_users(self) -> int:
-        """The most users the profile ever asks for."""
+        """The most users the profile ever asks for (arrivals: its slots, once resolved)."""
+        if self.profile == "arrivals":
+            return self.arrivals.slots or 0 if self.arrivals is not None else 0
         return max(self.users, self.from_users if self.profile == "ramp" else 0)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _pacing_replaced(cls, data: Any) -> Any:
+        """A ``pacing:`` section is refused with its replacement; the ``pacing: null`` that run
+        directories of earlier versions hold in their resolved scenario is dropped, so they still report."""
+        if isinstance(data, dict) and "pacing" in data:
+            if data["pacing"] is not None:
+                raise PydanticCustomError(PROBLEM_TYPE, PACING_REPLACED)
+            data = {key: value for key, value in data.items() if key != "pacing"}
+        return data
 
     @model_validator(mode="after")
     def _resolve_profile(self) -> Load:
@@ -112,14 +189,16 @@ class Load(Section):
             problems += self._resolve_steps()
         elif self.profile == "spike":
             problems += self._resolve_spike()
-        if not problems:
+        elif self.profile == "arrivals":
+            problems += self._resolve_arrivals()
+        if not problems and self.profile != "arrivals":
             problems += self._unreachable_stages()
         raise_problems("Load", problems)
         return self
 
     def _misplaced_sections(self) -> list[Problem]:
         problems = []
-        for key in ("steps", "spike"):
+        for key in ("steps", "spike", "arrivals"):
             if self.profile != key and getattr(self, key) is not None:
                 problems.append(
                     Problem(
@@ -164,6 +243,29 @@ class Load(Section):
                 )
             ]
         return []
+
+    def _resolve_arrivals(self) -> list[Problem]:
+        if self.arrivals is None:
+            return [Problem(("arrivals",), "profile: arrivals needs load.arrivals, e.g. "
+                            "{rate: 2/s, session: {length: 5m}}")]
+        problems = [
+            Problem((name,), f"not used with profile: arrivals (the users at once follow from the rate); "
+                    f"remove it{' and set load.arrivals.slots for a ceiling' if name == 'users' else ''}",
+                    getattr(self, name))
+            for name, unset in (("users", 1), ("from_users", 0)) if getattr(self, name) != unset
+        ]
+        arrivals = self.arrivals
+        if arrivals.stages is None:
+            return problems
+        total = sum(stage.duration for stage in arrivals.stages)
+        if "duration" not in self.model_fields_set:
+            self.duration = total
+        elif not math.isclose(total, self.duration):
+            problems.append(Problem(
+                ("duration",), f"the arrival stages take {format_duration(total)}, not "
+                f"{format_duration(self.duration)}; make it {format_duration(total)} or remove load.duration",
+                self.duration))
+        return problems
 
     def _resolve_spike(self) -> list[Problem]:
         spike = self.spike or SpikeSpec()

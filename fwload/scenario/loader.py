@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from fwload.errors import UsageError
 from fwload.scenario.messages import describe
 from fwload.scenario.model import Scenario
+from fwload.units import parse_duration
 
 SHIPPED_SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 
@@ -76,11 +77,13 @@ def scenario_from_data(raw: Any, *, source: str, base_dir: Path, check_files: bo
     return scenario
 
 
-def with_overrides(scenario: Scenario, **overrides: Any) -> Scenario:
+def with_overrides(scenario: Scenario, *, source: str | None = None, fix: str = _FIX, **overrides: Any) -> Scenario:
     """A copy of ``scenario`` with command-line values applied (``None`` = not given), re-validated.
 
     Names are the keys of `OVERRIDES`; a relative ``users_file`` is taken from the current
-    directory. Overriding ``duration`` of a steps profile re-divides it into equal steps.
+    directory. Overriding ``duration`` of a steps profile re-divides it into equal steps, and
+    stretches an arrivals profile's stages in proportion.
+    ``source`` and ``fix`` word an error (default: the overrides by name, and the file fix).
     """
     unknown = sorted(set(overrides) - set(OVERRIDES))
     if unknown:
@@ -94,11 +97,16 @@ def with_overrides(scenario: Scenario, **overrides: Any) -> Scenario:
         if name == "users_file":
             value = Path(value).expanduser().resolve()
         changes.setdefault(section, {})[field] = value
-    source = "overrides (" + ", ".join(f"{name}={value!r}" for name, value in given.items()) + ")"
-    return with_changes(scenario, changes, source=source)
+    source = source or "overrides (" + ", ".join(f"{name}={value!r}" for name, value in given.items()) + ")"
+    return with_changes(scenario, changes, source=source, fix=fix)
 
 
-def with_changes(scenario: Scenario, changes: dict[str, Any], *, source: str = "overrides") -> Scenario:
+def as_options(overrides: dict[str, Any]) -> str:
+    """``--users 500 --duration 1h``: the command-line options `OVERRIDES` names stand for."""
+    return " ".join(f"--{name.replace('_', '-')} {value}" for name, value in overrides.items() if value is not None)
+
+
+def with_changes(scenario: Scenario, changes: dict[str, Any], *, source: str = "overrides", fix: str = _FIX) -> Scenario:
     """A copy of ``scenario`` with nested ``changes`` merged in (e.g. ``{"load": {"duration": 60}}``).
 
     Mappings merge key by key, anything else (lists included) replaces; secrets are kept.
@@ -112,10 +120,15 @@ def with_changes(scenario: Scenario, changes: dict[str, Any], *, source: str = "
         and data["load"]["steps"]
     ):
         data["load"]["steps"]["duration"] = None  # re-divide the new duration into equal steps
+    arrivals = data["load"].get("arrivals") or {}
+    if "duration" in load_changes and arrivals.get("stages") and "arrivals" not in load_changes:
+        scale = float(parse_duration(load_changes["duration"])) / scenario.load.duration
+        for stage in arrivals["stages"]:
+            stage["duration"] = stage["duration"] * scale  # the same shape of rates over the new duration
     try:
         result = Scenario.model_validate(data)
     except ValidationError as error:
-        raise _usage_error(source, describe(error, Scenario, data)) from None
+        raise _usage_error(source, describe(error, Scenario, data), fix) from None
     if result.target.users_file != scenario.target.users_file:
         _check_users_file(result, source)
     return result
@@ -211,8 +224,8 @@ def _check_users_file(scenario: Scenario, source: str) -> None:
         )
 
 
-def _usage_error(source: str, lines: list[str]) -> UsageError:
-    return UsageError("\n".join(f"{source}: {line}" for line in lines), _FIX)
+def _usage_error(source: str, lines: list[str], fix: str = _FIX) -> UsageError:
+    return UsageError("\n".join(f"{source}: {line}" for line in lines), fix)
 
 
 def _shipped_hint() -> str:

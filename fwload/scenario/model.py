@@ -65,18 +65,33 @@ class Scenario(Section):
 
     @model_validator(mode="after")
     def _fits_caps_and_mix(self) -> Scenario:
+        self._resolve_slots()
         problems = [*self._beyond_caps(), *self._mix_problems()]
         raise_problems("Scenario", problems)
         return self
 
+    def _resolve_slots(self) -> None:
+        """Arrivals: slots default to caps.max_users, and are all spawned within a second
+        unless load.spawn_rate says otherwise (they idle until a session is due)."""
+        arrivals = self.load.arrivals
+        if self.load.profile != "arrivals" or arrivals is None:
+            return
+        if arrivals.slots is None:
+            arrivals.slots = self.caps.max_users
+        if "spawn_rate" not in self.load.model_fields_set:
+            self.load.spawn_rate = float(arrivals.slots)
+
     def _beyond_caps(self) -> list[Problem]:
         load, caps, problems = self.load, self.caps, []
         if load.peak_users > caps.max_users:
-            field = "users" if load.users >= load.from_users else "from_users"
+            if load.profile == "arrivals":
+                loc, noun = ("load", "arrivals", "slots"), "slots"
+            else:
+                loc, noun = ("load", "users" if load.users >= load.from_users else "from_users"), "users"
             problems.append(
                 Problem(
-                    ("load", field),
-                    f"{load.peak_users} users exceed caps.max_users "
+                    loc,
+                    f"{load.peak_users} {noun} exceed caps.max_users "
                     f"({caps.max_users}); lower it or raise caps.max_users",
                     load.peak_users,
                 )
@@ -107,6 +122,12 @@ class Scenario(Section):
                     )
                 )
             seen.setdefault(mix.class_name, index)
+        if self.load.profile == "arrivals":
+            problems += [
+                Problem(("users", index, "fixed_count"), "not used with profile: arrivals (each session's class "
+                        "is drawn by weight); remove it and set a weight", mix.fixed_count)
+                for index, mix in enumerate(self.users) if mix.fixed_count is not None
+            ]
         fixed = sum(mix.fixed_count or 0 for mix in self.users)
         if fixed > self.load.peak_users:
             index = max(i for i, mix in enumerate(self.users) if mix.fixed_count)

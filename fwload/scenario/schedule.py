@@ -21,7 +21,9 @@ class Stage:
     """A stretch of the run with one target; offsets are seconds from the start of the load.
 
     ``from_users`` is set only for a linear ramp: the count then goes from ``from_users`` at
-    ``start`` to ``users`` at ``end``.
+    ``start`` to ``users`` at ``end``. In an arrivals run ``users`` is the slots kept ready
+    and ``rate`` (from ``from_rate`` when it ramps) the sessions started per second; the
+    first stage, ``slots``, starts them before any session is due (``rate`` 0).
     """
 
     name: str
@@ -30,6 +32,8 @@ class Stage:
     users: int
     spawn_rate: float
     from_users: int | None = None
+    rate: float | None = None
+    from_rate: float | None = None
 
     def users_at(self, elapsed: float) -> int:
         if self.from_users is None or self.end <= self.start:
@@ -44,11 +48,16 @@ class Tick(NamedTuple):
     users: int
     spawn_rate: float
     stage: str
+    rate: float | None = None
+    """Arrivals: the stage's session rate (sessions/s; it ramps from ``from_rate``)."""
+    from_rate: float | None = None
 
 
 def build_stages(load: Load) -> list[Stage]:
     """The stages of a validated `Load`, in order, without gaps, ending at ``load.duration``."""
     duration, users, rate = load.duration, load.users, load.spawn_rate
+    if load.profile == "arrivals":
+        return _arrival_stages(load)
     if load.profile in ("constant", "soak"):
         return [Stage(load.profile, 0.0, duration, users, rate)]
     if load.profile == "ramp":
@@ -71,6 +80,19 @@ def build_stages(load: Load) -> list[Stage]:
         Stage("recovery", end_of_spike, duration, spike.base_users, top_rate),
     ]
     return [stage for stage in stages if stage.end > stage.start]
+
+
+def _arrival_stages(load: Load) -> list[Stage]:
+    from fwload.scenario.arrivals import plan_of, slot_allocation_s, stage_name
+
+    assert load.arrivals is not None and load.arrivals.slots is not None, "slots are resolved by Scenario"
+    slots, spawn = load.arrivals.slots, load.spawn_rate
+    offset = slot_allocation_s(slots, spawn)
+    stages = [Stage("slots", 0.0, offset, slots, spawn, rate=0.0)]
+    for stage in plan_of(load).stages:
+        stages.append(Stage(stage_name(stage), offset + stage.start, offset + stage.end, slots, spawn,
+                            rate=stage.rate, from_rate=stage.from_rate))
+    return stages
 
 
 class Schedule:
@@ -110,7 +132,7 @@ class Schedule:
         users = stage.users_at(elapsed)
         if self.max_users is not None:
             users = min(users, self.max_users)
-        return Tick(users, stage.spawn_rate, stage.name)
+        return Tick(users, stage.spawn_rate, stage.name, stage.rate, stage.from_rate)
 
     def stage_at(self, elapsed: float) -> Stage | None:
         """The stage running at ``elapsed`` (for mapping samples to stages), ``None`` outside the run."""

@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator
 
+from fwload.funkwhale.paths import path_in_base_url
 from fwload.scenario.section import Section
 from fwload.units import Duration
 
@@ -63,4 +64,8 @@ class Target(Section):
             raise ValueError("the URL holds credentials: remove them and use users_file (or password)")
         if parts.query or parts.fragment:
             raise ValueError(f"{host!r} has a query or fragment: give the bare base URL")
+        base = path_in_base_url(host)
+        if base:
+            raise ValueError(f"{host!r} has a path ({parts.path}): Funkwhale is served from its base URL; "
+                             f"use {base!r}")
         return host.strip().rstrip("/")

@@ -38,7 +38,7 @@ def build_app(services: Services, *, own_services: bool = True) -> Starlette:
                 await run_in_threadpool(services.stop)
 
     app = Starlette(
-        routes=routes() + admin_routes(),
+        routes=routes(nginx_part=services.settings.audio_serving == "direct") + admin_routes(),
         middleware=[Middleware(FaultMiddleware, runtime=services.faults)],
         exception_handlers={ApiError: handle_api_error, HTTPException: handle_http_exception},
         lifespan=lifespan,

@@ -12,6 +12,10 @@ so accounts, tokens and listen tokens survive it as they survive a real pod rest
 stack mode only the ``api`` component restarts, done by the stack process when asked
 (`fwload.standin.stack.restart`); nginx, the data stores and Celery keep running.
 
+The server is tied to the caller's life (`fwload.lifeline`): should the caller die without
+stopping it (SIGKILL), the server stops as on SIGTERM (a stack stops every component, drops
+its database and removes its cgroups) and removes the temporary data folder made for it.
+
 ``mode="stack"`` (or ``FWLOAD_STANDIN_MODE=stack`` in the environment) runs the seed's
 components as processes (`fwload.standin.stack`); ``component_pids`` and ``cgroups`` then
 name each component's root process and cgroup for the processes collector, and
@@ -52,6 +56,7 @@ from fwload.cli.standin import (
     STACK_PREFIX,
 )
 from fwload.errors import NotReadyError, UsageError
+from fwload.lifeline import Lifeline
 from fwload.recording.rundir import write_atomic
 from fwload.scenario.faults import Faults
 from fwload.standin.faults.client import FaultAdmin
@@ -119,6 +124,7 @@ class StandinProcess:
         self._schedule: LifecycleSchedule | None = None
         self.restarts = 0
         self._process: subprocess.Popen[str] | None = None
+        self._lifeline: Lifeline | None = None
         self._stderr_tail: collections.deque[str] = collections.deque(maxlen=40)
         self._ready = threading.Event()
         self._readers: list[threading.Thread] = []
@@ -186,6 +192,8 @@ class StandinProcess:
                 *self._stack_argv]
         if keep_faults:
             argv.append("--keep-faults")
+        if self._owned_data_dir is not None:
+            argv.append("--temporary-data")
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(
             filter(None, [str(Path(fwload.__file__).resolve().parent.parent), env.get("PYTHONPATH")])
@@ -195,7 +203,8 @@ class StandinProcess:
             env[ADMIN_PASSWORD_ENV] = self._admin_password
         env[SECRET_KEY_ENV] = self._secret_key
         env.update(self._stack_env)
-        self._process = subprocess.Popen(
+        self._lifeline = Lifeline()
+        self._process = self._lifeline.spawn(
             argv,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -343,6 +352,8 @@ class StandinProcess:
                 process.wait(timeout_s)
         for reader in self._readers:
             reader.join(timeout_s)
+        if self._lifeline is not None:
+            self._lifeline.cut()
         return process.returncode
 
     def __enter__(self) -> Self:

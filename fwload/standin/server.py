@@ -96,6 +96,8 @@ def serve(settings: StandinSettings, on_ready: Callable[[StandinSettings], None]
         )
         services = Services.build(resolved)
         services.start()
+        for notice in services.notices:
+            logging.getLogger("fwload.standin").warning(notice)
         config = uvicorn.Config(
             build_app(services, own_services=False),
             log_level="warning",

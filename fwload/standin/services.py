@@ -12,11 +12,13 @@ from dataclasses import dataclass
 from fwload.standin.api.shapes import Instance
 from fwload.standin.backends.audio import AudioServing, make_audio_serving
 from fwload.standin.backends.cache import Cache, make_cache
+from fwload.standin.backends.ffmpeg import Ffmpeg
 from fwload.standin.backends.import_queue import ImportQueue, make_import_queue
 from fwload.standin.backends.media import MediaStorage
 from fwload.standin.db.engine import Database
 from fwload.standin.domain import preferences, users
 from fwload.standin.domain.importer import Importer, pending_upload_ids
+from fwload.standin.domain.transcoding import Transcoding
 from fwload.standin.faults.imports import FaultyImport
 from fwload.standin.faults.runtime import FaultRuntime
 from fwload.standin.security.passwords import PasswordHasher
@@ -38,6 +40,7 @@ class Services:
     listen_tokens: ListenTokens
     imports: ImportQueue
     faults: FaultRuntime
+    transcoding: Transcoding
 
     @classmethod
     def build(cls, settings: StandinSettings) -> Services:
@@ -58,7 +61,13 @@ class Services:
             listen_tokens=ListenTokens(settings.secret_key.get_secret_value()),
             imports=_import_queue(settings, FaultyImport(Importer(db, media), faults)),
             faults=faults,
+            transcoding=Transcoding(db, media, Ffmpeg(settings.ffmpeg)),
         )
+
+    @property
+    def notices(self) -> list[str]:
+        """What the operator should know once, at start-up (a missing ffmpeg)."""
+        return [notice for notice in (self.transcoding.ffmpeg.notice,) if notice]
 
     def start(self) -> None:
         """Schema, admin account, registration and quota preferences, then the import worker."""

@@ -57,6 +57,11 @@ class StandinSettings(BaseModel):
         "body and the header nginx needs (only behind nginx).",
     )
     protected_path: str = Field("/_protected", description="PROTECT_FILES_PATH for X-Accel-Redirect.")
+    ffmpeg: str = Field(
+        "ffmpeg",
+        description="ffmpeg program transcoding listens that ask to= or max_bitrate= (a name on PATH or a "
+        "path); '' turns transcoding off. Without it the original file is served.",
+    )
     registration_open: bool = Field(
         True, description="Initial users__registration_enabled (real Funkwhale defaults to closed)."
     )

@@ -19,8 +19,9 @@ made of punctuation ("&", "(Live)") is a tsquery syntax error answered 400 (§3.
 
 
 class Listener(FunkwhaleUser):
-    """Browses playable tracks (or searches), streams one through ``listen_url`` with Range
-    requests while reading the body, records the listening, sometimes favorites it."""
+    """Browses playable tracks (or searches), plays one through ``listen_url`` as the web
+    player does (`fwload.users.player`), records the listening when the web player would,
+    sometimes favorites it."""
 
     weight = 3
     options: ClassVar[ListenerOptions] = ListenerOptions()
@@ -38,9 +39,14 @@ class Listener(FunkwhaleUser):
         if not tracks:
             return
         track = random.choice(tracks)
-        if not self.play(track, self.options.range_bytes, self.options.max_stream_bytes):
+        transcode = self.options.transcode.draw() if self.options.transcode else None
+        realtime = self.options.playback == "realtime"
+        result = self.play(track, on_listened=(lambda: self.record_listening(track)) if realtime else None,
+                           transcode=transcode)
+        if not result.ok:
             return
-        self.call("POST", paths.LISTENINGS, group="history", expect=(201,), json=api.track_body(track.id))
+        if not realtime:
+            self.record_listening(track)
         if random.random() < self.options.favorite_ratio:
             self.call("POST", paths.FAVORITES, group="favorites", expect=(201,), json=api.track_body(track.id))
 

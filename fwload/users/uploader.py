@@ -17,16 +17,21 @@ from fwload.users.options import UploaderOptions
 from fwload.users.shelf import FixtureShelf, Upload
 
 MAX_FAILED_POLLS = 3
+REFUSABLE_KINDS = frozenset({"corrupt"})
+"""Fixture kinds that are not audio at all: real 1.4 may refuse their upload outright
+(`api.UNPARSABLE_UPLOAD_STATUSES`). Any other file refused that way is a server error."""
 
 
 class Uploader(FunkwhaleUser):
     """Creates its library once, uploads unique tracks, waits for each import by polling the
     upload list (a pending upload's detail is 404 on real 1.4) with a deadline, then plays
-    what it uploaded.
+    what it uploaded as the web player does (a listening recorded half way, real time).
 
     Every valid upload gets tags no other upload has (same user + same track is ``skipped``
     by the server); a share of uploads (``bad_files``) uses a deliberately bad fixture, whose
-    outcome is recorded as such rather than as a failed request.
+    outcome is recorded as such rather than as a failed request: the corrupt file's upload
+    answered HTTP 500 (real 1.4) is the import outcome ``rejected`` and the request's error
+    kind ``rejected``, both expected.
     """
 
     weight = 1
@@ -69,10 +74,12 @@ class Uploader(FunkwhaleUser):
         if outcome == "finished" and upload.kind == "valid":
             self.last_upload = upload
         if track is not None and self.options.stream_after_import:
-            self.play(track, self.options.range_bytes)
+            realtime = self.options.playback == "realtime"
+            self.play(track, on_listened=(lambda: self.record_listening(track)) if realtime else None)
 
     def on_stop(self) -> None:
         """The run ended while this user waited for an import: record it as unfinished."""
+        super().on_stop()
         if self.waiting is not None:
             accepted_at, started, upload_uuid, upload = self.waiting
             self.waiting = None
@@ -107,13 +114,15 @@ class Uploader(FunkwhaleUser):
         """POST the file; returns (accepted at, upload uuid, import reference)."""
         reference = f"fwload-{uuid.uuid4().hex}"
         files = {"audio_file": (upload.filename, upload.data, upload.mimetype)}
+        refusals = api.UNPARSABLE_UPLOAD_STATUSES if upload.kind in REFUSABLE_KINDS else ()
         reply = self.call("POST", paths.UPLOADS, group="upload", expect=(201,),
                           data=api.upload_fields(self.library or "", reference, upload.filename), files=files,
-                          parse=lambda body: str(body["uuid"]))
+                          parse=lambda body: str(body["uuid"]), refusals=refusals)
         if not reply.ok:
             measurements.import_done.fire(
-                ts=time.time(), upload="", outcome="failed", wait_ms="", polls=0, fixture=upload.kind,
-                format=upload.format, bytes=len(upload.data), user_class=type(self).__name__,
+                ts=time.time(), upload="", outcome="rejected" if reply.refused else "failed", wait_ms="",
+                polls=0, fixture=upload.kind, format=upload.format, bytes=len(upload.data),
+                user_class=type(self).__name__,
             )
             return None, "", reference
         return time.time(), reply.body, reference

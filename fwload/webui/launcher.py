@@ -2,7 +2,8 @@
 
 Locust runs as a child process from its own command line (as ``fwload run`` does), so the
 web UI, the plugin and distributed mode behave exactly as in a plain ``locust`` run. The
-child gets a session of its own: Ctrl-C reaches only this process, which then stops Locust
+child gets a session of its own, tied to this process (`fwload.lifeline`: it quits if this
+process dies): Ctrl-C reaches only this process, which then stops Locust
 first (its ``quitting`` closes the run directory of a test still going) and the stand-in
 last. The web UI has no login, so it binds to 127.0.0.1 unless told otherwise; with
 ``--processes`` the master listens for its workers on 127.0.0.1 and a free port, never on
@@ -17,18 +18,20 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 import requests
 from rich.console import Console
 
 from fwload.errors import UsageError
+from fwload.launch.interrupt import sigterm_interrupts
 from fwload.launch.locust_process import LOOPBACK, free_port, locustfile, loopback_master_args
+from fwload.launch.scenario_file import resolved_copy, with_command_line
 from fwload.launch.target import start_target
+from fwload.lifeline import Lifeline
 from fwload.scenario.loader import load_scenario
 
 UI_START_TIMEOUT_S = 60.0
@@ -45,6 +48,18 @@ class UiRequest:
     users_file: str | None = None
     collector: str | None = None
     out: Path = Path("reports")
+    users: int | None = None
+    spawn_rate: float | None = None
+    duration: str | None = None
+    """Load fields changed for the tests of this web UI, as ``fwload run``'s options."""
+    namespace: str | None = None
+    context: str | None = None
+    kubeconfig: str | None = None
+    """Where the kubernetes collector looks, as ``fwload run``'s options."""
+    prometheus_url: str | None = None
+    prometheus_token_file: str | None = None
+    prometheus_token_env: str | None = None
+    """Where the prometheus collector looks and its token comes from, as ``fwload run``'s options."""
 
 
 @dataclass
@@ -56,14 +71,19 @@ class UiResult:
 
 def run_ui(request: UiRequest, console: Console, announce: Callable[[str], None]) -> UiResult:
     """Serve the web UI until Ctrl-C (or SIGTERM); ``announce`` receives its URL once it answers."""
-    scenario = load_scenario(request.scenario)
+    load = {"users": request.users, "spawn_rate": request.spawn_rate, "duration": request.duration}
+    scenario = with_command_line(load_scenario(request.scenario), request.scenario, **load)
     port = request.web_port or free_port(request.web_host)
     before = _run_dirs(request.out)
-    with contextlib.ExitStack() as stack, _interrupt_on_sigterm():
+    with contextlib.ExitStack() as stack, sigterm_interrupts():
         host, standin = start_target(request.host or scenario.target.host, stack, console)
-        command = ui_command(request, host, port, standin)
-        locust = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=sys.stderr, start_new_session=True,
-                                  env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        changed = any(value is not None for value in load.values())
+        scenario_file = stack.enter_context(resolved_copy(scenario)) if changed else request.scenario
+        command = ui_command(request, host, port, standin, scenario_file)
+        lifeline = Lifeline()
+        stack.callback(lifeline.cut)
+        locust = lifeline.spawn(command, stdin=subprocess.DEVNULL, stdout=sys.stderr, start_new_session=True,
+                                env={**os.environ, "PYTHONUNBUFFERED": "1"})
         try:
             url = f"http://{_url_host(request.web_host)}:{port}"
             _wait_for_ui(locust, url)
@@ -85,15 +105,20 @@ def run_ui(request: UiRequest, console: Console, announce: Callable[[str], None]
     return UiResult(exit_code, sorted(set(_run_dirs(request.out)) - set(before)))
 
 
-def ui_command(request: UiRequest, host: str, port: int, standin: Any = None) -> list[str]:
+def ui_command(request: UiRequest, host: str, port: int, standin: Any = None,
+               scenario_file: Path | None = None) -> list[str]:
     command = [
-        sys.executable, "-m", "locust", "-f", str(locustfile()), "--scenario", str(request.scenario),
+        sys.executable, "-m", "locust", "-f", str(locustfile()), "--scenario", str(scenario_file or request.scenario),
         "--host", host, "--web-host", request.web_host, "--web-port", str(port),
         "--reports-dir", str(request.out),
     ]
     if request.processes:
         command += ["--processes", str(request.processes), *loopback_master_args()]
-    for flag, value in (("--users-file", request.users_file), ("--collector", request.collector)):
+    for flag, value in (("--users-file", request.users_file), ("--collector", request.collector),
+                        ("--namespace", request.namespace), ("--kube-context", request.context),
+                        ("--kubeconfig", request.kubeconfig), ("--prometheus-url", request.prometheus_url),
+                        ("--prometheus-token-file", request.prometheus_token_file),
+                        ("--prometheus-token-env", request.prometheus_token_env)):
         if value:
             command += [flag, value]
     if standin is not None:
@@ -145,17 +170,3 @@ def _list_scenarios(chosen: Path, console: Console) -> None:
 
 def _run_dirs(out: Path) -> list[Path]:
     return [path.parent for path in out.glob("*/run.json")] if out.is_dir() else []
-
-
-@contextlib.contextmanager
-def _interrupt_on_sigterm() -> Iterator[None]:
-    """Treat SIGTERM like Ctrl-C, so a supervisor stopping ``fwload ui`` leaves nothing running."""
-
-    def interrupt(_signum: int, _frame: FrameType | None) -> None:
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGTERM, interrupt)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)

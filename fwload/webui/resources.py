@@ -5,17 +5,24 @@ to its limit? did something restart?), so each row is the latest `ResourceSample
 collector delivered, with its age. Restarts and OOM kills are shown twice: the
 collector's cumulative counters (as ``kubectl get pods`` shows them) and the incidents
 seen since the test started or the stats were reset, counted from the collector's
-events the way the analysis counts them (per source, the source that saw more).
+events the way the analysis counts them (per source, the source that saw more). Below the
+table, a chart per component shows its last minutes (`history`, drawn by
+``static/resource-history.js``).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from fwload.collectors.base import ResourceSample
+from fwload.limits import ComponentLimits, limits_for
+from fwload.recording.live import ComponentPoint
 from fwload.webui import formatting as fmt
+
+DOCUMENTED_MARK = "(doc.)"
+NO_LIMITS = ComponentLimits(None, None, None, None)
 
 COLUMNS = (
     ("component", "Component"),
@@ -64,23 +71,36 @@ def incident_counts(events: Iterable[dict[str, Any]], since: float) -> dict[tupl
     return counts
 
 
+def of_limit(used: float | None, live: float | None, documented: float | None) -> str:
+    """The share of the live limit (or request); else of the documented one, marked "doc." as in the report."""
+    if live:
+        return fmt.percent(share(used, live))
+    text = fmt.percent(share(used, documented))
+    return text if text == fmt.UNKNOWN else f"{text} {DOCUMENTED_MARK}"
+
+
 def resource_rows(samples: Sequence[ResourceSample], events: Iterable[dict[str, Any]], since: float,
-                  now: float) -> list[dict[str, str]]:
-    """The tab's rows, one per container, formatted for display."""
+                  now: float, documented: Mapping[str, ComponentLimits] | None = None) -> list[dict[str, str]]:
+    """The tab's rows, one per container, formatted for display.
+
+    A container without live limits (the local stand-in: nothing enforces one) is compared with
+    its component's documented limits (`fwload.limits.limits_for`), as the report compares it.
+    """
     incidents = incident_counts(events, since)
     rows = []
     for sample in samples:
         seen = incidents.get((sample.component, sample.pod)) or incidents.get((sample.component, "")) or {}
+        doc = limits_for(sample.component, dict(documented or {})) or NO_LIMITS
         rows.append({
             "name": f"{sample.component}/{sample.pod}/{sample.container}",
             "component": sample.component,
             "container": sample.pod if sample.pod == sample.container else f"{sample.pod} / {sample.container}",
             "cpu": fmt.millicores(sample.cpu_m),
-            "cpu_of_limit": fmt.percent(share(sample.cpu_m, sample.cpu_limit_m)),
-            "cpu_of_request": fmt.percent(share(sample.cpu_m, sample.cpu_request_m)),
+            "cpu_of_limit": of_limit(sample.cpu_m, sample.cpu_limit_m, doc.cpu_limit_m),
+            "cpu_of_request": of_limit(sample.cpu_m, sample.cpu_request_m, doc.cpu_request_m),
             "memory": fmt.mebibytes(sample.memory_bytes),
-            "memory_of_limit": fmt.percent(share(sample.memory_bytes, sample.memory_limit_bytes)),
-            "memory_of_request": fmt.percent(share(sample.memory_bytes, sample.memory_request_bytes)),
+            "memory_of_limit": of_limit(sample.memory_bytes, sample.memory_limit_bytes, doc.memory_limit_bytes),
+            "memory_of_request": of_limit(sample.memory_bytes, sample.memory_request_bytes, doc.memory_request_bytes),
             "restarts": fmt.count(sample.restarts),
             "oom_kills": fmt.count(sample.oom_kills),
             "incidents": _incidents_text(seen),
@@ -88,6 +108,30 @@ def resource_rows(samples: Sequence[ResourceSample], events: Iterable[dict[str, 
             "age": f"{max(now - sample.ts, 0):.0f} s ago",
         })
     return rows
+
+
+def history(points: Mapping[str, Iterable[ComponentPoint]], latest: Sequence[ResourceSample], since: float,
+            documented: Mapping[str, ComponentLimits] | None = None) -> list[dict[str, Any]]:
+    """Per component, its CPU and memory at each collector tick since ``since``, and the limit to draw
+    (the live one summed over its containers, else the documented one), for the tab's charts."""
+    charts = []
+    for component in sorted(points):
+        series = [[p.ts, p.cpu_m, p.memory_bytes] for p in points[component] if p.ts >= since]
+        if not series:
+            continue
+        containers = [sample for sample in latest if sample.component == component]
+        cpu, memory, source = _live_limit(containers, "cpu_limit_m"), _live_limit(containers, "memory_limit_bytes"), "live"
+        if cpu is None and memory is None:
+            doc = limits_for(component, dict(documented or {})) or NO_LIMITS
+            cpu, memory, source = doc.cpu_limit_m, doc.memory_limit_bytes, "documented"
+        charts.append({"component": component, "points": series, "cpu_limit_m": cpu, "memory_limit_bytes": memory,
+                       "limits": source if cpu is not None or memory is not None else ""})
+    return charts
+
+
+def _live_limit(containers: Sequence[ResourceSample], name: str) -> float | None:
+    values = [getattr(sample, name) for sample in containers]
+    return float(sum(values)) if values and all(value for value in values) else None
 
 
 def notice_row(text: str) -> dict[str, str]:

@@ -102,22 +102,45 @@ def slo_values(scenario: Scenario, live: LiveStats, now: float) -> list[SloValue
         values.append(SloValue("stream ttfb p95", "ms", slos.stream_ttfb_p95 * 1000,
                                nearest_rank(recent_ttfb, 95), len(recent_ttfb),
                                live.ttfb.percentile(95), live.ttfb.count, window))
+    values.extend(_playback_values(scenario, live, window, now))
+    return values
+
+
+def _playback_values(scenario: Scenario, live: LiveStats, window: float, now: float) -> list[SloValue]:
+    """The listener SLOs: stalls as the players report them, start-up delays from finished plays."""
+    slos, values = scenario.slos, []
+    if slos.stall_ratio is not None:
+        recent, recent_played = live.stall_ratio(window, now=now)
+        whole, whole_played = live.stall_ratio(None)
+        values.append(SloValue("stall ratio", "ratio", slos.stall_ratio, recent, round(recent_played), whole,
+                               round(whole_played), window, "samples are seconds of audio played"))
+    if slos.plays_with_stall is not None:
+        recent, recent_n = live.plays_with_stall(window, now=now)
+        whole, whole_n = live.plays_with_stall(None)
+        values.append(SloValue("plays with a stall", "ratio", slos.plays_with_stall, recent, recent_n, whole,
+                               whole_n, window, "real-time plays that ended"))
+    if slos.startup_p95 is not None:
+        recent_startups = [row[1] for row in live.startup_window.since(now, window)]
+        values.append(SloValue("start-up delay p95", "ms", slos.startup_p95 * 1000, nearest_rank(recent_startups, 95),
+                               len(recent_startups), live.startup.percentile(95), live.startup.count, window))
     return values
 
 
 def _error_ratio(threshold: float, live: LiveStats, window: float, now: float) -> SloValue:
-    """Failed / requests with throttled requests left out of both, as in the verdict."""
+    """Failed / requests with throttled (and rejected) requests left out of both, as in the verdict."""
     failed_share, recent_all = live.error_ratio(window, now=now)
     throttled_share, _ = live.throttled_ratio(window, now=now)
     recent_failed = round(failed_share * recent_all)
     recent_counted = recent_all - round(throttled_share * recent_all)
     failed = sum(live.failures.values())
     throttled = sum(live.throttled.values())
-    counted = sum(live.requests.values()) - throttled
+    rejected = sum(live.rejected.values())
+    counted = sum(live.requests.values()) - throttled - rejected
+    apart = f"{throttled:,} throttled" + (f", {rejected:,} rejected bad files" if rejected else "")
     return SloValue("error ratio", "ratio", threshold,
                     recent_failed / recent_counted if recent_counted else None, recent_counted,
                     failed / counted if counted else None, counted, window,
-                    f"{failed:,} failed; {throttled:,} throttled, left out")
+                    f"{failed:,} failed; {apart}, left out")
 
 
 def slo_rows(scenario: Scenario | None, scenario_file: str, live: LiveStats, now: float,

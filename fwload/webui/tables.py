@@ -1,4 +1,4 @@
-"""The three tabs as Locust's front end wants them, and their CSV downloads.
+"""The four tabs as Locust's front end wants them, and their CSV downloads.
 
 Locust draws an extended tab as one table: ``extended_tabs`` names it, ``extended_tables``
 gives its columns (both sent once with the page), and ``extended_stats`` in each
@@ -14,9 +14,11 @@ import io
 import time
 from typing import TYPE_CHECKING, Any
 
+from fwload.errors import UsageError
+from fwload.limits import ComponentLimits, documented_limits
 from fwload.recording import columnar, schema
 from fwload.recording.export import csv_text
-from fwload.webui import flows, resources, slos
+from fwload.webui import flows, listeners, resources, slos
 from fwload.webui.flows import FlowTracker
 
 if TYPE_CHECKING:
@@ -25,19 +27,23 @@ if TYPE_CHECKING:
 RESOURCES = "fwload-resources"
 SLOS = "fwload-slos"
 FLOWS = "fwload-imports-streams"
+LISTENERS = "fwload-listeners"
 URL_PREFIX = "/fwload"
 RESOURCES_CSV = "resources.csv"
 SLOS_CSV = "slos.csv"
+HISTORY_JSON = "resources/history.json"
+HISTORY_SCRIPT = "resource-history.js"
 
 
 def template_args() -> dict[str, Any]:
     """What the web UI page needs to show the tabs and the CSV links (relative, like Locust's)."""
     return {
         "extended_tabs": [{"title": "Resources", "key": RESOURCES}, {"title": "SLOs", "key": SLOS},
-                          {"title": "Imports and streams", "key": FLOWS}],
+                          {"title": "Listeners", "key": LISTENERS}, {"title": "Imports and streams", "key": FLOWS}],
         "extended_tables": [
             {"key": key, "structure": [{"key": column, "title": title} for column, title in columns]}
-            for key, columns in ((RESOURCES, resources.COLUMNS), (SLOS, slos.COLUMNS), (FLOWS, flows.COLUMNS))
+            for key, columns in ((RESOURCES, resources.COLUMNS), (SLOS, slos.COLUMNS),
+                                 (LISTENERS, listeners.COLUMNS), (FLOWS, flows.COLUMNS))
         ],
         "extended_csv_files": [
             {"href": f".{URL_PREFIX}/{RESOURCES_CSV}", "title": "Download resource samples CSV (fwload)"},
@@ -52,12 +58,24 @@ class LiveTables:
     def __init__(self, session: FwloadSession, tracker: FlowTracker):
         self.session = session
         self.tracker = tracker
+        self._documented: dict[str, ComponentLimits] | None = None
+
+    @property
+    def documented(self) -> dict[str, ComponentLimits]:
+        """The documented limits (k8s/base), read once; none when this install has no k8s/base."""
+        if self._documented is None:
+            try:
+                self._documented = documented_limits()
+            except UsageError:
+                self._documented = {}
+        return self._documented
 
     def extended_stats(self, now: float | None = None) -> list[dict[str, Any]]:
         now = now or time.time()
         return [
             {"key": RESOURCES, "data": self.resource_rows(now)},
             {"key": SLOS, "data": self.slo_rows(now)},
+            {"key": LISTENERS, "data": listeners.listener_rows(self.session.live, now, self.window_s)},
             {"key": FLOWS, "data": flows.flow_rows(self.session.live, self.tracker, now, self.window_s)},
         ]
 
@@ -68,22 +86,33 @@ class LiveTables:
     def resource_rows(self, now: float) -> list[dict[str, str]]:
         session = self.session
         samples = self._current_samples()
-        rows = resources.resource_rows(samples, list(session.resources.events), session.live.started, now)
+        rows = resources.resource_rows(samples, list(session.resources.events), session.live.started, now,
+                                       self.documented)
         if rows:
             return rows
         if session.run is None:
             return [resources.notice_row("no test yet")]
         if session.collector is None:
+            reason = (session.run.read_meta().get("collector") or {}).get("reason")
             return [resources.notice_row(
-                "no resource collector in this test: run `fwload ui` without --host to sample the stand-in, "
-                "give --local-pids component=pid, or use --collector kubernetes")]
+                "no resource collector in this test" + (f": collector none because {reason}" if reason else "")
+                + "; without --host the stand-in's processes are sampled, with --collector kubernetes a target "
+                "in a cluster")]
         return [resources.notice_row("waiting for the collector's first sample")]
+
+    def resource_history(self) -> dict[str, Any]:
+        """The charts under the Resources tab: each component's last minutes of this test."""
+        return {"components": resources.history(self.session.resources.history, self._current_samples(),
+                                                self._test_began(), self.documented)}
+
+    def _test_began(self) -> float:
+        watch = self.session.watch
+        return (watch.started if watch is not None else 0.0) - 1.0
 
     def _current_samples(self) -> list[Any]:
         """Newest samples, without those left over from an earlier test of this process."""
-        watch = self.session.watch
-        begun = watch.started if watch is not None else 0.0
-        return [sample for sample in self.session.resources.latest() if sample.ts >= begun - 1.0]
+        begun = self._test_began()
+        return [sample for sample in self.session.resources.latest() if sample.ts >= begun]
 
     def slo_rows(self, now: float) -> list[dict[str, str]]:
         session = self.session

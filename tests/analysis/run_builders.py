@@ -137,6 +137,50 @@ class RunDir:
                 "bytes": size,
                 "range": "bytes=0-262143",
                 "error_kind": error_kind,
+                "transcode": "",
+                "user_class": "Listener",
+                "worker": "local",
+            }
+        )
+        return self
+
+    def play(
+        self,
+        ts: float,
+        startup_ms: float | None,
+        played_s: float,
+        *,
+        stalls: tuple[tuple[float, float], ...] = (),
+        seek_waits: tuple[tuple[float, float], ...] = (),
+        duration_s: float | None = None,
+        playback: str = "realtime",
+        outcome: str = "ended",
+        error_kind: str = "",
+        size: int = 160_000,
+    ) -> RunDir:
+        """A play; ``stalls`` and ``seek_waits`` are ``(offset after ts, seconds)`` pairs."""
+        realtime = playback == "realtime"
+        gaps = sorted([("stall", *gap) for gap in stalls] + [("seek", *gap) for gap in seek_waits],
+                      key=lambda gap: gap[1])
+        self.rows["plays"].append(
+            {
+                "ts": ts,
+                "track": 1,
+                "client": "web",
+                "playback": playback,
+                "transcode": "",
+                "startup_ms": _blank(startup_ms),
+                "stalls": len(stalls) if realtime else "",
+                "stall_ms": round(sum(s for _, s in stalls) * 1000, 3) if realtime else "",
+                "seek_wait_ms": round(sum(s for _, s in seek_waits) * 1000, 3) if realtime else "",
+                "played_s": played_s if realtime else "",
+                "duration_s": duration_s if duration_s is not None else played_s,
+                "bytes": size,
+                "requests": 1 + len(seek_waits),
+                "outcome": outcome,
+                "error_kind": error_kind,
+                "gaps": " ".join(f"{kind}@{offset:.3f}+{seconds:.3f}" for kind, offset, seconds in gaps)
+                if realtime else "",
                 "user_class": "Listener",
                 "worker": "local",
             }
@@ -184,6 +228,21 @@ class RunDir:
         self.rows["resources"].append(row)
         return self
 
+    def session(self, intended_ts: float, *, start_delay_ms: float | None = 5.0, first_ms: float | None = None,
+                outcome: str = "completed", reason: str = "", length_s: float = 60.0,
+                user_class: str = "Listener", worker: str = "local") -> RunDir:
+        """A sessions.csv row; ``start_delay_ms=None`` (or a dropped outcome) is a session never started."""
+        started = None if outcome == "dropped" or start_delay_ms is None else intended_ts + start_delay_ms / 1000
+        self.rows["sessions"].append({
+            "intended_ts": intended_ts, "start_ts": _blank(started),
+            "start_delay_ms": _blank(None if started is None else start_delay_ms),
+            "first_ms": _blank(None if started is None else (first_ms if first_ms is not None else start_delay_ms + 20)),
+            "length_s": length_s, "ended_ts": _blank(None if started is None else started + length_s),
+            "iterations": 0 if started is None else 3, "outcome": outcome, "reason": reason,
+            "user_class": user_class, "worker": worker,
+        })
+        return self
+
     def event(self, ts: float, type: str, **data: Any) -> RunDir:
         self.events.append({"ts": ts, "type": type, **data})
         return self
@@ -210,7 +269,7 @@ class RunDir:
         cut = cut.removesuffix(".csv") if cut else None
         shutil.rmtree(self.path, ignore_errors=True)
         self.path.mkdir(parents=True)
-        everything = [row["ts"] for rows in self.rows.values() for row in rows] + [
+        everything = [row.get("ts", row.get("intended_ts")) for rows in self.rows.values() for row in rows] + [
             e["ts"] for e in self.events
         ]
         meta = {
@@ -226,7 +285,7 @@ class RunDir:
         if counts and self.status != "running":
             meta["counts"] = {
                 name if layout == "columnar" else schema.TABLES[name].csv_name: len(rows)
-                for name, rows in self.rows.items()
+                for name, rows in self.rows.items() if rows or name not in schema.OPTIONAL_TABLES
             }
         if self.status == "running":
             meta.pop("ended_at")
@@ -235,12 +294,14 @@ class RunDir:
         if self.scenario is not None:
             (self.path / schema.SCENARIO_YAML).write_text(yaml.safe_dump(self.scenario, sort_keys=False))
         for name, table in schema.TABLES.items():
+            if name in schema.OPTIONAL_TABLES and not self.rows[name]:
+                continue
             if layout == "csv":
                 self._write_csv(table, cut == name)
             elif self.status == "running" or cut == name:
                 self._write_stream(table, cut == name)
             else:
-                rows = [tuple(row[c] for c in table.column_names) for row in self.rows[name]]
+                rows = [tuple(row.get(c) for c in table.column_names) for row in self.rows[name]]
                 columnar.write_parquet(self.path, table, [columnar.to_batch(table, rows)])
         with (self.path / schema.EVENTS_JSONL).open("w") as handle:
             for event in sorted(self.events, key=lambda e: e["ts"]):
@@ -249,7 +310,7 @@ class RunDir:
 
     def _write_stream(self, table: schema.Table, cut: bool) -> None:
         """A stream segment, as a run that is still going (or was killed) leaves it."""
-        rows = [tuple(row[c] for c in table.column_names) for row in self.rows[table.name]]
+        rows = [tuple(row.get(c) for c in table.column_names) for row in self.rows[table.name]]
         writer = columnar.SegmentWriter(self.path, table)
         whole = rows[:-1] if cut else rows
         if whole:

@@ -4,6 +4,7 @@ and `fwload export --csv` between them; charts drawn by the helper process are t
 
 from __future__ import annotations
 
+import csv
 import json
 import shutil
 from pathlib import Path
@@ -19,22 +20,57 @@ from analysis.outputs import build_outputs
 from analysis.analyse import analyse_run
 from analysis.writers import chart_process, charts
 from fwload.cli.app import app
-from fwload.recording import schema
+from fwload.recording import columnar, schema
 
 CSV_RUN = Path(__file__).resolve().parents[1] / "data" / "csv-run-v1"
 EVERY_COLUMN = {name: table.column_names for name, table in schema.TABLES.items()}
 
 
-def test_a_csv_run_directory_recorded_by_the_previous_version_is_reported_as_it_was(tmp_path):
-    """verdict.json and summary.md in the fixture were written by fwload-run/1's own analysis."""
-    run_dir = shutil.copytree(CSV_RUN, tmp_path / "run")
-    (run_dir / "verdict.json").unlink()
-    (run_dir / "summary.md").unlink()
-    result = CliRunner().invoke(app, ["report", str(run_dir)])
-    assert result.exit_code == 0, result.output
-    assert json.loads((run_dir / "verdict.json").read_text()) == json.loads((CSV_RUN / "verdict.json").read_text())
-    assert (run_dir / "summary.md").read_text() == (CSV_RUN / "summary.md").read_text()
+def _columnar_twin(csv_dir: Path, folder: Path) -> Path:
+    """The same run in this version's layout: each CSV table written as its Parquet file."""
+    shutil.copytree(csv_dir, folder, ignore=shutil.ignore_patterns("*.csv"))
+    counts = {}
+    for table in schema.TABLES.values():
+        source = csv_dir / table.csv_name
+        if not source.is_file():
+            continue
+        with source.open(newline="", encoding="utf-8") as handle:
+            rows = [tuple(row.get(c) for c in table.column_names) for row in csv.DictReader(handle)]
+        counts[table.name] = columnar.write_parquet(folder, table, [columnar.to_batch(table, rows)])
+    meta = json.loads((csv_dir / "run.json").read_text())
+    (folder / "run.json").write_text(json.dumps({**meta, "format": schema.FORMAT, "counts": counts}))
+    return folder
+
+
+def _numbers_kept(earlier: object, now: object, path: str = "") -> list[str]:
+    """Where a figure the earlier analysis wrote differs now (new keys are fine)."""
+    if isinstance(earlier, dict):
+        return [problem for key, value in earlier.items()
+                for problem in (_numbers_kept(value, now.get(key), f"{path}/{key}") if isinstance(now, dict)
+                                else [f"{path}/{key}: gone"])]
+    if isinstance(earlier, list):
+        if not isinstance(now, list) or len(now) != len(earlier):
+            return [f"{path}: {len(earlier)} items became {now!r:.60}"]
+        return [problem for n, (a, b) in enumerate(zip(earlier, now)) for problem in _numbers_kept(a, b, f"{path}[{n}]")]
+    return [] if earlier == now else [f"{path}: {earlier!r} became {now!r}"]
+
+
+def test_a_csv_run_directory_of_the_previous_version_reports_as_its_columnar_twin_and_as_it_did(tmp_path):
+    """tests/data/csv-run-v1 is a run recorded by fwload-run/1, with the verdict.json its own
+    analysis wrote: read as CSV it reports exactly as the same run stored as Parquet, and every
+    figure of that earlier verdict is still the same (later versions only add figures)."""
+    run_dir = shutil.copytree(CSV_RUN, tmp_path / "csv", ignore=shutil.ignore_patterns("verdict.json", "summary.md"))
+    twin = _columnar_twin(run_dir, tmp_path / "columnar")
+    for folder in (run_dir, twin):
+        result = CliRunner().invoke(app, ["report", str(folder)])
+        assert result.exit_code == 0, result.output
+    now = json.loads((run_dir / "verdict.json").read_text())
+    assert now == json.loads((twin / "verdict.json").read_text())
+    assert (run_dir / "summary.md").read_text() == (twin / "summary.md").read_text()
     assert not list(run_dir.glob("*.parquet")), "reading never converts the directory"
+    earlier = json.loads((CSV_RUN / "verdict.json").read_text())
+    for section in ("status", "totals", "groups", "imports", "streams", "components", "incidents", "startup"):
+        assert _numbers_kept(earlier[section], now[section], section) == []
 
 
 def test_export_csv_writes_a_csv_run_directory_that_reads_and_reports_the_same(tmp_path):

@@ -79,7 +79,8 @@ def test_verdict_json_matches_the_checks_and_is_strict_json(written):
     truth, outputs = written
     document = json.loads((truth.path / "verdict.json").read_text(), parse_constant=pytest.fail)
     assert document["exit_code"] == 1 and document["status"] == "slo_broken"
-    assert document["precedence"] == "not ready (4) > SLO broken (1) > resource broken (3) > passed (0)"
+    assert document["precedence"] == (
+        "refused (2) > not ready (4) > incomplete (5) > SLO broken (1) > resource broken (3) > passed (0)")
     assert len(document["checks"]) == len(outputs.analysis.checks)
     for entry, check in zip(document["checks"], outputs.analysis.checks):
         assert (

@@ -4,6 +4,8 @@ sample counts and verdicts; and the exit code's precedence."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -11,6 +13,7 @@ from known_runs import SAMPLE_TIMES, T0, api_memory, standard_run
 from run_builders import DEFAULT_SCENARIO, MI
 
 from analysis.analyse import analyse_run
+from analysis.completeness import TableRead, incompleteness
 from analysis.outputs import build_outputs
 from analysis.verdict import Check, exit_status
 from fwload.limits import documented_limits
@@ -62,6 +65,7 @@ def test_import_and_stream_checks(known):
         "timeout": 1,
         "failed": 1,
         "unfinished": 0,
+        "rejected": 0,
     }
 
 
@@ -170,6 +174,9 @@ def test_target_never_ready_exits_4(tmp_path):
         (("slo", "resource"), ExitStatus.SLO_BROKEN),
         (("startup", "resource"), ExitStatus.NOT_READY),
         (("startup", "slo"), ExitStatus.NOT_READY),
+        (("complete", "slo", "resource"), ExitStatus.INCOMPLETE),
+        (("startup", "complete"), ExitStatus.NOT_READY),
+        (("refused", "startup", "complete"), ExitStatus.USAGE_ERROR),
     ],
 )
 def test_exit_status_precedence(kinds, status):
@@ -271,3 +278,85 @@ def test_an_abort_rule_that_fired_breaks_the_run_as_an_slo(tmp_path):
     assert "error_ratio above 0.2 for 30s stopped the run" in check.detail
     assert analysis.status == ExitStatus.SLO_BROKEN
     assert [notice.kind for notice in analysis.notices if notice.kind == "abort"] == ["abort"]
+
+
+def _passing_scenario():
+    scenario = _relaxed_slos()
+    scenario["resources"] = {"memory_peak_pct": 100, "max_oom_kills": 0, "components": ["nginx", "postgres"]}
+    return scenario
+
+
+@pytest.mark.parametrize("status", ["running", "interrupted", "crashed"])
+def test_a_run_that_did_not_reach_its_end_is_incomplete_exit_5_with_its_checks_still_shown(tmp_path, status):
+    truth = standard_run(tmp_path / "run", scenario=_passing_scenario(), oom_in_step3=False, status=status)
+    analysis = analyse_run(truth.path)
+    assert analysis.status == ExitStatus.INCOMPLETE
+    complete = by_name(analysis)["run complete"]
+    assert complete.kind == "complete" and complete.passed is False
+    assert all(check.passed for check in analysis.checks if check.kind != "complete"), "what was measured passed"
+    assert analysis.requests.overall["requests"].sum() == truth.requests
+
+
+def test_a_complete_run_whose_counts_differ_from_its_rows_is_incomplete(tmp_path):
+    truth = standard_run(tmp_path / "run", scenario=_passing_scenario(), oom_in_step3=False)
+    meta = json.loads((truth.path / "run.json").read_text())
+    meta["counts"]["requests"] += 7
+    (truth.path / "run.json").write_text(json.dumps(meta))
+    analysis = analyse_run(truth.path)
+    assert analysis.status == ExitStatus.INCOMPLETE
+    assert f"requests holds {truth.requests} rows but run.json counts {truth.requests + 7}" in \
+        by_name(analysis)["run complete"].detail
+
+
+def test_fwload_report_on_a_torn_requests_file_exits_5_and_still_shows_the_measurements(tmp_path):
+    truth = standard_run(tmp_path / "run", scenario=_passing_scenario(), oom_in_step3=False)
+    truth.builder.write(layout="csv")
+    text = (truth.path / "requests.csv").read_bytes()
+    (truth.path / "requests.csv").write_bytes(text[:-25])
+    done = subprocess.run([sys.executable, "-m", "fwload", "report", str(truth.path)], capture_output=True,
+                          text=True, timeout=180, check=False)
+    assert done.returncode == 5, done.stderr[-2000:]
+    shown = " ".join(done.stderr.split())
+    assert "INCOMPLETE" in shown and "cut off mid-write" in shown and "requests: browse" in shown
+    verdict = json.loads((truth.path / "verdict.json").read_text())
+    assert (verdict["status"], verdict["exit_code"]) == ("incomplete", 5)
+    assert "⚠️ fwload: incomplete run" in (truth.path / "summary.md").read_text()
+
+
+def test_incompleteness_is_judged_from_what_the_loader_found_not_from_csv_details():
+    meta = {"status": "complete", "counts": {"requests.csv": 10, "streams.csv": 2}}
+    assert incompleteness(meta, [TableRead("requests.csv", 10), TableRead("streams.csv", 2)]) == []
+    assert incompleteness(meta, [TableRead("requests.parquet", 10)]) == [], "counts keyed without a suffix too"
+    assert incompleteness({**meta, "counts": {"requests": 10}}, [TableRead("requests.parquet", 9)]) == [
+        "requests.parquet holds 9 rows but run.json counts 10"]
+    assert incompleteness(meta, [TableRead("requests.csv", 9, torn_tail=True)]) == [
+        "requests.csv: the last line was cut off mid-write and was dropped",
+        "requests.csv holds 9 rows but run.json counts 10"]
+    assert incompleteness({"status": "interrupted", "counts": {}}, [], interruption="stopped by Ctrl-C") == [
+        "the run was interrupted before its end (stopped by Ctrl-C)"]
+    assert incompleteness({"status": "running"}, []) == [
+        "run.json still says 'running': the run did not end cleanly (killed or crashed)",
+        "run.json has no row counts: the run never reached its end"]
+
+
+def test_a_refused_run_exits_2_with_the_refusal_not_as_a_dead_component(tmp_path):
+    truth = standard_run(tmp_path / "run", scenario=_passing_scenario(), oom_in_step3=False, status="refused")
+    meta = json.loads((truth.path / "run.json").read_text())
+    meta.update(exit_code=2, refusal={"problem": "wrong credentials: account 'a' refused (HTTP 401)",
+                                      "fix": "fix the users file"})
+    (truth.path / "run.json").write_text(json.dumps(meta))
+    analysis = analyse_run(truth.path)
+    assert analysis.status == ExitStatus.USAGE_ERROR
+    assert by_name(analysis)["run accepted"].detail == (
+        "wrong credentials: account 'a' refused (HTTP 401) (fix: fix the users file)")
+
+
+def test_an_older_refused_run_recorded_as_a_startup_failure_of_fwload_exits_2(tmp_path):
+    truth = standard_run(tmp_path / "run", scenario=_passing_scenario(), oom_in_step3=False, status="refused")
+    with (truth.path / "events.jsonl").open("a") as events:
+        events.write(json.dumps({"ts": T0 - 20, "type": "startup_failure", "component": "fwload",
+                                 "detail": "registration is closed"}) + "\n")
+    analysis = analyse_run(truth.path)
+    assert analysis.status == ExitStatus.USAGE_ERROR
+    assert by_name(analysis)["run accepted"].detail == "registration is closed"
+    assert not analysis.startup.failures

@@ -1,4 +1,5 @@
-"""Fixtures: the fake Kubernetes API on loopback, a kubeconfig pointing at it, child processes."""
+"""Fixtures: the fake Kubernetes API on loopback, a kubeconfig pointing at it, child processes,
+cgroups made (and removed) by the test."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.collectors.spawn import Child
+from tests.collectors.spawn import CgroupMaker, Child
 from tests.fakes.kube_api import FakeCluster, FakeKubeAPI
 
 
@@ -33,3 +34,11 @@ def children() -> Iterator[list[Child]]:
     yield made
     for child in made:
         child.stop()
+
+
+@pytest.fixture
+def make_cgroup() -> Iterator[CgroupMaker]:
+    """``make_cgroup(memory_limit_bytes=..., cpu_limit_m=...)``: a fresh cgroup, emptied and removed after."""
+    maker = CgroupMaker()
+    yield maker
+    maker.remove_all()

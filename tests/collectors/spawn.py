@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import select
+import signal
 import subprocess
 import sys
 import textwrap
+import time
+import uuid
 
 import psutil
+import pytest
+
+from fwload.collectors.cgroups import Cgroup, cgroups_writable, create_cgroup, remove_cgroup
+
+needs_cgroups = pytest.mark.skipif(
+    not cgroups_writable(),
+    reason="cgroups are not writable here (needs root and a read-write cgroup mount), so OOM kills and "
+           "throttling inside a real cgroup cannot be provoked on this machine",
+)
 
 
 class Child:
@@ -36,8 +49,11 @@ class Child:
         return line.decode()
 
     def stop(self) -> None:
+        """Stop the parent first (so it respawns no worker meanwhile), then kill its tree and it."""
         try:
-            for process in psutil.Process(self.pid).children(recursive=True):
+            parent = psutil.Process(self.pid)
+            parent.suspend()
+            for process in parent.children(recursive=True):
                 process.kill()
         except psutil.Error:
             pass
@@ -61,3 +77,30 @@ class StepClock:
 
     def __call__(self) -> float:
         return self.times.pop(0)
+
+
+class CgroupMaker:
+    """``maker(memory_limit_bytes=..., cpu_limit_m=...)`` makes a fresh cgroup; `remove_all` kills what
+    is left inside each and removes them."""
+
+    def __init__(self) -> None:
+        self.made: list[Cgroup] = []
+
+    def __call__(self, **limits) -> Cgroup:
+        cgroup = create_cgroup(f"fwload-test-{uuid.uuid4().hex[:10]}", **limits)
+        self.made.append(cgroup)
+        return cgroup
+
+    def remove_all(self) -> None:
+        for cgroup in self.made:
+            for _ in range(100):  # kill what is left inside, then wait for the kernel to let the cgroup go
+                listed = [(d / "cgroup.procs").read_text() for d in cgroup.directories() if d.is_dir()]
+                for pid in {int(p) for text in listed for p in text.split()}:
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(pid, signal.SIGKILL)
+                try:
+                    remove_cgroup(cgroup)
+                    break
+                except OSError:
+                    time.sleep(0.05)
+            assert not cgroup.exists(), f"could not remove {cgroup}"

@@ -1,61 +1,20 @@
-"""Components in their own cgroups: OOM kills under a surviving parent, throttling, charge."""
+"""Components in their own cgroups: OOM kills under a surviving parent, throttling, charge (the
+processes backend; the throttling test also the host backend, which reads the same cgroup)."""
 
 from __future__ import annotations
 
-import contextlib
 import os
-import signal
-import time
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from fwload.collectors.cgroups import (
-    Cgroup,
-    cgroups_writable,
-    create_cgroup,
-    move_into,
-    read_cgroup,
-    remove_cgroup,
-)
+from fwload.collectors.cgroups import Cgroup, move_into, read_cgroup
+from fwload.collectors.host import HostCollector
 from fwload.collectors.processes import ProcessCollector
 from fwload.errors import UsageError
-from tests.collectors.spawn import StepClock, start
+from tests.collectors.spawn import StepClock, needs_cgroups, start
 
 MiB = 1024 * 1024
-
-needs_cgroups = pytest.mark.skipif(
-    not cgroups_writable(),
-    reason="cgroups are not writable here (needs root and a read-write cgroup mount), so OOM kills and "
-           "throttling inside a real cgroup cannot be provoked on this machine",
-)
-
-
-@pytest.fixture
-def make_cgroup() -> Iterator:
-    made: list[Cgroup] = []
-
-    def make(**limits) -> Cgroup:
-        cgroup = create_cgroup(f"fwload-test-{uuid.uuid4().hex[:10]}", **limits)
-        made.append(cgroup)
-        return cgroup
-
-    yield make
-    for cgroup in made:
-        for _ in range(100):  # kill what is left inside, then wait for the kernel to let the cgroup go
-            listed = [(d / "cgroup.procs").read_text() for d in cgroup.directories() if d.is_dir()]
-            for pid in {int(p) for text in listed for p in text.split()}:
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(pid, signal.SIGKILL)
-            try:
-                remove_cgroup(cgroup)
-                break
-            except OSError:
-                time.sleep(0.05)
-        assert not cgroup.exists(), f"could not remove {cgroup}"
-
 
 OOM_IN_WORKER = """
     import os, sys
@@ -107,10 +66,13 @@ BURN = """
 
 
 @needs_cgroups
-def test_cpu_quota_shows_as_throttling_and_cgroup_cpu(children, make_cgroup):
+@pytest.mark.parametrize("backend", ["processes", "host"])
+def test_cpu_quota_shows_as_throttling_and_cgroup_cpu(children, make_cgroup, backend):
     cgroup = make_cgroup(cpu_limit_m=100)
     burner = start(children, BURN, preexec_fn=lambda: move_into(cgroup, os.getpid()))
-    sampler = ProcessCollector({"api": burner.pid}, cgroups={"api": cgroup}, clock=StepClock(0.0, 10.0))
+    clock = StepClock(0.0, 10.0)
+    sampler = (ProcessCollector({"api": burner.pid}, cgroups={"api": cgroup}, clock=clock) if backend == "processes"
+               else HostCollector({"api": {"pid": burner.pid}}, clock=clock))
     sampler.collect()
     burner.send()
     burned_s = float(burner.line())
@@ -120,6 +82,7 @@ def test_cpu_quota_shows_as_throttling_and_cgroup_cpu(children, make_cgroup):
     assert sample.throttled_periods >= 1 and sample.periods >= sample.throttled_periods
     assert sample.throttled_s > 0
     assert sample.cpu_m * 10.0 / 1000 >= burned_s
+    assert sample.source == backend and sample.memory_limit_bytes is None
 
 
 def test_a_missing_cgroup_fails_the_preflight(tmp_path: Path):

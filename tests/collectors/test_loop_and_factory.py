@@ -172,9 +172,9 @@ def test_factory_builds_each_backend_and_checks_settings(kubeconfig: Path, clust
     assert cluster.count(metrics_pods_path()) == 1
     remote.close()
     with pytest.raises(UsageError) as unknown:
-        make_collector("prometheus")
-    assert unknown.value.problem == "unknown collector backend 'prometheus'"
-    assert unknown.value.fix == "use one of: auto, kubernetes, processes"
+        make_collector("graphite")
+    assert unknown.value.problem == "unknown collector backend 'graphite'"
+    assert unknown.value.fix == "use one of: auto, " + ", ".join(BACKENDS)
     with pytest.raises(UsageError) as typo:
         make_collector("processes", pids={}, namespce="x")
     assert typo.value.problem == "unknown collector setting(s) for processes: namespce"

@@ -55,6 +55,42 @@ def test_worker_killed_and_replaced_under_a_surviving_parent_is_one_respawn(chil
     assert quiet.events == [] and quiet.samples[0].respawns == 1
 
 
+SLOW_RESPAWN = """
+    import os, sys, time
+    def spawn():
+        pid = os.fork()
+        if pid == 0:
+            while True:
+                time.sleep(1)
+        return pid
+    print(spawn(), flush=True)
+    os.wait()
+    print("dead", flush=True)
+    sys.stdin.readline()
+    print(spawn(), flush=True)
+    while True:
+        time.sleep(1)
+"""
+
+
+def test_a_worker_replaced_an_interval_after_it_died_is_still_one_respawn(children):
+    parent = start(children, SLOW_RESPAWN)
+    worker = int(parent.line())
+    sampler = ProcessCollector({"celery-worker": parent.pid})
+    sampler.collect()
+    os.kill(worker, signal.SIGKILL)
+    parent.line()
+    between = sampler.collect()
+    parent.send()
+    replacement = int(parent.line())
+    after = sampler.collect()
+
+    assert between.events == [] and between.samples[0].respawns == 0
+    assert [(e.type, e.data["detail"]) for e in after.events] == [
+        ("respawn", f"worker pid {worker} replaced by {replacement} under pid {parent.pid}")]
+    assert after.samples[0].respawns == 1
+
+
 def test_child_churn_of_postgres_is_not_a_respawn(children):
     parent = start(children, WORKERS)
     workers = [int(p) for p in parent.line().split()[1:]]

@@ -32,6 +32,9 @@ SCENARIO = {
         "error_ratio": 0.02,
         "import_wait_p95": "20s",
         "stream_ttfb_p95": "300ms",
+        "stall_ratio": 0.01,
+        "plays_with_stall": 0.15,
+        "startup_p95": "500ms",
     },
     "resources": {"limits": "documented", "memory_peak_pct": 100, "cpu_p95_pct": 90},
 }
@@ -151,8 +154,35 @@ def build(target: Path = TARGET) -> Path:
                 throttled_s=round(throttled[name] * 0.04, 2),
                 stage="" if tick < 0 else f"step-{min(tick // 8, 2) + 1}",
             )
+    _plays(run, rng)
     run.event(T0 + 121, "run_end", status="complete")
     return run.write(ended_at=T0 + 120)
+
+
+def _plays(run: RunDir, rng: random.Random) -> None:
+    """Three of four users listen in real time, track after track; the third step stalls some plays."""
+    end_of_run = T0 + len(USERS) * STEP_S
+    for listener in range(USERS[-1] * 3 // 4):
+        step = next(index for index, users in enumerate(USERS) if users * 3 // 4 > listener)
+        ts = T0 + step * STEP_S + rng.uniform(0, 3)
+        while ts < end_of_run:
+            step = min(int((ts - T0) // STEP_S), len(USERS) - 1)
+            startup = rng.lognormvariate(0, 0.3) * 30 * (1 + step)
+            duration = round(rng.uniform(15, 40), 3)
+            begin = ts + startup / 1000
+            stalls = []
+            if step == 2 and rng.random() < 0.4:
+                stalls.append((round(startup / 1000 + rng.uniform(2, duration - 2), 3), round(rng.uniform(0.3, 2.0), 3)))
+            silent = sum(seconds for _, seconds in stalls)
+            played = duration
+            outcome = "ended"
+            if begin + duration + silent > end_of_run:
+                played = round(max(end_of_run - begin - silent, 0.0), 3)
+                outcome = "unfinished"
+                stalls = [gap for gap in stalls if ts + gap[0] + gap[1] <= end_of_run]
+            run.play(round(ts, 3), round(startup, 3), played, stalls=tuple(stalls), duration_s=duration,
+                     outcome=outcome, size=int(duration * 16000))
+            ts = begin + played + silent + rng.uniform(0.5, 2)
 
 
 if __name__ == "__main__":

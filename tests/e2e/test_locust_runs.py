@@ -44,11 +44,12 @@ def test_plain_locust_records_every_measurement(standin, tmp_path):
 
 
 def test_distributed_run_loses_and_doubles_nothing(standin, tmp_path):
-    """With --processes 2 every request the stand-in received is in requests.csv exactly once."""
+    """With --processes 2 every request the stand-in received is in requests.csv exactly once
+    (without the pre-flight, whose registration, track list and listen are not Locust's)."""
     admin = standin.fault_admin()
     admin.reset_counts()
     done = locust("--host", standin.url, "--scenario", "scenarios/smoke.yaml", "--processes", "2",
-                  "--stop-timeout", "20", "--reports-dir", str(tmp_path))
+                  "--stop-timeout", "20", "--skip-preflight", "--reports-dir", str(tmp_path))
     assert done.code == 0, done.err[-3000:]
     received = Counter({group: counts.get("received", 0) for group, counts in admin.counts().items()})
     run_dir = only_run_dir(tmp_path)
@@ -64,6 +65,10 @@ def test_distributed_run_loses_and_doubles_nothing(standin, tmp_path):
     assert not [e for e in events if e["type"] == "worker_missing"]
     meta = json.loads((run_dir / "run.json").read_text())
     assert meta["locust"]["workers"] == 2 and meta["counts"]["requests"] == len(requests)
+    plays, streams = rows(run_dir, "plays"), rows(run_dir, "streams")
+    assert plays and meta["counts"]["plays"] == len(plays) == len(streams), "one play row per play, each once"
+    assert {p["worker"] for p in plays} == {"0", "1"}
+    assert sum(int(p["requests"]) for p in plays) == recorded["listen"], "every audio request belongs to a play"
 
 
 def test_users_file_accounts_log_in_and_no_password_lands_on_disk(standin, tmp_path):
@@ -102,19 +107,48 @@ def test_unreachable_host_is_reported_not_ready(tmp_path):
     assert json.loads((run_dir / "run.json").read_text())["status"] == "not_ready"
 
 
-def test_bad_fixtures_end_as_import_outcomes_not_failed_requests(tmp_path):
-    """Untagged and corrupt files stay pending (real 1.4), no-artist files error, duplicates skip."""
+def test_bad_fixtures_end_as_import_outcomes_and_a_refused_corrupt_file_is_expected(tmp_path):
+    """As on real 1.4: untagged files stay pending, no-artist files error, duplicates skip, and
+    the corrupt mp3's upload answers HTTP 500, recorded as ``rejected`` (expected), never an error."""
     with StandinProcess(import_rate=5.0) as standin:
         done = locust("--host", standin.url, "--scenario", "tests/e2e/data/bad-files.yaml",
                       "--reports-dir", str(tmp_path))
     assert done.code in (0, 1), done.err[-3000:]
     run_dir = only_run_dir(tmp_path)
-    assert not [r for r in rows(run_dir, "requests.csv") if r["error_kind"]]
-    outcomes = {(i["fixture"], i["outcome"]) for i in rows(run_dir, "imports.csv")}
-    assert outcomes & {("untagged", "timeout"), ("corrupt", "timeout")}
-    assert ("no_artist", "errored") in outcomes
+    requests = rows(run_dir, "requests.csv")
+    refused = [r for r in requests if r["error_kind"]]
+    assert refused and all((r["group"], r["status"], r["error_kind"]) == ("upload", "500", "rejected")
+                           for r in refused)
+    imports = rows(run_dir, "imports.csv")
+    outcomes = {(i["fixture"], i["outcome"]) for i in imports}
+    assert {o for f, o in outcomes if f == "corrupt"} == {"rejected"}
+    assert sum(i["outcome"] == "rejected" for i in imports) == len(refused)
+    assert ("untagged", "timeout") in outcomes and ("no_artist", "errored") in outcomes
     assert not {o for f, o in outcomes if f == "valid"} - {"finished", "unfinished"}
+    error_ratio = next(c for c in json.loads((run_dir / "verdict.json").read_text())["checks"]
+                       if c["name"] == "error ratio")
+    assert error_ratio["passed"] is True and "rejected excluded" in error_ratio["detail"]
 
+
+def test_a_500_on_a_valid_upload_stays_a_server_error(tmp_path):
+    from fwload.standin.faults.syntax import parse_faults
+
+    scenario = tmp_path / "valid.yaml"
+    scenario.write_text(yaml.safe_dump({
+        "name": "valid", "users": [{"class": "Uploader", "options": {
+            "bad_files": 0, "wait": [0.1, 0.2], "import_timeout": 5, "stream_after_import": False}}],
+        "load": {"profile": "constant", "users": 2, "spawn_rate": 2, "duration": "8s"},
+        "slos": {"error_ratio": 0.01}}))
+    with StandinProcess(import_rate=20.0) as standin:
+        standin.fault_admin().arm(parse_faults(["upload.error=50%", "seed=3"]))
+        done = locust("--host", standin.url, "--scenario", str(scenario), "--reports-dir", str(tmp_path / "runs"))
+    assert done.code == 1, done.err[-3000:]
+    run_dir = only_run_dir(tmp_path / "runs")
+    failed = [r for r in rows(run_dir, "requests.csv") if r["group"] == "upload" and r["status"] == "500"]
+    assert failed and all(r["error_kind"] == "http" for r in failed)
+    imports = rows(run_dir, "imports.csv")
+    assert sum(i["outcome"] == "failed" for i in imports) == len(failed)
+    assert not [i for i in imports if i["outcome"] == "rejected"]
 
 
 def _registered_users_file(url: str, folder, with_token: bool = False) -> tuple:
@@ -174,10 +208,14 @@ def test_audio_with_the_listen_token_like_the_web_player(standin, tmp_path):
     run_dir = only_run_dir(tmp_path)
     listens = [r for r in rows(run_dir, "requests.csv") if r["group"] == "listen"]
     assert listens and all(r["status"] == "206" and not r["error_kind"] for r in listens)
-    audio = [seen for seen in proxy.seen if seen.path.startswith("/api/v1/listen/")]
+    from fwload.preflight import USER_AGENT
+
+    load = [seen for seen in proxy.seen if seen.headers.get("User-Agent") != USER_AGENT]  # not the pre-flight's
+    assert len(load) < len(proxy.seen), "the pre-flight listened once, as itself"
+    audio = [seen for seen in load if seen.path.startswith("/api/v1/listen/")]
     assert len(audio) == len(listens)
     assert all("token=" in seen.path and "Authorization" not in seen.headers for seen in audio)
-    assert all(seen.headers.get("Authorization", "").startswith("Bearer ") for seen in proxy.seen
+    assert all(seen.headers.get("Authorization", "").startswith("Bearer ") for seen in load
                if seen.path.startswith("/api/v1/tracks/"))
     assert "token=" not in all_text(run_dir)
 
@@ -261,3 +299,28 @@ def test_a_refused_listen_token_is_renewed_and_later_plays_work(standin, tmp_pat
     users = 2  # listen-token.yaml: one Listener, one Uploader, each reads users/me once to start
     assert len([s for s in proxy.seen if s.path == "/api/v1/users/me/"]) == users + 1
     assert "token=" not in all_text(run_dir) and done.code in (0, 1)
+
+
+def test_with_skip_preflight_a_throttled_login_stops_the_users_cleanly_with_the_reason_recorded(tmp_path):
+    """Real 1.4 answers a throttled login with HTTP 500 + X-RateLimit headers: each user stops
+    before its first task, once logged and counted in the run directory, with no traceback."""
+    from fwload.standin.faults.syntax import parse_faults
+
+    scenario = tmp_path / "login.yaml"
+    scenario.write_text(yaml.safe_dump({
+        "name": "login", "target": {"auth": "session"}, "users": [{"class": "Listener"}],
+        "load": {"profile": "constant", "users": 2, "spawn_rate": 2, "duration": "4s"}}))
+    with StandinProcess(data_dir=tmp_path / "standin") as throttling:
+        users_file, _ = _registered_users_file(throttling.url, tmp_path)
+        throttling.fault_admin().arm(parse_faults(["login.throttle=storm:100%:3600s"]))
+        done = locust("--host", throttling.url, "--scenario", str(scenario), "--users-file", str(users_file),
+                      "--skip-preflight", "--reports-dir", str(tmp_path / "runs"))
+    assert "Traceback" not in done.err and "StopUser" not in done.err, done.err[-3000:]
+    reason = "session login throttled (HTTP 500, scope login, Retry-After 3600 s)"
+    assert done.err.count(f"Listener user stopped before its first task: {reason}") == 1
+    run_dir = only_run_dir(tmp_path / "runs")
+    events = [json.loads(line) for line in (run_dir / "events.jsonl").read_text().splitlines()]
+    stopped = [e for e in events if e["type"] == "user_stopped"]
+    assert sum(e["count"] for e in stopped) == 2 and {e["reason"] for e in stopped} == {reason}
+    logins = [r for r in rows(run_dir, "requests.csv") if r["name"] == "/api/v1/users/login"]
+    assert len(logins) == 2 and all(r["status"] == "500" and r["error_kind"] == "throttled" for r in logins)

@@ -67,12 +67,15 @@ def scenario_file(
             {
                 "class": "Listener",
                 "weight": 2,
-                "options": {"wait": ["0.2s", "0.5s"], "max_stream_bytes": 262144, **(listener or {})},
+                # full-speed audio: these runs count requests under faults, many in a few seconds
+                "options": {"wait": ["0.2s", "0.5s"], "max_stream_bytes": 262144, "playback": "download",
+                            **(listener or {})},
             },
             {
                 "class": "Uploader",
                 "weight": 1,
-                "options": {"wait": ["0.2s", "0.5s"], "import_timeout": "6s", **(uploader or {})},
+                "options": {"wait": ["0.2s", "0.5s"], "import_timeout": "6s", "playback": "download",
+                            **(uploader or {})},
             },
         ],
         "load": {"profile": "constant", "users": users, "spawn_rate": users, "duration": duration},

@@ -19,7 +19,7 @@ def test_minimal_file_with_name_users_and_load_is_valid(write, minimal):
 def test_unknown_key_names_file_field_and_allowed_keys(problem_of, tmp_path, minimal):
     problem = problem_of(minimal + "slos: {grups: {}}\n")
     assert problem.startswith(f"{tmp_path / 'x.yaml'}: slos.grups: unknown key")
-    assert "allowed: groups, error_ratio, import_wait_p95, stream_ttfb_p95, window" in problem
+    assert "allowed: groups, error_ratio, import_wait_p95, stream_ttfb_p95, stall_ratio, plays_with_stall, startup_p95, window" in problem
 
 
 def test_unknown_option_of_a_user_class_lists_that_class_options(problem_of):
@@ -51,13 +51,13 @@ def test_unknown_user_class_lists_known_classes(problem_of, tmp_path):
     problem = problem_of("name: x\nusers: [{class: Listener}, {class: Lister}]\n")
     assert (
         problem
-        == f"{tmp_path / 'x.yaml'}: users[1].class: unknown user class 'Lister'; known: Listener, Uploader"
+        == f"{tmp_path / 'x.yaml'}: users[1].class: unknown user class 'Lister'; known: Listener, Uploader, SubsonicListener"
     )
 
 
 def test_unknown_profile_lists_the_profiles(problem_of):
     problem = problem_of("name: x\nusers: [{class: Listener}]\nload: {profile: stepz}\n")
-    assert "load.profile: got 'stepz'; allowed: 'constant', 'ramp', 'steps', 'spike' or 'soak'" in problem
+    assert "load.profile: got 'stepz'; allowed: 'constant', 'ramp', 'steps', 'spike', 'soak' or 'arrivals'" in problem
 
 
 def test_profile_beyond_caps_names_both_fields(problem_of):

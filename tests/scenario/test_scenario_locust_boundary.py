@@ -22,7 +22,7 @@ def run_python(code: str) -> str:
 def test_scenario_package_does_not_import_locust():
     out = run_python("""
         import sys
-        import fwload.scenario, fwload.scenario.schedule, fwload.scenario.pacing
+        import fwload.scenario, fwload.scenario.schedule, fwload.scenario.arrivals
         fwload.scenario.load_scenario("scenarios/smoke.yaml")
         print(sorted(name for name in sys.modules if name.split(".")[0] in ("locust", "gevent")))
     """)

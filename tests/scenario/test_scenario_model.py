@@ -30,7 +30,6 @@ load:
   spawn_rate: 4
   duration: 3m
   spike: {base_users: 4, at: 1m}
-  pacing: {iterations_per_s: 3.5}
 caps: {max_duration: 10m, max_users: 30}
 slos:
   groups: {browse: {p50: 300ms, p95: 1s, p99: 2s}, listen: {p95: 800ms}}
@@ -183,7 +182,7 @@ def test_abort_thresholds_match_their_metric():
     assert lines == [
         "s.yaml: abort[0].above: throttled_ratio is a ratio: use a number from 0 to 1 (got 5.0)",
         "s.yaml: abort[1].above: a p95_ms threshold must be at least 1ms",
-        "s.yaml: abort[2].metric: got 'latency'; allowed: 'error_ratio', 'p95_ms' or 'throttled_ratio'",
+        "s.yaml: abort[2].metric: got 'latency'; allowed: 'error_ratio', 'p95_ms', 'throttled_ratio' or 'stall_ratio'",
     ]
 
 
@@ -231,3 +230,12 @@ def test_every_section_forbids_unknown_keys():
     seen: set[type[BaseModel]] = set()
     _models(Scenario, seen)
     assert {model.__name__ for model in seen if model.model_config.get("extra") != "forbid"} == set()
+
+
+def test_a_stall_ratio_abort_rule_takes_no_request_group():
+    text = ("name: s\nusers: [{class: Listener}]\n"
+            "abort: [{metric: stall_ratio, group: listen, above: 0.2, for: 30s}]\n")
+    with pytest.raises(UsageError, match="stall_ratio is measured on plays"):
+        scenario_from_text(text, source="s.yaml")
+    rule = scenario_from_text(text.replace("group: listen, ", ""), source="s.yaml").abort[0]
+    assert (rule.metric, rule.above, rule.for_) == ("stall_ratio", 0.2, 30.0)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from fwload.errors import UsageError
+from fwload.units import parse_duration
 from fwload.scenario.loader import OVERRIDES, load_scenario, override_help, with_changes, with_overrides
 
 
@@ -72,3 +73,49 @@ def test_nested_changes_merge_keep_secrets_and_name_their_source(write, minimal)
     with pytest.raises(UsageError) as caught:
         with_changes(scenario, {"load": {"profile": "wave"}}, source="demo")
     assert caught.value.problem.startswith("demo: load.profile: got 'wave'; allowed:")
+
+
+def _run_command():
+    import importlib
+
+    import typer
+
+    from fwload.cli import main
+
+    for module in main.SUBCOMMAND_MODULES:
+        importlib.import_module(module)
+    return typer.main.get_command(main.app).commands["run"]
+
+
+def test_the_fwload_run_lines_in_the_shipped_scenarios_comments_are_valid_runs(shipped):
+    """`fwload run scenarios/soak.yaml --duration 1h` and the like: options that exist, values the
+    scenario accepts, caps included (what the comments advertise must work)."""
+    import re
+    import shlex
+
+    from fwload.launch.scenario_file import with_command_line
+
+    command = _run_command()
+    advertised = [
+        (path, line) for path in sorted(shipped.glob("*.yaml"))
+        for line in re.findall(r"#.*?(fwload run .*?)(?:\s{2,}|\(|$)", path.read_text(), flags=re.M)
+    ]
+    assert any("--duration 10m --users 12" in line for _, line in advertised)
+    for path, line in advertised:
+        context = command.make_context("run", shlex.split(line)[2:])
+        given = {name: context.params[name] for name in ("users", "spawn_rate", "duration")}
+        scenario = with_command_line(load_scenario(shipped.parent / context.params["scenario"]), path, **given)
+        if given["duration"]:
+            assert scenario.load.duration == parse_duration(given["duration"]), line
+        if given["users"]:
+            assert scenario.load.users == given["users"], line
+
+
+def test_load_options_beyond_the_caps_name_the_file_and_the_options(shipped):
+    from fwload.launch.scenario_file import with_command_line
+
+    path = shipped / "upload-and-play.yaml"
+    with pytest.raises(UsageError) as caught:
+        with_command_line(load_scenario(path), path, users=500, spawn_rate=None, duration="20m")
+    assert caught.value.problem.startswith(f"{path} with --users 500 --duration 20m: load.users: 500 users exceed")
+    assert "caps.max_duration (15m)" in caught.value.problem and "option(s) named" in caught.value.fix

@@ -6,10 +6,11 @@ import pytest
 
 from fwload.scenario.loader import load_scenario, scenario_from_text
 
-EXPECTED = {"smoke.yaml", "upload-and-play.yaml", "step-capacity.yaml", "soak.yaml", "spike.yaml"}
+EXPECTED = {"smoke.yaml", "upload-and-play.yaml", "step-capacity.yaml", "soak.yaml", "spike.yaml",
+            "evening-peak.yaml"}
 
 
-def test_the_five_scenarios_are_shipped(shipped):
+def test_the_shipped_scenarios_are_there(shipped):
     assert {path.name for path in shipped.glob("*.yaml")} >= EXPECTED
 
 
@@ -49,3 +50,14 @@ def test_soak_lasts_hours_and_spike_returns_to_its_base(shipped):
     stages = load_scenario(shipped / "spike.yaml").stages()
     assert [stage.name for stage in stages] == ["base", "spike", "recovery"]
     assert stages[0].users == stages[2].users < stages[1].users
+
+
+def test_evening_peak_ramps_arrivals_up_then_down_and_fails_on_any_dropped_session(shipped):
+    from fwload.scenario.arrivals import plan_of
+
+    scenario = load_scenario(shipped / "evening-peak.yaml")
+    plan = plan_of(scenario.load)
+    rates = [plan.rate_at(t) for t in (0, 90, 200, 400, 599)]
+    assert rates[0] < rates[1] < rates[2] == rates[3] > rates[4] > 0
+    assert {mix.class_name for mix in scenario.users} == {"Listener", "Uploader"}
+    assert scenario.slos.dropped_sessions == 0

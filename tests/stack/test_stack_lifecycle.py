@@ -3,8 +3,13 @@ after Ctrl-C, SIGTERM, a component dying at start, or an unreachable database.""
 
 from __future__ import annotations
 
+import json
 import os
+import signal
 import socket
+import subprocess
+import sys
+from pathlib import Path
 
 import psutil
 import pytest
@@ -12,7 +17,7 @@ import pytest
 from fwload.collectors.cgroups import Cgroup
 from fwload.limits import COMPONENTS
 from fwload.standin.launcher import StandinProcess
-from tests.stack.cli import StackCli
+from tests.stack.cli import REPO, StackCli
 from tests.stack.leftovers import (
     assert_nothing_left,
     component_sessions,
@@ -118,3 +123,35 @@ def test_an_unreachable_database_is_one_clear_error_and_nothing_is_left():
     assert "fix: start it, point --database-url at a running server, or use --own-postgres" in message
     assert cli.out == []
     assert_nothing_left(cli.stack_id, set())
+
+
+LAUNCHER = """
+import json, sys, time
+from fwload.standin.launcher import StandinProcess
+standin = StandinProcess(mode="stack", stack={"limits": "accounting"}).start()
+print(json.dumps({"pid": standin.pid, "data": str(standin.pids_file.parent),
+                  "stack_id": standin.stack_description["stack_id"]}), flush=True)
+time.sleep(600)
+"""
+
+
+def test_a_stack_whose_launcher_is_killed_stops_and_removes_its_cgroups_database_and_folders():
+    """fwload SIGKILLed: nobody stops the stand-in, so the stand-in must notice and clean up itself."""
+    launcher = subprocess.Popen([sys.executable, "-c", LAUNCHER], cwd=REPO, stdout=subprocess.PIPE, text=True,
+                                stdin=subprocess.DEVNULL)
+    try:
+        started = json.loads(launcher.stdout.readline())
+        stack_id, data = started["stack_id"], Path(started["data"])
+        sessions = component_sessions(started["pid"])
+        assert data.is_dir() and database_exists(f"fwload_stack_{stack_id}") and stack_cgroups(stack_id)
+        assert len(sessions) >= 5
+        launcher.send_signal(signal.SIGKILL)
+        launcher.wait(10)
+    finally:
+        if launcher.poll() is None:
+            launcher.kill()
+    assert_nothing_left(stack_id, sessions, timeout_s=90)
+    standin = psutil.Process(started["pid"])
+    _, alive = psutil.wait_procs([standin], timeout=60)
+    assert not alive or standin.status() == psutil.STATUS_ZOMBIE, "the stand-in itself exits"
+    assert not data.exists(), "the launcher's temporary data folder"

@@ -4,6 +4,7 @@ the API's X-Accel-Redirect, and the Celery worker runs the imports."""
 from __future__ import annotations
 
 import http.client
+import io
 import os
 import secrets
 import signal
@@ -12,6 +13,8 @@ from collections.abc import Iterator
 from http.cookiejar import DefaultCookiePolicy
 from urllib.parse import urlsplit
 
+import mutagen
+import psutil
 import pytest
 import requests
 
@@ -19,7 +22,7 @@ from fwload.fixtures.audio import render_track
 from fwload.limits import COMPONENTS
 from fwload.standin.launcher import StandinProcess
 from tests.stack.leftovers import assert_nothing_left, component_sessions
-from tests.standin.conftest import Account, Target
+from tests.standin.conftest import Account, Target, assert_corrupt_upload_refused
 
 pytestmark = pytest.mark.stack
 
@@ -117,11 +120,56 @@ def test_the_api_itself_answers_with_x_accel_redirect_and_no_body(stack: Target,
     assert answer.headers["Content-Type"] == "audio/mpeg"
 
 
+def _reaped_cpu_s(pid: int) -> float:
+    """CPU seconds of the processes the tree under `pid` started and reaped (ffmpeg runs)."""
+    tree = [psutil.Process(pid), *psutil.Process(pid).children(recursive=True)]
+    return sum(p.cpu_times().children_user + p.cpu_times().children_system for p in tree)
+
+
+def test_a_transcoded_listen_costs_the_api_and_is_served_by_nginx(stack: Target, played):
+    account, listen_url, audio = played
+    api, nginx = stack.process.component_pids["api"], stack.process.component_pids["nginx"]
+    before_api, before_nginx = _reaped_cpu_s(api), _reaped_cpu_s(nginx)
+    answer = stack.request("GET", listen_url, headers={**account.bearer, "Range": "bytes=0-"}, params={"to": "ogg"})
+    assert answer.status_code == 206 and answer.headers["Server"].startswith("nginx")
+    assert type(mutagen.File(io.BytesIO(answer.content))).__name__ == "OggVorbis"
+    assert _reaped_cpu_s(api) > before_api, "ffmpeg ran as a child of an API worker"
+    assert _reaped_cpu_s(nginx) == before_nginx
+    redirect = requests.get(stack.process.api_url + listen_url, headers=account.bearer, params={"to": "ogg"},
+                            timeout=10)
+    assert redirect.headers["X-Accel-Redirect"].startswith("/_protected/media/transcoded/")
+    assert redirect.headers["Content-Type"] == "audio/ogg" and redirect.content == b""
+
+
+def test_subsonic_apps_reach_the_api_through_nginx_s_rest(stack: Target, played):
+    account, _, audio = played
+    password = stack.request("POST", f"/api/v1/users/{account.username}/subsonic-token/",
+                             headers=account.bearer).json()["subsonic_api_token"]
+    auth = {"u": account.username, "p": password, "f": "json"}
+    ping = stack.request("GET", "/rest/ping.view", params=auth)
+    assert ping.json()["subsonic-response"]["status"] == "ok"
+    assert requests.get(stack.process.api_url + "/rest/ping.view", params=auth, timeout=10).status_code == 404
+    assert requests.get(stack.process.api_url + "/api/subsonic/rest/ping.view", params=auth,
+                        timeout=10).json() == ping.json()
+    song = stack.request("GET", "/rest/getRandomSongs.view", params={**auth, "size": 1}).json()[
+        "subsonic-response"]["randomSongs"]["song"][0]
+    ranged = stack.request("GET", "/rest/stream.view", params={**auth, "id": song["id"]},
+                           headers={"Range": "bytes=0-511"})
+    assert ranged.status_code == 206 and ranged.headers["Server"].startswith("nginx")
+    assert ranged.content == audio[:512]
+
+
 def test_the_internal_location_is_not_reachable_from_outside(stack: Target, played):
     account, listen_url, _ = played
     redirect = requests.get(stack.process.api_url + listen_url, headers=account.bearer, timeout=10)
     protected = stack.request("GET", redirect.headers["X-Accel-Redirect"], headers=account.bearer)
     assert protected.status_code == 404
+
+
+def test_a_corrupt_mp3_upload_answers_500_through_nginx_and_stores_nothing(stack: Target, played):
+    account, _, _ = played
+    library = stack.request("GET", "/api/v1/libraries/", headers=account.bearer).json()["results"][0]["uuid"]
+    assert_corrupt_upload_refused(stack, account, library)
 
 
 def test_a_body_above_100m_is_refused_by_nginx(stack: Target, played):

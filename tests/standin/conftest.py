@@ -3,21 +3,38 @@ small catalogue of finished tracks (3 tracks, one artist, one album, as in the s
 
 from __future__ import annotations
 
+import base64
 import secrets
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from http.cookiejar import DefaultCookiePolicy
+from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
+from mutagen.id3 import APIC, ID3
 
 from fwload.fixtures.audio import render_track
 from fwload.standin.launcher import StandinProcess
 
 IMPORT_WAIT_S = 20.0
 HTTP_TIMEOUT_S = 10.0
+PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==")
+"""A 1x1 PNG: the cover embedded in test tracks."""
+
+
+def with_cover(mp3: bytes, picture: bytes = PNG) -> bytes:
+    """The MP3 with `picture` embedded as its front cover (ID3 APIC), as tagged music carries it."""
+    with tempfile.NamedTemporaryFile(suffix=".mp3") as file:
+        file.write(mp3)
+        file.flush()
+        tags = ID3(file.name)
+        tags.add(APIC(encoding=3, mime="image/png", type=3, desc="cover", data=picture))
+        tags.save(file.name)
+        return Path(file.name).read_bytes()
 
 
 @dataclass
@@ -51,6 +68,12 @@ class Target:
     def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         kwargs.setdefault("timeout", HTTP_TIMEOUT_S)
         return self.http.request(method, self.url + path, **kwargs)
+
+    def set_preference(self, identifier: str, value: object) -> None:
+        """An instance preference, set by the admin as in sample 05."""
+        answer = self.request("POST", "/api/v1/instance/admin/settings/bulk/", auth=self.admin_auth,
+                              json={identifier: value})
+        assert answer.status_code == 200, answer.text
 
     def register(self, prefix: str = "u") -> Account:
         """A fresh account through open registration, then its app token (Basic auth)."""
@@ -114,6 +137,34 @@ class Target:
             if statuses and "pending" not in statuses or time.monotonic() > deadline:
                 return answer
             time.sleep(0.05)
+
+
+def seed_playable_track(target: Target, account: Account, word: str) -> None:
+    """One finished track in an instance-wide library of ``account``, titled ``word``."""
+    library = target.request("POST", "/api/v1/libraries/", headers=account.bearer,
+                             json={"name": word, "privacy_level": "instance"}).json()["uuid"]
+    audio = render_track("mp3", title=word, artist=f"{word} Band", seconds=1.0, seed=len(word))
+    assert target.upload(account, library, audio, name=f"{word}.mp3", reference=word).status_code == 201
+    assert target.wait_import(account, word).json()["results"][0]["import_status"] == "finished"
+
+
+def assert_corrupt_upload_refused(target: Target, account: Account, library: str) -> None:
+    """Real 1.4 answers a corrupt mp3's upload with Django's HTML 500 (mutagen's
+    HeaderNotFoundError escapes the upload serializer) and stores nothing: no upload in the
+    list, no quota spent."""
+    from fwload.fixtures.catalogue import CORRUPT_SIZE
+    from fwload.fixtures.corrupt import corrupt_bytes
+
+    reference = f"corrupt-{secrets.token_hex(3)}"
+    used = target.request("GET", "/api/v1/users/me/", headers=account.bearer).json()["quota_status"]["current"]
+    answer = target.upload(account, library, corrupt_bytes(1, CORRUPT_SIZE), name="13-corrupt.mp3",
+                           reference=reference)
+    assert answer.status_code == 500
+    assert answer.headers["content-type"].startswith("text/html")
+    assert "<h1>Server Error (500)</h1>" in answer.text
+    assert target.uploads_by_reference(account, reference).json()["count"] == 0
+    after = target.request("GET", "/api/v1/users/me/", headers=account.bearer).json()["quota_status"]["current"]
+    assert after == used
 
 
 @pytest.fixture(scope="module")

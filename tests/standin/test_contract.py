@@ -9,7 +9,7 @@ import secrets
 import requests
 
 from fwload.fixtures.audio import render_track
-from tests.standin.conftest import Account, Catalogue, Target
+from tests.standin.conftest import Account, Catalogue, Target, assert_corrupt_upload_refused
 from tests.standin.keyshape import assert_like_sample, sample
 
 JSON = "application/json"
@@ -322,6 +322,12 @@ def test_upload_lifecycle_finished_duplicate_errored_and_stuck(
     )
     assert_like_sample(33, missing.status_code, missing.json())
     assert missing.json() == sample(33)["response"]["body"]
+
+
+def test_a_corrupt_mp3_upload_answers_500_and_stores_nothing(target: Target, account: Account, library: str):
+    assert_corrupt_upload_refused(target, account, library)
+    text = target.upload(account, library, b"plain text\n", name="notes.txt", reference="text-after-corrupt")
+    assert text.status_code == 201 and text.json()["import_status"] == "pending"
 
 
 def test_import_metadata_title_overrides_the_file_and_is_required(

@@ -77,6 +77,9 @@ def test_the_picked_scenario_runs_its_tabs_show_live_rows_and_stopping_closes_th
     with fwload_ui(preselected, tmp_path / "reports") as ui:
         page = browser.new_page(viewport={"width": 1280, "height": 760})
         page.goto(ui.url)
+        users = page.locator("input[name=userCount]")
+        assert (users.input_value(), page.locator("input[name=spawnRate]").input_value()) == ("3", "3")
+        users.fill("4")
         page.get_by_role("button", name="Custom parameters").click()
         field = page.locator("input[name=scenario]")
         assert field.input_value() == str(preselected)
@@ -95,7 +98,13 @@ def test_the_picked_scenario_runs_its_tabs_show_live_rows_and_stopping_closes_th
         assert 10 <= number(resources["Memory"]) <= 4096
         assert resources["State"] == "Running, ready"
         assert number(resources["Sampled"]) < 30
-        page.screenshot(path=screenshots / "webui-resources.png")
+        assert resources["Memory % of limit"].endswith("% (doc.)"), "the documented limit, as in the report"
+        chart = page.locator("#fwload-resource-history [data-component=standin]")
+        ui.wait_for("a history chart of the stand-in", lambda: chart.count() == 1 and all(
+            len(points.split()) >= 2 for points in chart.locator("polyline").evaluate_all(
+                "lines => lines.map(line => line.getAttribute('points'))")) and chart.locator("polyline").count() == 2)
+        assert chart.locator("line.limit").count() == 2, "the documented CPU and memory limits, dashed"
+        page.screenshot(path=screenshots / "webui-resources.png", full_page=True)
 
         open_tab(page, "Imports and streams")
         flows = table_until(ui, page, "a finished import and streams",
@@ -128,6 +137,7 @@ def test_the_picked_scenario_runs_its_tabs_show_live_rows_and_stopping_closes_th
         run_dir, meta = ui.finished_run("browser")
 
     assert meta["status"] == "complete" and meta["scenario"]["name"] == "browser"
+    assert "users: 4\n" in (run_dir / "scenario.yaml").read_text(), "the user count typed in the form"
     assert [path.name.rsplit("-", 1)[1] for path in ui.run_dirs()] == ["browser"]
     for name in schema.TABLES:
         assert meta["counts"][name] == len(table_rows(run_dir, name)), name

@@ -10,10 +10,11 @@ import json
 from collections import Counter
 
 import psutil
+import yaml
 
 from fwload.standin.launcher import StandinProcess
 from fwload.webui.launcher import free_port
-from fwload.webui.tables import FLOWS, RESOURCES, SLOS
+from fwload.webui.tables import FLOWS, LISTENERS, RESOURCES, SLOS
 from tests.tables import table_rows
 from tests.webui.uiprocess import cell, fwload_ui, number
 
@@ -47,6 +48,8 @@ def test_distributed_tabs_count_the_rows_of_every_worker(tmp_path, write_scenari
         shown = {outcome: number(cell(flows, "measure", title)["whole_run"]) for outcome, title in OUTCOME_ROWS}
         assert shown == {outcome: imports[outcome] for outcome, _ in OUTCOME_ROWS} and sum(shown.values()) > 0
         assert number(cell(flows, "measure", "streams played")["whole_run"]) == len(table_rows(run_dir, "streams"))
+        whole = next(row for row in ui.tab(LISTENERS) if row["when"].startswith("whole run"))
+        assert f"{len(table_rows(run_dir, 'plays')):,} plays ended" in whole["when"], whole
         assert cell(ui.tab(RESOURCES), "component", "standin")["cpu"].endswith("m")
         assert meta["status"] == "complete" and meta["counts"]["requests"] == len(requests_rows)
         assert meta["locust"]["workers"] == 2
@@ -103,3 +106,31 @@ def test_a_test_refused_because_the_target_is_down_can_be_started_again_once_it_
             assert run_dir == ui.run_dirs()[1] and meta["status"] == "complete"
             assert cell(ui.tab(SLOS), "slo", "scenario retry")
         ui.interrupt()
+
+
+def template_args(page: str) -> dict:
+    line = next(line for line in page.splitlines() if "window.templateArgs" in line)
+    return json.loads(line.split("=", 1)[1])
+
+
+def test_the_start_form_opens_with_the_scenario_s_numbers_and_a_changed_one_is_honoured(tmp_path, write_scenario):
+    scenario = write_scenario("form", "12s", users=3)
+    with fwload_ui(scenario, tmp_path / "reports") as ui:
+        page = ui.get("/").text
+        args = template_args(page)
+        assert (args["num_users"], args["spawn_rate"], args["run_time"]) == (3, 3.0, 12)
+        assert "./fwload/resource-history.js" in page
+        over = ui.post("/swarm", user_count=500, spawn_rate=500, run_time=12, scenario=str(scenario)).json()
+        assert not over["success"] and "max_users" in over["message"]
+        ui.start(scenario, user_count=2, spawn_rate=3, run_time="12")
+        ui.wait_for("two users", lambda: ui.stats()["user_count"] == 2)
+        ui.wait_for("a resource history", lambda: any(
+            chart["component"] == "standin" and len(chart["points"]) >= 2
+            for chart in ui.get("/fwload/resources/history.json").json()["components"]), timeout_s=60)
+        row = cell(ui.tab(RESOURCES), "component", "standin")
+        assert row["memory_of_limit"].endswith("% (doc.)") and row["cpu_of_limit"].endswith("% (doc.)")
+        run_dir, meta = ui.finished_run("form")
+        assert template_args(ui.get("/").text)["num_users"] == 3, "the next test starts from the scenario again"
+    resolved = yaml.safe_load((run_dir / "scenario.yaml").read_text())
+    assert (resolved["load"]["users"], resolved["load"]["duration"]) == (2, 12.0)
+    assert meta["status"] == "complete"

@@ -7,9 +7,11 @@ from pathlib import Path
 import pytest
 
 from fwload.collectors.base import ResourceSample
-from fwload.recording.live import LiveStats
+from fwload.errors import UsageError
+from fwload.limits import documented_limits
+from fwload.recording.live import LatestResources, LiveStats
 from fwload.scenario.loader import scenario_from_data
-from fwload.webui import flows, formatting, resources, slos, tables
+from fwload.webui import flows, form, formatting, listeners, resources, slos, tables
 from fwload.webui.flows import FlowTracker
 
 NOW = 1_800_000_000.0
@@ -172,6 +174,7 @@ def test_every_table_row_has_every_column_the_page_declares():
         tables.RESOURCES: resources.resource_rows([sample()], [], NOW - 60, NOW) + [resources.notice_row("x")],
         tables.SLOS: slos.slo_rows(scenario(), "t.yaml", live, NOW),
         tables.FLOWS: flows.flow_rows(live, FlowTracker(clock=lambda: NOW), NOW, 60),
+        tables.LISTENERS: listeners.listener_rows(live, NOW, 60) + listeners.listener_rows(LiveStats(), NOW, 60),
     }
     assert set(declared) == set(built) == {tab["key"] for tab in tables.template_args()["extended_tabs"]}
     for key, rows in built.items():
@@ -183,3 +186,62 @@ def test_every_table_row_has_every_column_the_page_declares():
                                          (1034.0, "1.03 s"), (125_000.0, "125 s")])
 def test_durations_read_naturally(value, text):
     assert formatting.ms(value) == text
+
+
+def test_the_form_overrides_only_what_was_changed_from_the_scenario_s_prefill():
+    prefill = form.Prefill.of(scenario())
+    assert prefill.values == {"users": 2, "spawn_rate": 1.0, "duration": 30.0}
+    assert prefill.changes({"user_count": "2", "spawn_rate": "1", "run_time": "30s"}) == {}
+    assert prefill.changes({"user_count": "5", "spawn_rate": "1", "run_time": ""}) == {"users": 5}
+    assert prefill.changes({"user_count": "2", "spawn_rate": "0.5", "run_time": "2m"}) == {
+        "spawn_rate": 0.5, "duration": 120.0}
+    with pytest.raises(UsageError, match="user count 'many' is not a number"):
+        prefill.changes({"user_count": "many"})
+
+
+def test_a_container_without_live_limits_is_compared_with_its_documented_ones():
+    documented = documented_limits()
+    sample = ResourceSample(NOW - 2, "processes", "standin", "standin", "standin", cpu_m=250.0,
+                            memory_bytes=64 * MIB)
+    (row,) = resources.resource_rows([sample], [], NOW - 60, NOW, documented)
+    api = documented["api"]
+    assert row["cpu_of_limit"] == f"{250 / api.cpu_limit_m * 100:.0f} % (doc.)"
+    assert row["memory_of_limit"] == f"{64 * MIB / api.memory_limit_bytes * 100:.0f} % (doc.)"
+    live = ResourceSample(NOW - 2, "kubernetes", "api", "api-0", "api", cpu_m=250.0, cpu_limit_m=1000.0)
+    assert resources.resource_rows([live], [], NOW - 60, NOW, documented)[0]["cpu_of_limit"] == "25 %"
+
+
+def test_the_resource_history_sums_a_component_s_containers_per_tick():
+    latest = LatestResources()
+    for tick in range(3):
+        latest.update([ResourceSample(NOW + tick, "kubernetes", "api", f"api-{n}", "api", cpu_m=100.0 + tick,
+                                      memory_bytes=MIB, cpu_limit_m=500.0, memory_limit_bytes=None)
+                       for n in range(2)])
+    (chart,) = resources.history(latest.history, latest.latest(), NOW + 1, documented_limits())
+    assert chart["points"] == [[NOW + 1, 202.0, 2.0 * MIB], [NOW + 2, 204.0, 2.0 * MIB]]
+    assert (chart["cpu_limit_m"], chart["limits"]) == (1000.0, "live")
+def test_listeners_tab_reads_stalls_over_time_next_to_users_and_cpu():
+    live = LiveStats()
+    for second in range(31):
+        played = 3.0 * second
+        stalled = 0.0 if second <= 20 else 0.3 * (second - 20)
+        live.add_playback("0", {"played_s": played, "stall_s": stalled, "playing": 3, "stalled": int(second > 20)})
+        live.tick_playback(NOW - 30 + second, users=4 + second // 10, cpu={"api": 100.0 + second, "nginx": 10.0})
+    rows = {row["name"].split(" ", 1)[1]: row for row in listeners.listener_rows(live, NOW, 60)}
+    assert rows["whole run"]["plays"] == "3 now, 1 stalled"
+    assert rows["whole run"]["stall_ratio"] == "3.33 % of 90 s"
+    newest, older = rows["−0…10 s"], rows["−20…30 s"]
+    assert newest["stall_ratio"] == "10.00 % of 30 s" and older["stall_ratio"] == "0.00 % of 30 s"
+    assert newest["users"] == "7" and newest["cpu"] == "api 126m · nginx 10m"
+    assert sorted(rows.values(), key=lambda row: row["name"]) == list(rows.values())
+
+
+def test_listener_slos_show_in_the_slos_tab():
+    live = LiveStats()
+    live.add_playback("0", {"played_s": 100.0, "stall_s": 2.0, "playing": 2, "stalled": 0})
+    live.tick_playback(NOW - 1)
+    rows = by_slo(slos.slo_rows(scenario(stall_ratio=0.01, plays_with_stall=0.1, startup_p95="1s"), "t.yaml",
+                                live, NOW))
+    assert rows["stall ratio"]["whole_run"] == "2.00 %" and rows["stall ratio"]["holds"] == "NO"
+    assert rows["plays with a stall"]["holds"] == "no data yet"
+    assert rows["start-up delay p95"]["threshold"] == "1 s"

@@ -80,9 +80,11 @@ class UiProcess:
     def csv(self, path: str) -> list[dict[str, str]]:
         return list(csv.DictReader(self.get(path).text.splitlines()))
 
-    def start(self, scenario: Path | str) -> None:
-        answer = self.post("/swarm", user_count=1, spawn_rate=1, scenario=str(scenario)).json()
+    def start(self, scenario: Path | str, **form: Any) -> dict[str, Any]:
+        """Start a test as the form does; without ``user_count``/``spawn_rate``/``run_time`` the scenario's hold."""
+        answer = self.post("/swarm", scenario=str(scenario), **form).json()
         assert answer["success"], answer
+        return answer
 
     def run_dirs(self) -> list[Path]:
         return sorted(path.parent for path in self.out.glob("*/run.json"))

@@ -14,6 +14,10 @@ from dataclasses import dataclass, field
 
 from prometheus_client.parser import text_string_to_metric_families
 
+from fwload.collectors.counters import Accumulated
+
+__all__ = ["SERIES", "Accumulated", "ContainerCounters", "parse_cadvisor", "proxy_path"]
+
 SERIES = {
     "container_oom_events_total": "oom_events",
     "container_cpu_cfs_periods_total": "periods",
@@ -69,20 +73,3 @@ def parse_cadvisor(text: str, namespace: str) -> dict[tuple[str, str], Container
                                      ContainerCounters(labels.get("id") or labels.get("name", "")))
             entry.values[key] = sample.value
     return found
-
-
-@dataclass(slots=True)
-class Accumulated:
-    """A counter kept cumulative across container restarts (cAdvisor's restart from zero)."""
-
-    total: float = 0.0
-    _instance: str | None = None
-    _last: float = 0.0
-
-    def update(self, instance: str, value: float) -> float:
-        """Add what happened since the last reading; returns that increase."""
-        fresh = instance != self._instance or value < self._last
-        increase = value if fresh else value - self._last
-        self._instance, self._last = instance, value
-        self.total += increase
-        return increase

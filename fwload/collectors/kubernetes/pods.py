@@ -14,24 +14,10 @@ from typing import Any
 
 from fwload.quantity import parse_quantity
 
-COMPONENT_LABELS = ("app.kubernetes.io/component", "app.kubernetes.io/name", "app")
+from fwload.collectors.components import COMPONENT_LABELS, component_of, deployment_of
 
-
-def component_of(labels: Mapping[str, str], owner_replicaset: str | None, fallback: str) -> str:
-    """The component label, else the name/app label, else the owning Deployment's name."""
-    for key in COMPONENT_LABELS:
-        if labels.get(key):
-            return labels[key]
-    if owner_replicaset:
-        return deployment_of(owner_replicaset, labels.get("pod-template-hash"))
-    return fallback
-
-
-def deployment_of(replicaset: str, template_hash: str | None) -> str:
-    """``funkwhale-api-7d9c6b5f4`` -> ``funkwhale-api`` (Deployment names may contain dashes)."""
-    if template_hash and replicaset.endswith("-" + template_hash):
-        return replicaset[: -len(template_hash) - 1]
-    return replicaset.rsplit("-", 1)[0]
+__all__ = ["COMPONENT_LABELS", "ContainerView", "PodView", "byte_count", "component_of", "deployment_of",
+           "millicores", "pod_view"]
 
 
 def millicores(quantity: str | None) -> float | None:

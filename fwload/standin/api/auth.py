@@ -41,7 +41,7 @@ permission."""
 @dataclass(frozen=True)
 class Identity:
     user: RowMapping | None = None
-    via: Literal["anonymous", "app_token", "basic", "session", "listen_token"] = "anonymous"
+    via: Literal["anonymous", "app_token", "basic", "session", "listen_token", "subsonic"] = "anonymous"
     scopes: frozenset[str] | None = None
     """The app token's or listen token's scopes; None for a logged-in user (every scope)."""
     challenge: str = WWW_AUTHENTICATE

@@ -1,7 +1,8 @@
 """Error answers in the shapes Funkwhale's stack gives them.
 
 DRF views answer JSON (``{"detail": ...}`` or ``{"field": [messages]}``); Django itself
-answers HTML for unknown URLs and CSRF failures; nginx answers HTML for oversized bodies.
+answers HTML for unknown URLs, CSRF failures and unhandled exceptions (its bare 500 page, as
+with ``DEBUG=False`` and no ``500.html``); nginx answers HTML for oversized bodies.
 Handlers raise `ApiError`; the app turns it into the response.
 """
 
@@ -69,6 +70,11 @@ _DJANGO_404 = (
     "  <h1>Not Found</h1><p>The requested resource was not found on this server.</p>\n</body>\n</html>\n"
 )
 
+DJANGO_500 = (
+    '<!doctype html>\n<html lang="en">\n<head>\n  <title>Server Error (500)</title>\n</head>\n<body>\n'
+    "  <h1>Server Error (500)</h1><p></p>\n</body>\n</html>\n"
+)
+
 _CSRF_PAGE = (
     '\n<!DOCTYPE html>\n<html lang="en">\n<head>\n  <meta http-equiv="content-type" '
     'content="text/html; charset=utf-8">\n  <meta name="robots" content="NONE,NOARCHIVE">\n'
@@ -87,6 +93,11 @@ _413_PAGE = (
 def csrf_failure(reason: str) -> ApiError:
     """Django's CSRF middleware page (an HTML 403, not JSON)."""
     return ApiError(403, _CSRF_PAGE.format(reason=reason), media_type="text/html; charset=utf-8")
+
+
+def server_error() -> ApiError:
+    """Django's answer to an exception a view did not handle (an HTML 500, not JSON)."""
+    return ApiError(500, DJANGO_500, media_type="text/html; charset=utf-8")
 
 
 def body_too_large() -> ApiError:

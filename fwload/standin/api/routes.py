@@ -19,8 +19,10 @@ from fwload.standin.api import (
     listen,
     playlists,
     search,
+    subsonic_token,
     uploads,
 )
+from fwload.standin.subsonic import views as subsonic
 
 
 def optional_slash(path: str, endpoint: Callable[..., Any], methods: list[str]) -> list[BaseRoute]:
@@ -47,6 +49,8 @@ _TABLE: list[tuple[Callable[..., list[BaseRoute]], str, Callable[..., Any], list
     (optional_slash, f"{V1}/users/logout/", accounts.logout, POST),
     (optional_slash, f"{V1}/users/me/", accounts.me, GET),
     (optional_slash, f"{V1}/users/users/me/", accounts.me, GET),
+    (optional_slash, f"{V1}/users/{{username}}/subsonic-token/", subsonic_token.subsonic_token,
+     ["GET", "POST", "DELETE"]),
     (optional_slash, f"{V1}/oauth/apps/", accounts.create_app, POST),
     (optional_slash, f"{V1}/oauth/token/", accounts.oauth_token, POST),
     (optional_slash, f"{V1}/libraries/", libraries.list_libraries, GET),
@@ -78,8 +82,16 @@ _TABLE: list[tuple[Callable[..., list[BaseRoute]], str, Callable[..., Any], list
     (optional_slash, f"{V1}/history/listenings/", history.list_listenings, GET),
     (optional_slash, f"{V1}/history/listenings/", history.add_listening, POST),
     (optional_slash, f"{V1}/listen/{{uuid}}/", listen.listen, GET),
+    (strict, "/api/subsonic/rest/{method}", subsonic.subsonic, ["GET", "POST"]),
 ]
 
+NGINX_TABLE: list[tuple[Callable[..., list[BaseRoute]], str, Callable[..., Any], list[str]]] = [
+    (strict, "/rest/{method}", subsonic.subsonic, ["GET", "POST"]),
+]
+"""What Funkwhale's nginx maps onto the API (``/rest/`` -> ``/api/subsonic/rest/``, §5): served
+here only when this process also plays nginx's part (embedded mode), never behind a real nginx."""
 
-def routes() -> list[BaseRoute]:
-    return [route for make, path, endpoint, methods in _TABLE for route in make(path, endpoint, methods)]
+
+def routes(*, nginx_part: bool = False) -> list[BaseRoute]:
+    table = _TABLE + (NGINX_TABLE if nginx_part else [])
+    return [route for make, path, endpoint, methods in table for route in make(path, endpoint, methods)]

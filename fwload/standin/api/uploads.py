@@ -1,11 +1,16 @@
 """Uploads: the multipart POST (samples 21, 26, 29, 31, 33), the owner's list (the only way
 to follow an import: samples 23, 24, 27, 30, 32), the detail GET that answers 404 until the
 import finished or was skipped (samples 22, 25, 28), and DELETE.
+
+A file mutagen takes for audio and cannot parse (a corrupt mp3) makes the POST answer
+Django's HTML 500, with nothing stored: real 1.4 reads duration and bitrate in the
+serializer's ``validate`` without a guard (funkwhale-api.md §2.2, `audio_tags.probe`).
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import uuid
 from typing import Any
 
@@ -13,7 +18,7 @@ from sqlalchemy import RowMapping, select
 from starlette.datastructures import UploadFile
 from starlette.responses import Response
 
-from fwload.standin.api.errors import invalid, non_field, not_found
+from fwload.standin.api.errors import invalid, non_field, not_found, server_error
 from fwload.standin.api.libraries import choice_error
 from fwload.standin.api.pagination import paginate
 from fwload.standin.api.params import ordering
@@ -21,8 +26,10 @@ from fwload.standin.api.views import Call, api_view, created
 from fwload.standin.db.engine import now
 from fwload.standin.db.tables import artists, libraries, tracks, uploads
 from fwload.standin.domain import users as accounts
-from fwload.standin.domain.audio_tags import probe
+from fwload.standin.domain.audio_tags import UnparsableAudio, probe
 from fwload.standin.domain.visibility import PLAYABLE_STATUSES
+
+log = logging.getLogger("fwload.standin.uploads")
 
 IMPORT_STATUSES = ("draft", "pending")
 NO_FILE = "No file was submitted."
@@ -112,6 +119,11 @@ def create_upload(call: Call) -> Response:
     relative = call.services.media.save(audio_file.file, audio_file.filename)
     try:
         info = probe(call.services.media.path(relative), audio_file.filename)
+    except UnparsableAudio as error:
+        call.services.media.delete(relative)
+        log.warning("upload %r refused with HTTP 500 (%s), as Funkwhale 1.4 does", audio_file.filename, error)
+        raise server_error() from None
+    try:
         result = call.conn.execute(
             uploads.insert().values(
                 uuid=str(uuid.uuid4()),

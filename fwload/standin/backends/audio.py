@@ -22,8 +22,10 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from fwload.standin.settings import StandinSettings
 
-NGINX_AUDIO_TYPES = {"mp3": "audio/mpeg", "ogg": "audio/ogg", "m4a": "audio/x-m4a"}
-"""Audio entries of nginx's default mime.types; anything else (flac, opus...) is octet-stream."""
+NGINX_TYPES = {"mp3": "audio/mpeg", "ogg": "audio/ogg", "m4a": "audio/x-m4a", "jpg": "image/jpeg",
+               "jpeg": "image/jpeg", "png": "image/png", "gif": "image/gif", "webp": "image/webp"}
+"""The audio and picture entries of nginx's default mime.types; anything else (flac, opus...)
+is octet-stream."""
 
 _RANGE_SPEC = re.compile(r"\s*(\d*)\s*-\s*(\d*)\s*")
 
@@ -64,7 +66,7 @@ class DirectAudio(AudioServing):
         extension = audio.path.suffix.lower().lstrip(".")
         response = FileResponse(
             audio.path,
-            media_type=NGINX_AUDIO_TYPES.get(extension, "application/octet-stream"),
+            media_type=NGINX_TYPES.get(extension, "application/octet-stream"),
             headers=headers,
             stat_result=stat,
         )

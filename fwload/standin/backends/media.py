@@ -43,6 +43,17 @@ class MediaStorage:
         partial.rename(target)
         return relative.as_posix()
 
+    def save_attachment(self, data: bytes, extension: str) -> str:
+        """A picture (an album cover) under attachments/, as Funkwhale keeps attachments."""
+        hexa = uuid.uuid4().hex
+        relative = Path("attachments", hexa[0:2], hexa[2:4], hexa[4:6], f"{hexa}.{extension}")
+        target = self.root / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_name(target.name + ".part")
+        partial.write_bytes(data)
+        partial.rename(target)
+        return relative.as_posix()
+
     def path(self, relative: str) -> Path:
         return self.root / relative
 

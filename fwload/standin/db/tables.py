@@ -3,7 +3,8 @@
 Only what the served API shows is stored. Actors are not a table: a local user *is* its
 actor here. Secrets are stored as hashes only: passwords (PBKDF2), application tokens and
 client secrets (SHA-256; they are random and long, so a fast hash is enough and lets a
-Bearer request authenticate with one indexed lookup).
+Bearer request authenticate with one indexed lookup). The one exception is the Subsonic
+password (`subsonic_tokens`), which the Subsonic protocol needs in clear.
 """
 
 from __future__ import annotations
@@ -177,3 +178,41 @@ listenings = Table(
     Column("track_id", ForeignKey("tracks.id", ondelete="CASCADE"), nullable=False),
     Column("creation_date", _ts, nullable=False),
 )
+
+upload_versions = Table(
+    "upload_versions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("upload_id", ForeignKey("uploads.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("mimetype", String(50), nullable=False),
+    Column("bitrate", Integer, nullable=False),
+    Column("file_path", Text, nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("creation_date", _ts, nullable=False),
+    Column("accessed_date", _ts, nullable=True),
+    UniqueConstraint("upload_id", "mimetype", "bitrate"),
+)
+"""Transcoded copies of uploads (Funkwhale's UploadVersion), one per (upload, mimetype, bitrate)."""
+
+subsonic_tokens = Table(
+    "subsonic_tokens",
+    metadata,
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("token", String(255), nullable=False),
+)
+"""The Subsonic password (``subsonic_api_token``), kept in clear as Funkwhale keeps it: the
+salted form ``t = md5(token + s)`` needs the token itself. A table of its own, so a data
+directory from before it existed gains it without a migration."""
+
+album_covers = Table(
+    "album_covers",
+    metadata,
+    Column("album_id", ForeignKey("albums.id", ondelete="CASCADE"), primary_key=True),
+    Column("file_path", Text, nullable=False),
+    Column("mimetype", String(50), nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("creation_date", _ts, nullable=False),
+)
+"""An album's cover (Funkwhale's ``attachment_cover``), taken from the first imported file that
+embeds a picture. Only the Subsonic API shows it (``coverArt``, ``getCoverArt``); the v1 API's
+``cover`` stays null."""

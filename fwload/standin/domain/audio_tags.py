@@ -1,13 +1,18 @@
 """What mutagen says about an uploaded file, at upload time and at import time.
 
 At upload, Funkwhale fills mimetype (libmagic, else the extension), duration and bitrate
-(mutagen) and never refuses a file. At import, it reads tags; a file mutagen cannot parse,
-or that carries no tag at all, makes the task crash before its error handler, so the
+with ``mutagen.File`` in ``UploadForOwnerSerializer.validate`` (music/serializers.py,
+music/utils.py::get_audio_file_data). Nothing guards that call: a file mutagen takes for a
+known type (by its name or first bytes) and then cannot parse, such as a corrupt ``.mp3``,
+raises ``HeaderNotFoundError`` and the POST answers HTTP 500 (`UnparsableAudio` here); a
+file of no known type (a ``.txt``) is accepted with no duration. At import, it reads tags;
+a file that carries no tag at all makes the task crash before its error handler, so the
 upload stays ``pending`` forever (funkwhale-api.md §12). `read_tags` returns None then.
 """
 
 from __future__ import annotations
 
+import base64
 import mimetypes
 import re
 from dataclasses import dataclass
@@ -16,6 +21,8 @@ from typing import Any
 
 import mutagen
 from mutagen import MutagenError
+from mutagen.flac import Picture as FlacPicture
+from mutagen.mp4 import MP4Cover
 
 _MIMETYPES = {
     "MP3": "audio/mpeg",
@@ -63,6 +70,10 @@ class FileTags:
         return {name: getattr(self, name) for name in names if getattr(self, name) is not None}
 
 
+class UnparsableAudio(Exception):
+    """mutagen recognised the file's type and failed to parse it: real 1.4 answers the upload 500."""
+
+
 def _open(path: Path) -> Any | None:
     try:
         return mutagen.File(path, easy=True)
@@ -71,8 +82,16 @@ def _open(path: Path) -> Any | None:
 
 
 def probe(path: Path, original_name: str | None) -> FileInfo:
-    """Mimetype, whole seconds and bits per second; None where mutagen cannot tell."""
-    audio = _open(path)
+    """Mimetype, whole seconds and bits per second; None where mutagen cannot tell.
+
+    Raises `UnparsableAudio` where Funkwhale's serializer lets mutagen's error escape.
+    """
+    try:
+        audio = mutagen.File(path, easy=True)
+    except MutagenError as error:
+        raise UnparsableAudio(f"{type(error).__name__}: {error}") from error
+    except (OSError, ValueError):
+        audio = None
     if audio is None:
         guessed = mimetypes.guess_type(original_name or path.name)[0]
         return FileInfo(mimetype=guessed or "application/octet-stream", duration=None, bitrate=None)
@@ -108,6 +127,38 @@ def read_tags(path: Path) -> FileTags | None:
         position=_number(first("tracknumber")),
         disc_number=_number(first("discnumber")),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Picture:
+    data: bytes
+    mimetype: str
+
+
+def embedded_picture(path: Path) -> Picture | None:
+    """The first picture a file embeds (ID3 APIC, FLAC or Vorbis-comment picture, MP4 covr), as
+    Funkwhale's import takes an album cover from the file."""
+    try:
+        audio = mutagen.File(path)
+    except (MutagenError, OSError, ValueError):
+        return None
+    if audio is None:
+        return None
+    tags = audio.tags
+    found = [(p.data, p.mime) for p in getattr(audio, "pictures", None) or []]
+    if tags is not None and hasattr(tags, "getall"):
+        found += [(frame.data, frame.mime) for frame in tags.getall("APIC")]
+    elif tags is not None and hasattr(tags, "get"):
+        for encoded in tags.get("metadata_block_picture") or []:
+            try:
+                picture = FlacPicture(base64.b64decode(encoded))
+            except (MutagenError, ValueError):
+                continue
+            found.append((picture.data, picture.mime))
+        found += [(bytes(c), "image/png" if c.imageformat == MP4Cover.FORMAT_PNG else "image/jpeg")
+                  for c in tags.get("covr") or [] if isinstance(c, MP4Cover)]
+    data, mimetype = next(((d, m) for d, m in found if d), (b"", ""))
+    return Picture(bytes(data), mimetype or "image/jpeg") if data else None
 
 
 def _number(value: str | None) -> int | None:

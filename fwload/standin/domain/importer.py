@@ -1,13 +1,15 @@
 """The import task (Funkwhale's ``music.process_upload``), run by whichever queue is in use.
 
 Outcomes, as observed on Funkwhale 1.4.0 (funkwhale-api.md §2.4, §12, samples 24-32):
-- no tags at all, or not audio: the task crashes, the upload stays ``pending`` forever;
+- no tags at all, or a file of no audio type (text): the task crashes, the upload stays
+  ``pending`` forever (a corrupt audio file never gets here: its POST answered HTTP 500);
 - title or artist missing: ``errored``, ``import_details.error_code = invalid_metadata``;
 - the matched track already has an upload in one of the uploader's libraries:
   ``skipped``, ``{"code": "already_imported_in_owned_libraries", "duplicates": <uuid>}``,
   attached to that track;
 - otherwise ``finished``: artist, album (``[Unknown Album]`` when untagged) and track are
-  found (case-insensitive) or created, and the track becomes playable.
+  found (case-insensitive) or created, and the track becomes playable; an album without a
+  cover takes the picture the file embeds, if any.
 ``import_metadata.title`` (and ``position``) override the file's tags.
 """
 
@@ -21,8 +23,8 @@ from sqlalchemy import Connection, func, select
 
 from fwload.standin.backends.media import MediaStorage
 from fwload.standin.db.engine import Database, now
-from fwload.standin.db.tables import albums, artists, libraries, tracks, uploads
-from fwload.standin.domain.audio_tags import FileTags, read_tags
+from fwload.standin.db.tables import album_covers, albums, artists, libraries, tracks, uploads
+from fwload.standin.domain.audio_tags import FileTags, embedded_picture, read_tags
 
 log = logging.getLogger("fwload.standin.imports")
 
@@ -77,6 +79,7 @@ class Importer:
                 position=forced.get("position") or tags.position,
                 owner_id=row["owner_id"],
             )
+            self._cover_album(conn, track_id, row["file_path"])
             duplicate = conn.execute(
                 select(uploads.c.uuid)
                 .join(libraries, libraries.c.id == uploads.c.library_id)
@@ -93,6 +96,19 @@ class Importer:
                 _close(conn, upload_id, "skipped", details, track_id=track_id)
             else:
                 _close(conn, upload_id, "finished", {}, track_id=track_id)
+
+    def _cover_album(self, conn: Connection, track_id: int, file_path: str) -> None:
+        album_id = conn.execute(select(tracks.c.album_id).where(tracks.c.id == track_id)).scalar()
+        if album_id is None or conn.execute(
+                select(album_covers.c.album_id).where(album_covers.c.album_id == album_id)).first():
+            return
+        picture = embedded_picture(self.media.path(file_path))
+        if picture is None:
+            return
+        extension = {"image/png": "png", "image/gif": "gif", "image/webp": "webp"}.get(picture.mimetype, "jpg")
+        conn.execute(album_covers.insert().values(
+            album_id=album_id, file_path=self.media.save_attachment(picture.data, extension),
+            mimetype=picture.mimetype, size=len(picture.data), creation_date=now()))
 
     def fail(self, upload_id: int, error_code: str, detail: str) -> None:
         """End a pending import ``errored``, as Funkwhale's ``fail_import`` does."""

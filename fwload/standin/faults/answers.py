@@ -20,12 +20,10 @@ from collections.abc import Sequence
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.types import Receive
 
+from fwload.standin.api.errors import DJANGO_500
+
 log = logging.getLogger("fwload.standin.faults")
 
-_DJANGO_500 = (
-    '<!doctype html>\n<html lang="en">\n<head>\n  <title>Server Error (500)</title>\n</head>\n<body>\n'
-    "  <h1>Server Error (500)</h1><p></p>\n</body>\n</html>\n"
-)
 _NGINX_TITLES = {502: "502 Bad Gateway", 503: "503 Service Temporarily Unavailable"}
 
 
@@ -66,7 +64,7 @@ def storm_headers(limit: int, duration_s: int, scope: str, retry_after_s: float)
 
 def throttled(scope: str, headers: dict[str, str]) -> Response:
     if scope == "login":
-        return HTMLResponse(_DJANGO_500, status_code=500, headers=headers)
+        return HTMLResponse(DJANGO_500, status_code=500, headers=headers)
     wait = max(int(headers.get("Retry-After", "1")), 0)
     unit = "second" if wait == 1 else "seconds"
     body = {"detail": f"Request was throttled. Expected available in {wait} {unit}."}
@@ -75,7 +73,7 @@ def throttled(scope: str, headers: dict[str, str]) -> Response:
 
 def server_error(status: int) -> Response:
     if status == 500:
-        return HTMLResponse(_DJANGO_500, status_code=500)
+        return HTMLResponse(DJANGO_500, status_code=500)
     title = _NGINX_TITLES[status]
     page = f"<html>\r\n<head><title>{title}</title></head>\r\n<body>\r\n<center><h1>{title}</h1></center>\r\n"
     return HTMLResponse(page + "<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n", status_code=status)

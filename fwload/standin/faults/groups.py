@@ -32,6 +32,7 @@ _GROUPS: tuple[tuple[str | None, str, str], ...] = (
     (None, "/api/v1/playlists", "playlists"),
     (None, "/api/v1/history/", "history"),
     (None, "/api/subsonic/", "subsonic"),
+    (None, "/rest/", "subsonic"),
 )
 """(method or None for any, path prefix, group): the first match wins."""
 
@@ -56,7 +57,7 @@ def throttle_scope(method: str, path: str, authenticated: bool) -> str:
         return "login"
     if path.startswith("/api/v1/auth/registration"):
         return "signup"
-    if path.startswith("/api/subsonic/"):
+    if path.startswith(("/api/subsonic/", "/rest/")):
         return "subsonic"
     if path.startswith("/api/v1/oauth/token"):
         return "oauth-token"

@@ -248,6 +248,8 @@ class Stack:
             services.start()
         finally:
             services.stop()
+        for notice in services.notices:
+            self._notice(notice)
 
     def _start_api(self, env: dict[str, str]) -> None:
         sock = _api_socket(0)
@@ -425,13 +427,15 @@ class Stack:
         api.ready = True
 
     def describe(self) -> dict[str, Any]:
-        """Components (PID, cgroup, limit), the API's own URL, findings and notices: no secrets."""
+        """Components (PID, cgroup relative to each controller's root and its directories, limit), the
+        API's own URL, findings and notices: no secrets."""
         return {
             "stack_id": self.stack_id,
             "api_url": self.api_url,
             "components": {
                 name: {"pid": c.pid, "owned": c.owned, "ready": c.ready and not c.failed,
                        "cgroup": self._confinement.relative.get(name) if self._confinement else None,
+                       "cgroup_dirs": [str(d) for d in c.cgroup.directories()] if c.cgroup else [],
                        "limit": None if c.limit is None else {"cpu_m": c.limit.cpu_m,
                                                               "memory_bytes": c.limit.memory_bytes}}
                 for name, c in self.components.items()
