@@ -6,6 +6,7 @@ take, so the numbers in verdict.json, junit.xml, summary.md and report.html cann
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,6 +49,9 @@ class RunAnalysis:
     checks: list[Check]
     notices: list[Notice]
     status: ExitStatus
+    charts: dict[str, str] | None = None
+    """Charts already drawn, by `analysis.writers.charts.draw` name (set by `build_outputs` when
+    another process drew them while the requests were analysed); None: the HTML writer draws them."""
     sessions: SessionMetrics | None = None
     """Open arrivals (sessions.csv); ``sessions.active`` is False in other runs."""
 
@@ -57,19 +61,29 @@ class RunAnalysis:
         return self.live if self.scenario.resources.limits == "live" else self.documented
 
 
-def analyse_run(run: Run | str | Path, window_s: float | None = None) -> RunAnalysis:
-    """Analyse a run directory (or an already loaded `Run`); ``window_s`` overrides the window width."""
+def analyse_run(
+    run: Run | str | Path,
+    window_s: float | None = None,
+    on_resources: Callable[[Timeline, ResourceMetrics, dict[str, Limits], dict[str, Limits]], None] | None = None,
+) -> RunAnalysis:
+    """Analyse a run directory (or an already loaded `Run`); ``window_s`` overrides the window width.
+
+    ``on_resources`` is called as soon as the resource figures are known, before the (much
+    longer) request tables: the component charts can be drawn meanwhile.
+    """
     if not isinstance(run, Run):
         run = load_run(run)
     scenario = read_scenario(run)
     timeline = build_timeline(run, scenario.stages, window_s)
     documented, live = _documented_unless_unused(scenario), live_limits(run.resources)
+    resources = resource_metrics(run.resources, run.events, timeline, documented, live)
+    if on_resources is not None:
+        on_resources(timeline, resources, documented, live)
     requests = request_metrics(run.requests, timeline, scenario.slos.window_s)
     imports = import_metrics(run.imports, run.requests, timeline)
     streams = stream_metrics(run.streams, timeline)
     sessions = session_metrics(run.sessions, timeline, scenario.stages)
     plays = play_metrics(run.plays, timeline, scenario.slos.window_s)
-    resources = resource_metrics(run.resources, run.events, timeline, documented, live)
     startup = startup_report(run, resources.incidents)
     limits = live if scenario.resources.limits == "live" else documented
     capacity = capacity_report(

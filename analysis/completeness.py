@@ -51,7 +51,8 @@ def incompleteness(meta: Mapping[str, Any], tables: Iterable[TableRead], problem
         reasons.append("run.json has no row counts: the run never reached its end")
     for table in tables:
         if table.torn_tail:
-            reasons.append(f"{table.name}: the last line was cut off mid-write and was dropped")
+            record = "line" if table.name.endswith(".csv") else "batch"
+            reasons.append(f"{table.name}: the last {record} was cut off mid-write and was dropped")
         expected = counts.get(table.name, counts.get(table.name.rsplit(".", 1)[0]))
         if isinstance(expected, int) and not isinstance(expected, bool) and expected != table.rows:
             reasons.append(f"{table.name} holds {table.rows} rows but run.json counts {expected}")

@@ -2,11 +2,12 @@
 
 `request_metrics` builds seven tables over the same rows (10 M in a long capacity run), each
 grouped by other keys. A pandas groupby hashes every key of every row again for each table;
-that was most of a report's time. Here each key column becomes small integer codes once
-(a categorical's own codes, else one factorisation), a grouping's id per row is the
-mixed-radix sum of its keys' codes looked up in a table of the combinations present, and
-the grouped index is made by pandas itself from one row per group present, so it is
-exactly the index ``groupby(keys, observed=True, sort=True)`` gives.
+here each key column becomes small integer codes once (a categorical's own codes; a column
+of whole numbers, such as a window or stage index, offset from its minimum; anything else
+factorised), a grouping's id per row is the mixed-radix sum of its keys' codes looked up in
+a table of the combinations present, and the grouped index is made by pandas itself from
+one row per combination present (decoded from the codes, never searched for in the rows),
+so it is exactly the index ``groupby(keys, observed=True, sort=True)`` gives.
 """
 
 from __future__ import annotations
@@ -16,64 +17,131 @@ import pandas as pd
 
 MAX_DENSE = 1 << 24
 """Above this many possible key combinations, the combinations present are found by sorting."""
+MAX_SPAN = 1 << 20
+"""Whole numbers spread over more than this many values are factorised instead of offset."""
 
 
 class Grouper:
-    """Group ids of ``frame``'s rows, and of the rows ``order`` selects, for any list of columns."""
+    """Group ids of ``frame``'s rows for any list of columns."""
 
-    def __init__(self, frame: pd.DataFrame, order: np.ndarray | None = None):
+    def __init__(self, frame: pd.DataFrame):
         self.frame = frame
-        self.order = order
-        self._codes: dict[str, tuple[np.ndarray, int]] = {}
-        self._ordered: dict[str, np.ndarray] = {}
+        self._codes: dict[str, tuple[np.ndarray, pd.Series]] = {}
 
-    def codes(self, key: str) -> tuple[np.ndarray, int]:
-        """(code per row in the smallest signed type, -1 for a missing key; number of distinct codes).
-
-        Small types matter: gathering codes in latency order is a random read of every row.
-        """
+    def codes(self, key: str) -> tuple[np.ndarray, pd.Series]:
+        """(code per row, -1 for a missing key; the key value of each code, in the column's dtype)."""
         if key not in self._codes:
             column = self.frame[key]
             if isinstance(column.dtype, pd.CategoricalDtype):
-                codes, count = column.cat.codes.to_numpy(), len(column.cat.categories)
+                codes = column.cat.codes.to_numpy()
+                values = pd.Series(pd.Categorical.from_codes(np.arange(len(column.cat.categories)),
+                                                             dtype=column.dtype))
             else:
-                codes, uniques = pd.factorize(column, use_na_sentinel=True)
-                count = len(uniques)
-            self._codes[key] = (codes.astype(np.min_scalar_type(-max(count, 1))), count)
+                codes, values = _whole_number_codes(column)
+                if codes is None:
+                    codes, uniques = pd.factorize(column, use_na_sentinel=True)
+                    values = pd.Series(uniques, dtype=column.dtype)
+            count = max(len(values), 1)
+            self._codes[key] = (codes.astype(np.min_scalar_type(-count)), values)
         return self._codes[key]
 
-    def group_ids(self, keys: list[str]) -> tuple[np.ndarray, np.ndarray | None, pd.Index]:
-        """Group position of every row and of every ``order`` row (-1: dropped by groupby), and the index."""
-        combined, space = self._combined(keys, [self.codes(key)[0] for key in keys])
-        present, first = _present(combined, space)
-        sample = self.frame.iloc[first][keys]
+    def group_ids(self, keys: list[str]) -> tuple[np.ndarray, pd.Index, np.ndarray]:
+        """Group position of every row (-1: dropped by groupby, a key missing), the grouped
+        index and the rows in each group."""
+        combined, space = self._combined(keys)
+        present, sizes = _present(combined, space)
+        sample = self._decode(keys, present)
         grouped = sample.groupby(keys, observed=True, sort=True)
         index = grouped.size().index
-        lookup = _Lookup(present, grouped.ngroup().to_numpy().astype("int64"), space)
-        ordered = None
-        if self.order is not None:
-            ordered_codes = [self._ordered_codes(key) for key in keys]
-            ordered = lookup(self._combined(keys, ordered_codes)[0])
-        return lookup(combined), ordered, index
+        positions = grouped.ngroup().to_numpy().astype("int64")
+        by_position = np.zeros(len(index), dtype="int64")
+        by_position[positions] = sizes
+        if len(present) == space and (positions == np.arange(space)).all():
+            ids = combined  # every combination present, in order: the code is the position
+            return (np.where(ids == space, -1, ids) if self._missing(keys) else ids), index, by_position
+        return _Lookup(present, positions, space)(combined), index, by_position
 
-    def _ordered_codes(self, key: str) -> np.ndarray:
-        if key not in self._ordered:
-            self._ordered[key] = self.codes(key)[0][self.order]
-        return self._ordered[key]
+    def _missing(self, keys: list[str]) -> bool:
+        return any(self.codes(key)[0].size and self.codes(key)[0].min() < 0 for key in keys)
 
-    def _combined(self, keys: list[str], codes: list[np.ndarray]) -> tuple[np.ndarray, int]:
-        """Mixed-radix code of each row's keys; rows with a missing key get ``space`` (one past the end)."""
+    def _combined(self, keys: list[str]) -> tuple[np.ndarray, int]:
+        """Mixed-radix code of each row's keys, in the smallest type that holds it; rows with a
+        missing key get ``space`` (one past the end)."""
         space = 1
-        combined = np.zeros(len(codes[0]) if codes else 0, dtype="int64")
-        missing = np.zeros(len(combined), dtype=bool)
-        for key, key_codes in zip(keys, codes, strict=True):
-            count = max(self.codes(key)[1], 1)
-            missing |= key_codes < 0
-            combined *= count
-            combined += key_codes.astype("int64")
-            space *= count
-        combined[missing] = space
+        for key in keys:
+            space *= max(len(self.codes(key)[1]), 1)
+        dtype = np.min_scalar_type(-space - 1)
+        if len(keys) == 1 and not self._missing(keys):
+            return self.codes(keys[0])[0].astype(dtype, copy=False), space
+        combined = np.zeros(len(self.frame), dtype=dtype)
+        for key in keys:
+            key_codes, values = self.codes(key)
+            combined *= max(len(values), 1)
+            combined += key_codes.astype(dtype, copy=False) if key_codes.min(initial=0) >= 0 else \
+                np.maximum(key_codes, 0).astype(dtype)
+        if self._missing(keys):
+            missing = np.zeros(len(combined), dtype=bool)
+            for key in keys:
+                missing |= self.codes(key)[0] < 0
+            combined[missing] = space
         return combined, space
+
+    def _decode(self, keys: list[str], present: np.ndarray) -> pd.DataFrame:
+        """One row per combination present, with the key values (and dtypes) of the frame."""
+        columns = {}
+        rest = present.copy()
+        for key in reversed(keys):
+            _codes, values = self.codes(key)
+            count = max(len(values), 1)
+            columns[key] = values.iloc[rest % count].reset_index(drop=True)
+            rest //= count
+        return pd.DataFrame({key: columns[key] for key in keys})
+
+
+def offset_codes(numbers: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """(number - minimum, -1 for NaN; every number from the minimum to the maximum) of whole
+    numbers spread over less than `MAX_SPAN`, else None."""
+    if numbers.dtype.kind in "iu":
+        if not numbers.size:
+            return numbers.astype("int64"), numbers[:0]
+        low, high = int(numbers.min()), int(numbers.max())
+        if high - low >= MAX_SPAN:
+            return None
+        return (numbers - low).astype(_code_type(high - low)), np.arange(low, high + 1, dtype=numbers.dtype)
+    missing = np.isnan(numbers)
+    known = numbers[~missing] if missing.any() else numbers
+    if not known.size:
+        return np.full(numbers.size, -1, dtype="int64"), numbers[:0]
+    low, high = known.min(), known.max()
+    if high - low >= MAX_SPAN or not np.array_equal(known, np.floor(known)):
+        return None
+    codes = numbers - low
+    if known is not numbers:
+        codes[missing] = -1
+    return codes.astype(_code_type(high - low)), np.arange(low, high + 1, dtype=numbers.dtype)
+
+
+def _code_type(top: float) -> np.dtype:
+    return np.min_scalar_type(-int(top) - 1)
+
+
+def _whole_number_codes(column: pd.Series) -> tuple[np.ndarray | None, pd.Series | None]:
+    """Codes of a numeric column holding whole numbers over a small span: the value minus the minimum."""
+    if not pd.api.types.is_numeric_dtype(column.dtype) or pd.api.types.is_bool_dtype(column.dtype):
+        return None, None
+    if isinstance(column.dtype, np.dtype):
+        found = offset_codes(column.to_numpy())
+        return (None, None) if found is None else (found[0], pd.Series(found[1], dtype=column.dtype))
+    array = column.to_numpy(dtype="float64", na_value=np.nan)
+    known = ~np.isnan(array)
+    if not known.any():
+        return np.full(len(array), -1, dtype="int64"), pd.Series([], dtype=column.dtype)
+    low, high = np.nanmin(array), np.nanmax(array)
+    if high - low >= MAX_SPAN or not np.array_equal(array[known], np.floor(array[known])):
+        return None, None
+    codes = np.where(known, array - low, -1).astype("int64")
+    values = pd.Series(np.arange(low, high + 1), dtype="float64").astype(column.dtype)
+    return codes, values
 
 
 class _Lookup:
@@ -82,7 +150,7 @@ class _Lookup:
     def __init__(self, present: np.ndarray, positions: np.ndarray, space: int):
         self.present, self.positions, self.space = present, positions, space
         if space <= MAX_DENSE:
-            self.table = np.full(space + 1, -1, dtype="int64")
+            self.table = np.full(space + 1, -1, dtype=np.min_scalar_type(-max(len(positions), 1)))
             self.table[present] = positions
 
     def __call__(self, combined: np.ndarray) -> np.ndarray:
@@ -95,12 +163,10 @@ class _Lookup:
 
 
 def _present(combined: np.ndarray, space: int) -> tuple[np.ndarray, np.ndarray]:
-    """The sorted codes present (missing keys excluded) and, for each, one row holding it."""
+    """The sorted codes present (missing keys excluded) and how many rows hold each."""
     if space <= MAX_DENSE:
-        first = np.full(space + 1, -1, dtype="int64")
-        first[combined[::-1]] = np.arange(len(combined) - 1, -1, -1)
-        present = np.flatnonzero(first[:space] >= 0)
-        return present, first[present]
-    present, first = np.unique(combined, return_index=True)
-    keep = present < space
-    return present[keep], first[keep]
+        counts = np.bincount(combined, minlength=space + 1)[:space]
+        present = np.flatnonzero(counts)
+        return present, counts[present]
+    present, counts = np.unique(combined, return_counts=True)
+    return present[present < space], counts[present < space]

@@ -1,16 +1,18 @@
 """Read a run directory into DataFrames, tolerating runs that were cut short.
 
-Large runs hold millions of request rows, so the CSV files are read with pyarrow when it is
-installed (pandas' C parser otherwise), only the columns the analysis uses, with explicit
-dtypes and categoricals for the low-cardinality strings. A run killed mid-write still loads:
-a cut last line is dropped and the run is flagged `Run.partial` with the reasons
-(`analysis.completeness`), so the reports say so at the top and the verdict is *incomplete*
-instead of silently showing less.
+Large runs hold millions of request rows, so only the columns the analysis uses are read,
+with explicit dtypes and categoricals for the low-cardinality strings. A ``fwload-run/2``
+directory is read from its Parquet files and Arrow stream segments
+(`fwload.recording.columnar`, categories arrive dictionary-encoded); a ``fwload-run/1``
+directory from its CSV files, with pyarrow's CSV reader. A run killed mid-write still
+loads: a torn last batch (or a cut last CSV line) is dropped and the run is flagged
+`Run.partial` with the reasons (`analysis.completeness`), so the reports say so at the top
+and the verdict is *incomplete* instead of silently showing less.
 """
 
 from __future__ import annotations
 
-import io
+import csv
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,154 +20,51 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pa_csv
 
 from analysis.completeness import TableRead, incompleteness
 from fwload.errors import RunDirectoryError
-from fwload.recording import schema
-
-try:
-    import pyarrow as pa
-    import pyarrow.csv as pa_csv
-
-    _PARSE_ERRORS: tuple[type[Exception], ...] = (ValueError, pa.ArrowException)
-except ImportError:  # pragma: no cover - pyarrow is optional, the C parser is the fallback
-    pa = None
-    _PARSE_ERRORS = (ValueError,)
+from fwload.recording import columnar, schema
+from fwload.recording.rundir import read_run_json
 
 FLOAT, INT, CATEGORY, TEXT, BOOL = "float", "int", "category", "text", "bool"
+_FROM_SCHEMA = {"time": FLOAT, "float": FLOAT, "integer": FLOAT, "code": INT, "category": CATEGORY,
+                "text": TEXT, "flag": BOOL}
+"""The pandas dtype family of each schema kind: whole numbers load as float64 (NaN = not known),
+since the analysis adds and divides them; codes (HTTP status) as nullable Int64."""
 
 COLUMN_KINDS: dict[str, dict[str, str]] = {
-    schema.REQUESTS_CSV: {
-        "ts": FLOAT,
-        "group": CATEGORY,
-        "name": CATEGORY,
-        "method": CATEGORY,
-        "status": INT,
-        "response_ms": FLOAT,
-        "bytes": FLOAT,
-        "error_kind": CATEGORY,
-        "error": CATEGORY,
-        "user_class": CATEGORY,
-        "worker": CATEGORY,
-    },
-    schema.IMPORTS_CSV: {
-        "ts": FLOAT,
-        "upload": TEXT,
-        "outcome": CATEGORY,
-        "wait_ms": FLOAT,
-        "polls": FLOAT,
-        "fixture": CATEGORY,
-        "format": CATEGORY,
-        "bytes": FLOAT,
-        "user_class": CATEGORY,
-        "worker": CATEGORY,
-    },
-    schema.STREAMS_CSV: {
-        "ts": FLOAT,
-        "track": FLOAT,
-        "status": INT,
-        "ttfb_ms": FLOAT,
-        "total_ms": FLOAT,
-        "bytes": FLOAT,
-        "range": CATEGORY,
-        "error_kind": CATEGORY,
-        "transcode": CATEGORY,
-        "user_class": CATEGORY,
-        "worker": CATEGORY,
-    },
-    schema.SESSIONS_CSV: {
-        "intended_ts": FLOAT,
-        "start_ts": FLOAT,
-        "start_delay_ms": FLOAT,
-        "first_ms": FLOAT,
-        "length_s": FLOAT,
-        "ended_ts": FLOAT,
-        "iterations": FLOAT,
-        "outcome": CATEGORY,
-        "reason": CATEGORY,
-        "user_class": CATEGORY,
-        "worker": CATEGORY,
-    },
-    schema.PLAYS_CSV: {
-        "ts": FLOAT,
-        "track": TEXT,
-        "client": CATEGORY,
-        "playback": CATEGORY,
-        "transcode": CATEGORY,
-        "startup_ms": FLOAT,
-        "stalls": FLOAT,
-        "stall_ms": FLOAT,
-        "seek_wait_ms": FLOAT,
-        "played_s": FLOAT,
-        "duration_s": FLOAT,
-        "bytes": FLOAT,
-        "requests": FLOAT,
-        "outcome": CATEGORY,
-        "error_kind": CATEGORY,
-        "gaps": TEXT,
-        "user_class": CATEGORY,
-        "worker": CATEGORY,
-    },
-    schema.RESOURCES_CSV: {
-        "ts": FLOAT,
-        "source": CATEGORY,
-        "component": CATEGORY,
-        "pod": CATEGORY,
-        "container": CATEGORY,
-        "node": CATEGORY,
-        "phase": CATEGORY,
-        "ready": BOOL,
-        "stage": CATEGORY,
-        **{
-            name: FLOAT
-            for name in (
-                "cpu_m",
-                "memory_bytes",
-                "memory_anon_bytes",
-                "memory_peak_bytes",
-                "cpu_request_m",
-                "cpu_limit_m",
-                "memory_request_bytes",
-                "memory_limit_bytes",
-                "restarts",
-                "oom_kills",
-                "throttled_periods",
-                "periods",
-                "throttled_s",
-                "respawns",
-            )
-        },
-    },
-    schema.RESOURCE_HISTORY_CSV: {
-        "ts": FLOAT,
-        "source": CATEGORY,
-        "component": CATEGORY,
-        "pod": CATEGORY,
-        "container": CATEGORY,
-        "cpu_m": FLOAT,
-        "memory_bytes": FLOAT,
-    },
+    name: {column.name: _FROM_SCHEMA[column.kind] for column in table.columns}
+    for name, table in schema.TABLES.items()
 }
-"""The dtype family of every column of every CSV file (names from `fwload.recording.schema`)."""
+"""The dtype family of every column of every table (from `fwload.recording.schema`)."""
 
 ANALYSIS_COLUMNS: dict[str, tuple[str, ...]] = {
-    schema.REQUESTS_CSV: ("ts", "group", "name", "method", "status", "response_ms", "error_kind", "error"),
-    schema.IMPORTS_CSV: ("ts", "upload", "outcome", "wait_ms", "polls", "fixture", "format"),
-    schema.STREAMS_CSV: ("ts", "status", "ttfb_ms", "total_ms", "bytes", "error_kind"),
-    schema.PLAYS_CSV: ("ts", "client", "playback", "transcode", "startup_ms", "stalls", "stall_ms", "seek_wait_ms",
-                       "played_s", "duration_s", "outcome", "error_kind", "gaps"),
-    schema.SESSIONS_CSV: schema.SESSION_COLUMNS,
-    schema.RESOURCES_CSV: schema.RESOURCE_COLUMNS,
-    schema.RESOURCE_HISTORY_CSV: schema.RESOURCE_HISTORY_COLUMNS,
+    "requests": ("ts", "group", "name", "method", "status", "response_ms", "error_kind", "error"),
+    "imports": ("ts", "upload", "outcome", "wait_ms", "polls", "fixture", "format"),
+    "streams": ("ts", "status", "ttfb_ms", "total_ms", "bytes", "error_kind"),
+    "plays": ("ts", "client", "playback", "transcode", "startup_ms", "stalls", "stall_ms", "seek_wait_ms",
+              "played_s", "duration_s", "outcome", "error_kind", "gaps"),
+    "sessions": schema.SESSION_COLUMNS,
+    "resources": schema.RESOURCE_COLUMNS,
+    "resource_history": schema.RESOURCE_HISTORY_COLUMNS,
 }
-"""What the analysis reads by default: every column it uses, none it does not."""
+"""What the analysis reads by default: every column it uses, none it does not (a table not
+listed is read whole)."""
+
+COLUMN_BY_COLUMN_ROWS = 2_000_000
+"""From this many rows a Parquet table is read a column at a time (peak memory: the frame and one
+column, not the frame and the whole Arrow table); below, in one read (fewer file visits)."""
 
 _FIXED_CATEGORIES = {"error_kind": ("", *schema.ERROR_KINDS)}
-_FIXED_BY_FILE = {
-    schema.IMPORTS_CSV: {"outcome": schema.IMPORT_OUTCOMES},
-    schema.PLAYS_CSV: {"outcome": schema.PLAY_OUTCOMES, "playback": schema.PLAYBACK_MODES},
-    schema.SESSIONS_CSV: {"outcome": schema.SESSION_OUTCOMES, "reason": ("", *schema.DROP_REASONS)},
+_FIXED_BY_TABLE = {
+    "imports": {"outcome": schema.IMPORT_OUTCOMES},
+    "plays": {"outcome": schema.PLAY_OUTCOMES, "playback": schema.PLAYBACK_MODES},
+    "sessions": {"outcome": schema.SESSION_OUTCOMES, "reason": ("", *schema.DROP_REASONS)},
 }
+"""Categories every frame of a table has, whether its rows hold them or not (stable tables and charts)."""
+_TYPES = {pa.int32(): pd.Int64Dtype(), pa.bool_(): pd.BooleanDtype()}
 
 
 @dataclass
@@ -208,80 +107,68 @@ class Run:
 def load_run(path: str | Path, columns: dict[str, tuple[str, ...]] | None = None) -> Run:
     """Load a run directory; raise `RunDirectoryError` if it is missing, empty or foreign.
 
-    ``columns`` overrides `ANALYSIS_COLUMNS` per file (e.g. to read every column).
+    ``columns`` overrides `ANALYSIS_COLUMNS` per table (e.g. to read every column).
     """
     path = Path(path)
     meta = read_run_json(path)
     wanted = {**ANALYSIS_COLUMNS, **(columns or {})}
-    frames, tables = {}, []
-    for name in (*schema.CSV_FILES, *schema.OPTIONAL_CSV_FILES):
-        frame, cut = read_csv(path / name, wanted[name])
-        tables.append(TableRead(name, len(frame), cut))
-        frames[name] = frame
     events, event_problems = read_events(path / schema.EVENTS_JSONL)
+    problems = [f"{name}: the last batch was cut off mid-write and was dropped" for name in meta.get("cut_tables") or ()]
+    frames, tables = {}, []
+    for name, table in schema.TABLES.items():
+        frame, read = read_table(path, table, wanted.get(name, table.column_names))
+        tables.append(read)
+        frames[name] = frame
     stopped = [str(event.get("detail", "")) for event in events if event.get("type") == "interrupted"]
-    reasons = incompleteness(meta, tables, event_problems, stopped[-1] if stopped else "")
-    return Run(
-        path=path,
-        meta=meta,
-        requests=frames[schema.REQUESTS_CSV],
-        imports=frames[schema.IMPORTS_CSV],
-        streams=frames[schema.STREAMS_CSV],
-        resources=frames[schema.RESOURCES_CSV],
-        sessions=frames[schema.SESSIONS_CSV],
-        events=events,
-        plays=frames[schema.PLAYS_CSV],
-        partial_reasons=reasons,
-        resource_history=frames[schema.RESOURCE_HISTORY_CSV],
-    )
+    reasons = incompleteness(meta, tables, [*problems, *event_problems], stopped[-1] if stopped else "")
+    return Run(path=path, meta=meta, **frames, events=events, partial_reasons=reasons)
 
 
-def read_run_json(path: Path) -> dict[str, Any]:
-    """The run's metadata, after checking that ``path`` is an fwload run directory at all."""
-    fix = "pass the directory `fwload run` printed (reports/<run-id>/)"
-    if not path.is_dir():
-        raise RunDirectoryError(f"{path} is not a directory", fix)
-    run_json = path / schema.RUN_JSON
-    if not run_json.is_file():
-        entries = sorted(entry.name for entry in path.iterdir())
-        if not entries:
-            raise RunDirectoryError(f"{path} is empty: no run was recorded there", fix)
-        shown = ", ".join(entries[:5]) + (", ..." if len(entries) > 5 else "")
-        raise RunDirectoryError(f"{path} is not an fwload run directory: no run.json (found {shown})", fix)
-    try:
-        meta = json.loads(run_json.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise RunDirectoryError(
-            f"{run_json} cannot be read: {error}", "restore it from the run's artifacts"
-        ) from None
-    if not isinstance(meta, dict) or meta.get("format") != schema.FORMAT:
-        found = meta.get("format") if isinstance(meta, dict) else type(meta).__name__
-        raise RunDirectoryError(
-            f"{run_json} is not in the {schema.FORMAT} format (format: {found!r})",
-            f"analyse it with the fwload version that wrote it, or {fix}",
-        )
-    return meta
+def read_table(path: Path, table: schema.Table, columns: tuple[str, ...]) -> tuple[pd.DataFrame, TableRead]:
+    """One table as a typed DataFrame, and what the read found (rows, a torn last record).
 
-
-def read_csv(path: Path, columns: tuple[str, ...]) -> tuple[pd.DataFrame, bool]:
-    """One run CSV file as a typed DataFrame, and whether its last line was cut off.
-
-    A missing file reads as no rows: a run that died early may not have written it.
+    The Arrow/Parquet files when the table has any, else the CSV of the ``fwload-run/1``
+    layout; a table with neither reads as no rows (a run that died early may not have
+    written it).
     """
-    kinds = {name: COLUMN_KINDS[path.name][name] for name in columns}
-    fixed = {**_FIXED_CATEGORIES, **_FIXED_BY_FILE.get(path.name, {})}
-    if not path.is_file():
-        return _empty(kinds, fixed), False
+    kinds = {name: COLUMN_KINDS[table.name][name] for name in columns}
+    fixed = {**_FIXED_CATEGORIES, **_FIXED_BY_TABLE.get(table.name, {})}
+    if columnar.compacted(path, table) and columns and columnar.count_rows(path, table) >= COLUMN_BY_COLUMN_ROWS:
+        # One column at a time: memory holds the frame so far and one column in Arrow, never both whole.
+        parts = [_to_pandas(columnar.read_table(path, table, [name]).data, kinds)[name] for name in columns]
+        frame = _finish(pd.DataFrame(dict(zip(columns, parts, strict=True)), copy=False), kinds, fixed)
+        return frame, TableRead(table.name, len(frame))
+    read = columnar.read_table(path, table, columns)
+    if read.present or not (path / table.csv_name).is_file():
+        frame = _finish(_to_pandas(read.data, kinds), kinds, fixed)
+        return frame, TableRead(table.name, len(frame), torn_tail=read.cut)
+    frame, cut = read_csv(path / table.csv_name, table, columns)
+    return frame, TableRead(table.csv_name, len(frame), torn_tail=cut)
+
+
+def _to_pandas(data: pa.Table, kinds: dict[str, str]) -> pd.DataFrame:
+    """Whole numbers as float64 (cast in Arrow, before the copy), the rest by `_TYPES`."""
+    for index, name in enumerate(data.column_names):
+        if kinds[name] == FLOAT and not pa.types.is_floating(data.schema.field(name).type):
+            data = data.set_column(index, name, data.column(name).cast(pa.float64()))
+    frame = data.to_pandas(self_destruct=True, split_blocks=True, types_mapper=_TYPES.get)
+    del data
+    pa.default_memory_pool().release_unused()
+    return frame
+
+
+def read_csv(path: Path, table: schema.Table, columns: tuple[str, ...]) -> tuple[pd.DataFrame, bool]:
+    """One table of the ``fwload-run/1`` layout as a typed DataFrame, and whether its last line was cut off."""
+    kinds = {name: COLUMN_KINDS[table.name][name] for name in columns}
+    fixed = {**_FIXED_CATEGORIES, **_FIXED_BY_TABLE.get(table.name, {})}
     complete = _complete_length(path)
     cut = complete < path.stat().st_size
     if complete == 0:
         return _empty(kinds, fixed), cut
     _check_header(path, columns)
     try:
-        frame = (
-            _read_pyarrow(path, complete, kinds) if pa is not None else _read_pandas(path, complete, kinds)
-        )
-    except _PARSE_ERRORS as error:
+        frame = _read_pyarrow(path, complete, kinds)
+    except (ValueError, pa.ArrowException) as error:
         raise RunDirectoryError(
             f"{path} cannot be parsed: {str(error).splitlines()[0]}",
             "the file is damaged; restore it from the run's artifacts or re-run the test",
@@ -336,11 +223,11 @@ def _complete_length(path: Path) -> int:
 
 def _check_header(path: Path, columns: tuple[str, ...]) -> None:
     with path.open("r", encoding="utf-8", errors="replace") as handle:
-        header = handle.readline().strip().split(",")
+        header = next(csv.reader([handle.readline()]), [])
     missing = [name for name in columns if name not in header]
     if missing:
         raise RunDirectoryError(
-            f"{path} has no column {', '.join(missing)}: it was not written in the {schema.FORMAT} format",
+            f"{path} has no column {', '.join(missing)}: it was not written in the {schema.READ_FORMATS[0]} format",
             "analyse it with the fwload version that wrote it",
         )
 
@@ -372,31 +259,17 @@ def _read_pyarrow(path: Path, length: int, kinds: dict[str, str]) -> pd.DataFram
     return frame
 
 
-def _read_pandas(path: Path, length: int, kinds: dict[str, str]) -> pd.DataFrame:
-    dtypes = {
-        name: {FLOAT: "float64", INT: "float64", CATEGORY: "category"}.get(kind, "str")
-        for name, kind in kinds.items()
-    }
-    with path.open("rb") as handle:
-        source = io.BytesIO(handle.read(length)) if length < path.stat().st_size else handle
-        return pd.read_csv(
-            source,
-            usecols=list(kinds),
-            dtype=dtypes,
-            keep_default_na=False,
-            na_values={name: [""] for name, kind in kinds.items() if kind in (FLOAT, INT)},
-        )[list(kinds)]
-
-
 def _finish(frame: pd.DataFrame, kinds: dict[str, str], fixed_categories: dict[str, tuple[str, ...]]) -> pd.DataFrame:
     for name, kind in kinds.items():
         column = frame[name]
         if kind == INT:
-            frame[name] = column.astype("Int64")
+            if column.dtype != "Int64":
+                frame[name] = column.astype("Int64")
         elif kind == BOOL:
-            frame[name] = column.map({"true": True, "false": False, "True": True, "False": False}).astype(
-                "boolean"
-            )
+            if column.dtype != "boolean":
+                frame[name] = column.map({"true": True, "false": False, "True": True, "False": False}).astype(
+                    "boolean"
+                )
         elif kind == CATEGORY:
             if not isinstance(column.dtype, pd.CategoricalDtype):
                 column = column.astype("category")

@@ -15,7 +15,8 @@ from pathlib import Path
 
 from analysis.analyse import RunAnalysis, analyse_run
 from analysis.capacity.kustomize import DIRECTORY, base_reference, overlay_files
-from analysis.writers import all_writers, find
+from analysis.writers import all_writers, chart_process, find
+from analysis.writers.chart_process import ChartProcess
 from fwload.recording.rundir import write_atomic
 from fwload.status import ExitStatus
 
@@ -52,8 +53,15 @@ def build_outputs(
     Raises `fwload.errors.RunDirectoryError` for a missing, empty or foreign directory.
     """
     run_dir = Path(run_dir)
-    analysis = analyse_run(run_dir, window_s)
     writers = all_writers() if formats is None else [find(name) for name in formats]
+    helper = ChartProcess() if any(w.name == "html" for w in writers) and chart_process.worth_it(run_dir) else None
+    try:
+        analysis = analyse_run(run_dir, window_s, on_resources=helper.on_resources if helper else None)
+        if helper is not None:
+            analysis.charts = helper.finish(analysis)
+    finally:
+        if helper is not None:
+            helper.close()
     rendered = {writer.filename: writer.render(analysis) for writer in writers}
     overlay = (
         overlay_files(

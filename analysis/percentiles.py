@@ -8,12 +8,20 @@ inherit that error, so every percentile here is a value that was actually record
 
 (numpy's ``method="inverted_cdf"`` is the same definition). Each result carries the sample
 count ``n`` behind it, because a p99 of 20 samples is the maximum, not a p99.
+
+Nothing is sorted: each group's values are laid out side by side (`arrange`: as they are
+when a group's rows are already contiguous, e.g. time windows of time-ordered rows; else by
+a radix sort of small group ids) and each percentile is found by selection
+(``np.partition``, linear time) on that group's slice (`select`). A layout is reused for a
+coarser grouping whose groups are unions of its groups (`merge_runs`: endpoints -> request
+groups -> all).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -54,8 +62,7 @@ def nearest_rank_index(q: float, count: np.ndarray | int) -> np.ndarray | int:
 
 def percentile(values: Sequence[float] | np.ndarray | pd.Series, q: float) -> float:
     """The nearest-rank ``q`` percentile of ``values`` (NaN ignored); NaN when there are none."""
-    array = np.asarray(values, dtype="float64")
-    array = array[~np.isnan(array)]
+    array = _known(values)
     if array.size == 0:
         return float("nan")
     index = nearest_rank_index(q, array.size)
@@ -66,14 +73,153 @@ def summarise(
     values: Sequence[float] | np.ndarray | pd.Series, quantiles: Sequence[float] = PERCENTILES
 ) -> dict[str, float]:
     """``{"count", "p50", ..., "max"}`` of one series (NaN ignored)."""
-    array = np.sort(np.asarray(values, dtype="float64"))
-    array = array[~np.isnan(array)]
+    array = _known(values)
+    picked = _pick(array, quantiles)
     result: dict[str, float] = {"count": int(array.size)}
-    for q in quantiles:
-        result[percentile_column(q)] = (
-            float(array[nearest_rank_index(q, array.size)]) if array.size else float("nan")
-        )
-    result["max"] = float(array[-1]) if array.size else float("nan")
+    for q, value in zip(quantiles, picked, strict=False):
+        result[percentile_column(q)] = value
+    result["max"] = picked[-1]
+    return result
+
+
+def _known(values: Sequence[float] | np.ndarray | pd.Series) -> np.ndarray:
+    """A float64 copy of the non-missing values (callers partition it in place)."""
+    if isinstance(values, pd.Series):
+        values = values.to_numpy(dtype="float64", na_value=np.nan)
+    array = np.asarray(values, dtype="float64")
+    return array[~np.isnan(array)]
+
+
+def _pick(segment: np.ndarray, quantiles: Sequence[float], size: int | None = None) -> list[float]:
+    """The ``quantiles`` and the max of the ``size`` smallest values of ``segment`` (all by
+    default; NaN sort last), selected in place: ``segment`` is reordered."""
+    size = segment.size if size is None else size
+    if size == 0:
+        return [float("nan")] * (len(quantiles) + 1)
+    ranks = [nearest_rank_index(q, size) for q in quantiles] + [size - 1]
+    segment.partition(sorted(set(ranks)))
+    return [float(segment[rank]) for rank in ranks]
+
+
+@dataclass
+class Layout:
+    """Values ordered so that each group's values are contiguous: one run per group."""
+
+    firsts: np.ndarray
+    """Position (in the caller's order) of the first value of every run: enough to tell a
+    coarser grouping's id of each run (`merge_runs`)."""
+    values: np.ndarray
+    """The values in layout order, NaN for rows that count but have no value (each run is
+    reordered in place by `select`)."""
+    bounds: np.ndarray
+    """Start of every run, then the end of the last."""
+    groups: np.ndarray
+    """Group id of every run; -1 for rows left out."""
+
+
+def arrange(values: np.ndarray, ids: np.ndarray, sizes: np.ndarray | None = None) -> Layout:
+    """Lay ``values`` (NaN: no value) out by group id (``ids``, -1 = leave out); see `Layout`.
+
+    As they are when every group's rows are already consecutive (time windows of rows in
+    time order), else in a stable order by id (`_group_order`). ``sizes``: the rows of each
+    id, when the caller knows them.
+    """
+    layout = _runs(ids)
+    if layout is not None:
+        layout.values = values.astype("float64", copy=True)
+        return layout
+    order = _group_order(ids)
+    if sizes is None:
+        sizes = np.bincount(ids[ids >= 0], minlength=_groups_in(ids))
+    counts = np.concatenate(([ids.size - int(sizes.sum())], sizes))
+    groups = np.flatnonzero(counts) - 1
+    bounds = np.concatenate(([0], np.cumsum(counts[counts > 0]))).astype("int64")
+    return Layout(order[bounds[:-1]], values[order], bounds, groups.astype("int64"))
+
+
+def merge_runs(previous: Layout, ids: np.ndarray) -> Layout | None:
+    """``previous`` regrouped by ``ids`` that are constant on each of its runs (a grouping by
+    some of its keys, or by none): neighbouring runs of one new group merge, no value moves.
+
+    None when a new group is not one stretch of runs, or when ``previous`` left rows out
+    (they may belong to a new group).
+    """
+    if ids.size == 0 or previous.groups.size == 0:
+        return None
+    if (previous.groups < 0).any() and ids.min() != ids.max():
+        return None
+    starts = previous.bounds[:-1]
+    run_ids = ids[previous.firsts].astype("int64")
+    change = np.concatenate(([True], run_ids[1:] != run_ids[:-1]))
+    groups = run_ids[change]
+    kept = groups[groups >= 0]
+    if np.unique(kept).size != kept.size:
+        return None
+    bounds = np.concatenate((starts[change], previous.bounds[-1:]))
+    return Layout(previous.firsts[change], previous.values, bounds, groups)
+
+
+def _groups_in(ids: np.ndarray) -> int:
+    """An upper bound of the distinct ids other than -1 (the largest id + 1)."""
+    return int(ids.max()) + 1 if ids.size else 0
+
+
+def _runs(ids: np.ndarray) -> Layout | None:
+    """The runs of equal ids as they stand, if every id other than -1 has only one (values to fill in)."""
+    if ids.size == 0:
+        return Layout(np.empty(0, dtype="int64"), np.empty(0), np.zeros(1, dtype="int64"), np.empty(0, dtype="int64"))
+    changes = ids[1:] != ids[:-1]
+    if np.count_nonzero(changes) > 2 * _groups_in(ids):
+        return None
+    starts = np.flatnonzero(changes) + 1
+    groups = ids[np.concatenate(([0], starts))].astype("int64")
+    kept = groups[groups >= 0]
+    if np.unique(kept).size != kept.size:
+        return None
+    bounds = np.concatenate(([0], starts, [ids.size])).astype("int64")
+    return Layout(bounds[:-1], np.empty(0), bounds, groups)
+
+
+def _group_order(ids: np.ndarray) -> np.ndarray:
+    """A stable order by id: numpy's radix sort on 8-bit ids, by segment when ids grow in blocks.
+
+    Ids of (time window, group) on time-ordered rows grow block by block: the high bits
+    (id >> 7) never decrease, so sorting each block by the low 7 bits orders the whole.
+    """
+    top = int(ids.max()) if ids.size else 0
+    if top < 127:
+        return np.argsort(ids.astype("int8"), kind="stable")
+    if ids.min() < 0:  # rows left out go first, the rest is ordered on its own
+        kept = np.flatnonzero(ids >= 0)
+        return np.concatenate((np.flatnonzero(ids < 0), kept[_group_order(ids[kept])]))
+    high = ids >> 7
+    if (high[1:] >= high[:-1]).all():
+        low = (ids & 127).astype("int8")
+        edges = np.concatenate(([0], np.flatnonzero(high[1:] != high[:-1]) + 1, [ids.size]))
+        if len(edges) < 10_000:
+            order = np.empty(ids.size, dtype="int64")
+            for start, end in zip(edges[:-1], edges[1:], strict=True):
+                order[start:end] = start + np.argsort(low[start:end], kind="stable")
+            return order
+    return np.argsort(ids, kind="stable")
+
+
+def select(layout: Layout, count: int, quantiles: Sequence[float] = PERCENTILES) -> dict[str, np.ndarray]:
+    """Per group id 0..count-1: ``samples`` (values that are not NaN), the nearest-rank
+    ``quantiles`` of them and their ``max`` (NaN when there are none)."""
+    samples = np.zeros(count, dtype="int64")
+    picked = np.full((len(quantiles) + 1, count), np.nan)
+    for group, start, end in zip(layout.groups, layout.bounds[:-1], layout.bounds[1:], strict=True):
+        if group < 0:
+            continue
+        segment = layout.values[start:end]
+        known = segment.size - int(np.count_nonzero(np.isnan(segment)))
+        samples[group] = known
+        picked[:, group] = _pick(segment, quantiles, known)
+    result = {"samples": samples}
+    for row, q in enumerate(quantiles):
+        result[percentile_column(q)] = picked[row]
+    result["max"] = picked[-1]
     return result
 
 
@@ -82,15 +228,8 @@ def grouped_percentiles(
     by: str | list[str],
     value: str,
     quantiles: Sequence[float] = PERCENTILES,
-    presorted: bool = False,
 ) -> pd.DataFrame:
-    """Count, nearest-rank percentiles and max of ``value`` per group, from one ordering.
-
-    Rows are ordered by value, then stably by group code (a radix sort for small codes), so
-    every group's values sit sorted side by side and each percentile is one indexed read.
-    ``presorted`` says ``frame`` is already sorted by ``value``: callers computing several
-    groupings of the same rows sort once. Rows whose ``value`` is missing are left out.
-    """
+    """Count, nearest-rank percentiles and max of ``value`` per group; rows missing ``value`` are left out."""
     keys = [by] if isinstance(by, str) else list(by)
     columns = ["count", *(percentile_column(q) for q in quantiles), "max"]
     data = frame.loc[frame[value].notna(), [*keys, value]]
@@ -98,16 +237,7 @@ def grouped_percentiles(
     index = grouped.size().index
     if data.empty:
         return pd.DataFrame(columns=columns, index=index, dtype="float64").astype({"count": "int64"})
-    codes = grouped.ngroup().to_numpy()
-    codes = codes.astype(np.min_scalar_type(len(index)))
-    values = data[value].to_numpy(dtype="float64")
-    by_value = np.arange(len(values)) if presorted else np.argsort(values, kind="stable")
-    order = by_value[np.argsort(codes[by_value], kind="stable")]
-    ordered = values[order]
-    counts = np.bincount(codes, minlength=len(index))
-    starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
-    result = {"count": counts}
-    for q in quantiles:
-        result[percentile_column(q)] = ordered[starts + nearest_rank_index(q, counts)]
-    result["max"] = ordered[starts + counts - 1]
+    ids = grouped.ngroup().to_numpy().astype("int64")
+    result = select(arrange(data[value].to_numpy(dtype="float64"), ids), len(index), quantiles)
+    result["count"] = result.pop("samples")
     return pd.DataFrame(result, index=index)[columns]

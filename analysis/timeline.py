@@ -57,8 +57,12 @@ class Timeline:
 
     def window(self, ts: np.ndarray | pd.Series) -> np.ndarray:
         """Start of the time window of each time, in seconds since the load started."""
+        return self.window_index(ts) * self.window_s
+
+    def window_index(self, ts: np.ndarray | pd.Series) -> np.ndarray:
+        """Number of the time window of each time (a whole number as float, NaN for NaN), 0 at the load start."""
         relative = np.asarray(ts, dtype="float64") - self.start
-        return np.floor(relative / self.window_s) * self.window_s
+        return np.floor(relative / self.window_s)
 
     def window_grid(self, windows: np.ndarray | pd.Index) -> np.ndarray:
         """Every window start from the first given (or the load start) to the end of the run, so gaps show."""

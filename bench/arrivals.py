@@ -13,6 +13,7 @@ full, as a share of the highest asked.
 from __future__ import annotations
 
 import csv
+import io
 import tempfile
 from collections import Counter
 from pathlib import Path
@@ -23,6 +24,8 @@ from bench.nginx import Nginx
 from bench.procs import child_env, pinning, python, run_measured
 from bench.sizes import Sizes
 from bench.table import Row
+from fwload.recording import schema
+from fwload.recording.export import csv_text
 
 NAME = "arrivals"
 SLOTS = 500
@@ -54,11 +57,10 @@ def run(sizes: Sizes) -> list[Row]:
                    "--loglevel", "WARNING"]
         finished = run_measured(command, timeout_s=limit, cpus=pinning()["generator"], env=child_env(),
                                 check=False)
-        files = list(reports.glob("*/sessions.csv"))
-        if len(files) != 1:
-            raise BenchError(f"arrivals: no sessions.csv was written:\n{finished.stderr[-2000:]}")
-        with files[0].open(newline="", encoding="utf-8") as file:
-            sessions = list(csv.DictReader(file))
+        runs = [run.parent for run in reports.glob(f"*/{schema.RUN_JSON}")]
+        if len(runs) != 1:
+            raise BenchError(f"arrivals: no run directory was written:\n{finished.stderr[-2000:]}")
+        sessions = list(csv.DictReader(io.StringIO(csv_text(runs[0], schema.SESSIONS))))
     if not sessions:
         raise BenchError(f"arrivals: no session came due:\n{finished.stderr[-2000:]}")
     return rows_of(sessions, rates, stage_s)

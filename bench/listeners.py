@@ -9,7 +9,7 @@ plugin recording every request, stream and play; the baseline is a plain Locust
 **Reaches N** means: with N listeners, over a steady window of ``listen_window_s`` seconds,
 the generator (pinned alone to one core, the rest of the machine for nginx) uses less than
 `CPU_LIMIT` of that core, no request fails, and no listener stalls. For fwload a stall is any
-stall in plays.csv overlapping the window — the players' own exact accounting, against a
+stall in the plays table overlapping the window — the players' own exact accounting, against a
 server that cannot be slow, so a stall there would be a false one made by an overloaded
 generator, and passing proves the accounting holds at that load. For the naive listener it
 is a chunk read more than 0.2 s after it was due. Counts double from ``listeners_first``
@@ -21,6 +21,7 @@ pairing of the other benchmarks would halve each side's core.
 from __future__ import annotations
 
 import csv
+import io
 import json
 import tempfile
 from dataclasses import dataclass
@@ -32,6 +33,8 @@ from bench.nginx import Nginx
 from bench.procs import child_env, pinning, python, run_measured
 from bench.sizes import Sizes
 from bench.table import Row
+from fwload.recording import schema
+from fwload.recording.export import csv_text
 
 NAME = "listeners"
 TARGET = 2000
@@ -85,23 +88,22 @@ def trial(locustfile: str, host: str, users: int, sizes: Sizes, fwload: bool) ->
 
 def _plays(reports: Path, window: list[float]) -> tuple[int, int, float | None]:
     """(plays with a stall in the window, plays overlapping it, start-up p95 ms of those begun in it)."""
-    files = list(reports.glob("*/plays.csv"))
-    if len(files) != 1:
-        raise BenchError("fwload's listeners recorded no plays.csv")
+    runs = [run.parent for run in reports.glob(f"*/{schema.RUN_JSON}")]
+    if len(runs) != 1:
+        raise BenchError("fwload's listeners wrote no run directory")
     start, end = window
     stalled, plays, startups = 0, 0, []
-    with files[0].open(newline="") as handle:
-        for play in csv.DictReader(handle):
-            ts = float(play["ts"])
-            span = sum(float(play[key] or 0) for key in ("startup_ms", "stall_ms", "seek_wait_ms")) / 1000
-            if ts > end or ts + span + float(play["played_s"] or 0) < start:
-                continue
-            plays += 1
-            if play["startup_ms"] and start <= ts <= end:
-                startups.append(float(play["startup_ms"]))
-            gaps = [item.partition("@")[2].partition("+") for item in play["gaps"].split()]
-            stalled += any(ts + float(at) <= end and ts + float(at) + float(seconds) >= start
-                           for at, _, seconds in gaps)
+    for play in csv.DictReader(io.StringIO(csv_text(runs[0], schema.PLAYS))):
+        ts = float(play["ts"])
+        span = sum(float(play[key] or 0) for key in ("startup_ms", "stall_ms", "seek_wait_ms")) / 1000
+        if ts > end or ts + span + float(play["played_s"] or 0) < start:
+            continue
+        plays += 1
+        if play["startup_ms"] and start <= ts <= end:
+            startups.append(float(play["startup_ms"]))
+        gaps = [item.partition("@")[2].partition("+") for item in play["gaps"].split()]
+        stalled += any(ts + float(at) <= end and ts + float(at) + float(seconds) >= start
+                       for at, _, seconds in gaps)
     startups.sort()
     p95 = startups[max(1, -(-95 * len(startups) // 100)) - 1] if startups else None
     return stalled, plays, p95

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from bench.errors import BenchError
 from bench.procs import REPO, child_env, pinning, python, run_measured
+from fwload.recording import columnar, schema
 
 LOCUSTFILES = REPO / "bench" / "locustfiles"
 
@@ -74,12 +75,9 @@ def run_locust(locustfile: str, host: str, *, users: int, warmup_s: float, durat
 
 
 def _recorded_rows(reports: Path) -> int:
-    """Rows in the run directory's requests.csv (header excluded)."""
-    files = list(reports.glob("*/requests.csv"))
-    if len(files) != 1:
-        return 0
-    with files[0].open("rb") as file:
-        return sum(chunk.count(b"\n") for chunk in iter(lambda: file.read(1 << 20), b"")) - 1
+    """Rows in the (only) run directory's requests table."""
+    runs = [path for path in reports.iterdir() if path.is_dir()] if reports.is_dir() else []
+    return columnar.count_rows(runs[0], schema.REQUESTS) if len(runs) == 1 else 0
 
 
 @dataclass

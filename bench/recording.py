@@ -3,8 +3,9 @@
 The request event is fired through the real Recorder, with the plugin, the live
 statistics and the watch running (`bench.locustfiles.fwload_fire`); memory is read after
 the recorder flushed. The ratios say whether memory grows with the number of requests
-(USS at the last checkpoint over USS at the first) and whether the run directory grows
-linearly (bytes per row at the last checkpoint over bytes per row at the first).
+(USS at the last checkpoint over USS at the first), whether the requests' stream segment
+grows linearly (bytes per row at the last checkpoint over bytes per row at the first) and
+how much the Parquet compaction at the end saves.
 
 At this rate every request is still inside the live statistics' 120 s window (exact recent
 percentiles for abort rules and the web UI), which is bounded by time, not by count. A
@@ -42,6 +43,9 @@ def fire(checkpoints: tuple[int, ...], live_window_s: float | None = None) -> li
                         BENCH_LIVE_WINDOW_S=str(live_window_s or ""))
         finished = run_measured(command, timeout_s=660, cpus=pinning()["generator"], env=env)
         points = json.loads(result.read_text()) if result.exists() else []
+        parquet = list((Path(folder) / "reports").glob("*/requests.parquet"))
+        if points:
+            points[-1]["parquet_bytes"] = parquet[0].stat().st_size if parquet else float("nan")
     if len(points) != len(checkpoints):
         raise BenchError(f"the firehose reached {len(points)} of {len(checkpoints)} checkpoints:\n"
                          f"{finished.stderr[-2000:]}")
@@ -63,7 +67,8 @@ def run(sizes: Sizes) -> list[Row]:
     rate = (last["requests"] - first["requests"]) / max(last["time"] - first["time"], 1e-9)
     held = last["live_rows"] - first["live_rows"]
     per_held = (last["uss"] - first["uss"]) / held if held > 0 else float("nan")
-    per_row_first, per_row_last = first["csv_bytes"] / first["rows"], last["csv_bytes"] / last["rows"]
+    per_row_first, per_row_last = first["stream_bytes"] / first["rows"], last["stream_bytes"] / last["rows"]
+    compacted = last["parquet_bytes"] / last["rows"]
     return [
         Row(NAME, f"generator USS after {_count(first)} -> {_count(last)} requests at ~{rate / 1000:,.0f}k req/s "
             f"(120 s live window: all of them inside it; RSS {_mib(last['rss'])})",
@@ -75,8 +80,11 @@ def run(sizes: Sizes) -> list[Row]:
             steady_growth <= GROWTH_TARGET),
         Row(NAME, "USS growth per request held in the live window (its arrays: 16 B)",
             f"{per_held:,.0f} B", "16 B", per_held / 16),
-        Row(NAME, "requests.csv bytes per 1 M requests (last vs first checkpoint)",
+        Row(NAME, "requests stream segment bytes per 1 M requests while the run goes (last vs first checkpoint)",
             _mib(per_row_last * 1e6), _mib(per_row_first * 1e6), per_row_last / per_row_first),
+        Row(NAME, "requests.parquet after the run vs the stream segment (firehose rows: cycled latencies, so "
+            "both smaller than a real run's; the analysis benchmark measures realistic ones)",
+            _mib(compacted * 1e6), _mib(per_row_last * 1e6), compacted / per_row_last),
     ]
 
 

@@ -42,7 +42,7 @@ class Sizes:
 FULL = Sizes(rounds=5, ablation_rounds=3, warmup_s=3.0, window_s=6.0, users=10, wrk_s=5.0,
              stream_users=4, audio_bytes=4 << 20, range_bytes=262_144, curl_fetches=2000,
              record_checkpoints=(200_000, 1_000_000), steady_checkpoints=(1_000_000, 2_000_000, 3_000_000),
-             report_rows=(1_000_000, 5_000_000, 10_000_000), analysis_repeats=2, pods=200, run_hours=1.0,
+             report_rows=(1_000_000, 10_000_000, 30_000_000), analysis_repeats=2, pods=200, run_hours=1.0,
              collector_samples=20, latencies=200_000,
              arrival_rates=(100, 200, 400, 800, 1600, 3200), arrival_stage_s=4.0,
              listeners_first=2000, listeners_max=16000, listen_track_s=20.0, listen_window_s=15.0)

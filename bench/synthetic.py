@@ -3,21 +3,25 @@
 The shape of a long capacity run: a five-step scenario over ``hours``, requests spread over
 it with lognormal latencies and a few errors and 429s, and ``pods`` pods of the six
 Funkwhale components sampled every 15 s at the documented limits. Writing 10 M rows one by
-one would take minutes; pyarrow's CSV writer takes seconds. The files follow
-`fwload.recording.schema` exactly, so `fwload report` reads them as it reads a real run.
+one would take minutes; built as Arrow columns they take seconds. The tables are written by
+the recorder's own Parquet writer (`fwload.recording.columnar.write_parquet`, what a run's
+compaction writes), so `fwload report` reads them as it reads a real run; `write_csv_copy`
+writes the same run in the CSV layout (``fwload export --csv``) for the read_csv baseline.
 """
 
 from __future__ import annotations
 
 import json
+import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.csv as pa_csv
 import yaml
 
-from fwload.recording import schema
+from fwload.recording import columnar, schema
+from fwload.recording.export import export_csv
 
 T0 = 1_700_000_000.0
 MI = 1024**2
@@ -55,11 +59,10 @@ def write_run(path: Path, rows: int, *, pods: int = 200, hours: float = 1.0, see
     path.mkdir(parents=True, exist_ok=True)
     duration = hours * 3600.0
     rng = np.random.default_rng(seed)
-    written = _requests(path / schema.REQUESTS_CSV, rows, duration, rng)
-    samples = _resources(path / schema.RESOURCES_CSV, pods, duration, rng)
-    for name, columns in schema.CSV_FILES.items():
-        if name not in (schema.REQUESTS_CSV, schema.RESOURCES_CSV):
-            (path / name).write_text(",".join(columns) + "\n")
+    written = columnar.write_parquet(path, schema.REQUESTS, _request_chunks(rows, duration, rng))
+    samples = columnar.write_parquet(path, schema.RESOURCES, [_resources(pods, duration, rng)])
+    for table in (schema.IMPORTS, schema.STREAMS):
+        columnar.write_parquet(path, table, [])
     spec = scenario(hours)
     (path / schema.SCENARIO_YAML).write_text(yaml.safe_dump(spec, sort_keys=False))
     step_s = duration / 5
@@ -71,31 +74,30 @@ def write_run(path: Path, rows: int, *, pods: int = 200, hours: float = 1.0, see
     meta = {"format": schema.FORMAT, "run_id": path.name, "status": "complete", "started_at": T0,
             "ended_at": T0 + duration, "host": "http://127.0.0.1", "scenario": {"name": spec["name"]},
             "collector": {"backend": "kubernetes", "interval_s": SAMPLE_S},
-            "counts": {schema.REQUESTS_CSV: written, schema.IMPORTS_CSV: 0, schema.STREAMS_CSV: 0,
-                       schema.RESOURCES_CSV: samples}, "exit_code": None}
+            "counts": {"requests": written, "imports": 0, "streams": 0, "resources": samples}, "exit_code": None}
     (path / schema.RUN_JSON).write_text(json.dumps(meta, indent=2))
     return path
 
 
-def _requests(target: Path, rows: int, duration: float, rng: np.random.Generator) -> int:
-    """requests.csv in chunks of time order (a real run is appended in time order too)."""
+def write_csv_copy(run_dir: Path, target: Path) -> Path:
+    """The same run in the CSV layout (``fwload export --csv --out``), once."""
+    marker = target / ".complete"
+    if not marker.exists():
+        shutil.rmtree(target, ignore_errors=True)
+        export_csv(run_dir, target)
+        marker.touch()
+    return target
+
+
+def _request_chunks(rows: int, duration: float, rng: np.random.Generator) -> Iterator[pa.RecordBatch]:
+    """Requests in chunks of time order (a real run is appended in time order too)."""
     edges = np.linspace(0.0, duration, max(1, -(-rows // CHUNK)) + 1)
     counts = np.diff(np.linspace(0, rows, len(edges)).astype("int64"))
-    with pa.OSFile(str(target), "w") as sink:
-        sink.write((",".join(schema.REQUEST_COLUMNS) + "\n").encode())
-        with pa_csv.CSVWriter(sink, _REQUEST_SCHEMA, write_options=_OPTIONS) as writer:
-            for start, end, count in zip(edges[:-1], edges[1:], counts, strict=True):
-                writer.write_table(_request_chunk(int(count), T0 + start, T0 + end, rng))
-    return int(counts.sum())
+    for start, end, count in zip(edges[:-1], edges[1:], counts, strict=True):
+        yield from _request_chunk(int(count), T0 + start, T0 + end, rng).to_batches()
 
 
-_OPTIONS = pa_csv.WriteOptions(include_header=False, quoting_style="none")
-"""No quotes, and a plain header written apart: the layout of Python's csv module, as the recorder writes."""
-
-
-_REQUEST_SCHEMA = pa.schema([(name, pa.float64() if name in ("ts", "response_ms") else
-                              pa.int64() if name in ("status", "bytes") else pa.string())
-                             for name in schema.REQUEST_COLUMNS])
+_REQUEST_SCHEMA = columnar.stream_schema(schema.REQUESTS)
 
 
 def _request_chunk(count: int, start: float, end: float, rng: np.random.Generator) -> pa.Table:
@@ -121,7 +123,7 @@ def _request_chunk(count: int, start: float, end: float, rng: np.random.Generato
     return pa.table(columns, schema=_REQUEST_SCHEMA)
 
 
-def _resources(target: Path, pods: int, duration: float, rng: np.random.Generator) -> int:
+def _resources(pods: int, duration: float, rng: np.random.Generator) -> pa.RecordBatch:
     """``pods`` pods of the six components, one row per pod per 15 s sample."""
     names, components = [], []
     for component, share in COMPONENT_SHARE.items():
@@ -149,11 +151,8 @@ def _resources(target: Path, pods: int, duration: float, rng: np.random.Generato
         "restarts": np.zeros(count, dtype="int64"), "oom_kills": np.zeros(count, dtype="int64"),
         "throttled_periods": np.zeros(count, dtype="int64"), "periods": np.arange(count) // len(names) * 150,
         "throttled_s": np.zeros(count), "respawns": np.zeros(count, dtype="int64"),
-        "phase": np.full(count, "Running"), "ready": np.full(count, "true"),
+        "phase": np.full(count, "Running"), "ready": np.full(count, True),
         "stage": np.char.add("step ", (1 + np.minimum(4, (ts - T0) // (duration / 5)).astype(int)).astype(str)),
     }
-    table = pa.table({name: columns[name] for name in schema.RESOURCE_COLUMNS})
-    with pa.OSFile(str(target), "w") as sink:
-        sink.write((",".join(schema.RESOURCE_COLUMNS) + "\n").encode())
-        pa_csv.write_csv(table, sink, _OPTIONS)
-    return count
+    return pa.RecordBatch.from_pydict({name: columns[name] for name in schema.RESOURCE_COLUMNS},
+                                      schema=columnar.stream_schema(schema.RESOURCES))

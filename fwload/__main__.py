@@ -1,3 +1,4 @@
 from fwload.cli.main import main
 
-main()
+if __name__ == "__main__":  # not when a spawned helper process (analysis charts) imports it
+    main()

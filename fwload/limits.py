@@ -25,6 +25,7 @@ from typing import Any
 import yaml
 
 from fwload.errors import UsageError
+from fwload.quantity import parse_quantity
 
 ENV_VAR = "FWLOAD_K8S_BASE"
 COMPONENT_LABEL = "app.kubernetes.io/component"
@@ -185,8 +186,6 @@ def _load_yaml(file: Path) -> Any:
 def _quantity(value: Any, what: str) -> Decimal | None:
     if value is None:
         return None
-    from kubernetes.utils.quantity import parse_quantity  # the client import is slow; only when needed
-
     try:
         return parse_quantity(value)
     except ValueError:

@@ -43,6 +43,8 @@ MODULE_COMMANDS: dict[str, tuple[str, ...]] = {
     "fwload/cli/run.py": ("fwload run",),
     "fwload/cli/ui.py": ("fwload ui",),
     "fwload/cli/report.py": ("fwload report",),
+    "fwload/cli/export.py": ("fwload export",),
+    "fwload/recording/export.py": ("fwload export",),
     "fwload/cli/host.py": ("fwload host detect",),
     "fwload/recording/backfill.py": ("fwload report",),
     "fwload/collectors/host/detect.py": ("fwload host detect",),

@@ -13,7 +13,8 @@ LOCUST_FREE = [
     "fwload.cli.fixtures", "fwload.cli.k8s", "fwload.cli.users", "fwload.launch.run", "fwload.preflight",
     "fwload.recording.rundir", "fwload.recording.live", "fwload.recording.classify", "fwload.collectors",
     "fwload.standin.app", "fwload.limits", "fwload.users.options", "fwload.funkwhale.subsonic", "analysis.outputs",
-    "fwload.cli.ui", "fwload.webui.tables", "fwload.collectors.prometheus", "fwload.recording.backfill",
+    "fwload.cli.ui", "fwload.webui.tables", "fwload.cli.export", "fwload.recording.export", "fwload.quantity",
+    "fwload.collectors.prometheus", "fwload.recording.backfill",
 ]
 
 

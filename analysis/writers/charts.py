@@ -3,18 +3,25 @@
 `matplotlib.figure.Figure` is used without pyplot, so no GUI backend or global figure state
 is involved; SVG metadata (creator, dates, links to schema URLs) is left out, so the report
 holds no external reference and the same run gives the same file.
+
+Drawing is what costs (text layout and one artist per tick, label and grid line), not the
+data, which arrives aggregated: so every figure has fixed margins (no layout engine, which
+draws each figure twice), at most `TICKS` major ticks per linear axis and grid lines across
+the value axis only.
 """
 
 from __future__ import annotations
 
 import io
 import re
-from typing import TYPE_CHECKING
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any
 
 import matplotlib
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.ticker import AutoLocator, MaxNLocator, NullLocator
 
 from analysis.timeline import NO_STAGE
 
@@ -23,6 +30,7 @@ if TYPE_CHECKING:
 
 MIB = 1024**2
 MAX_POINTS = 600
+TICKS = 6
 COLORS = {
     "ok": "#2f7d32",
     "failed": "#c62828",
@@ -45,6 +53,7 @@ _STYLE = {
     "svg.hashsalt": "fwload",
     "font.size": 9,
     "axes.grid": True,
+    "axes.grid.axis": "y",
     "grid.alpha": 0.3,
     "axes.spines.top": False,
     "axes.spines.right": False,
@@ -62,15 +71,38 @@ def to_svg(figure: Figure) -> str:
     return re.sub(r"<metadata>.*?</metadata>", "", text, flags=re.DOTALL)
 
 
-def _figure(rows: int = 1, height: float = 2.4, width: float = 10.0, sharex: bool = True, fixed: bool = False):
-    """``fixed``: set margins instead of the constrained layout, which halves the cost of a chart
-    drawn once per component (200-pod runs have many), legends outside on the right."""
+def _figure(rows: int = 1, height: float = 2.4, width: float = 10.0,
+            legend_outside: bool = False, right_axis: bool = False):
+    """A figure of ``rows`` axes with fixed margins (in inches, so they fit the labels at any
+    size): legends outside on the right when ``legend_outside``, room for a right-hand axis
+    label when ``right_axis``."""
+    total = height * rows
     with matplotlib.rc_context(_STYLE):
-        figure = Figure(figsize=(width, height * rows), layout=None if fixed else "constrained")
-        if fixed:
-            figure.subplots_adjust(left=0.075, right=0.85, top=0.95, bottom=0.16, hspace=0.3)
-        axes = figure.subplots(rows, 1, sharex=sharex, squeeze=False)[:, 0]
+        figure = Figure(figsize=(width, total))
+        right = 1.5 if legend_outside else 0.75 if right_axis else 0.2
+        figure.subplots_adjust(left=0.8 / width, right=1 - right / width, top=1 - 0.12 / total,
+                               bottom=0.45 / total, hspace=0.35 * 1.9 / height)
+        axes = figure.subplots(rows, 1, squeeze=False)[:, 0]
     return figure, axes
+
+
+def _tidy(*axes, stacked: bool = False) -> None:
+    """At most `TICKS` major ticks on linear axes (matplotlib's default picks up to ten).
+
+    ``stacked``: the axes are one above the other over the same time (top first): they get
+    the same x range and only the bottom one draws x ticks (sharing the x axis would draw
+    every axis's ticks, labels hidden).
+    """
+    if stacked and len(axes) > 1:
+        lows, highs = zip(*(axis.get_xlim() for axis in axes), strict=True)
+        for axis in axes:
+            axis.set_xlim(min(lows), max(highs))
+        for axis in axes[:-1]:
+            axis.xaxis.set_major_locator(NullLocator())
+    for axis in axes:
+        for side in (axis.xaxis, axis.yaxis):
+            if isinstance(side.get_major_locator(), AutoLocator):
+                side.set_major_locator(MaxNLocator(TICKS, steps=[1, 2, 2.5, 5, 10]))
 
 
 def _stage_lines(axes, analysis: RunAnalysis) -> None:
@@ -121,6 +153,7 @@ def overview_chart(analysis: RunAnalysis) -> str:
         latency.set_ylabel("latency (ms)")
         latency.set_xlabel(f"seconds since the load started (windows of {width:g} s; dotted: stage changes)")
         _stage_lines((users, rps, latency), analysis)
+        _tidy(users, rps, latency, stacked=True)
         return to_svg(figure)
 
 
@@ -129,6 +162,7 @@ def group_latency_chart(analysis: RunAnalysis) -> str:
     table = analysis.requests.by_group.loc[lambda frame: frame["samples"] > 0]
     with matplotlib.rc_context(_STYLE):
         figure, (axis,) = _figure(1, max(1.6, 0.45 * len(table) + 0.8))
+        figure.subplots_adjust(left=1.1 / 10)
         y = np.arange(len(table))
         for offset, column in zip((-0.25, 0, 0.25), ("p50", "p95", "p99")):
             axis.barh(y + offset, table[column], height=0.25, color=COLORS[column], label=column)
@@ -140,6 +174,9 @@ def group_latency_chart(analysis: RunAnalysis) -> str:
         axis.set_xscale("log")
         axis.set_xlabel("latency (ms, log scale); red ticks: SLO thresholds")
         axis.legend(loc="lower right", fontsize=7)
+        axis.grid(axis="x", alpha=0.3)
+        axis.grid(axis="y", visible=False)
+        _tidy(axis)
         return to_svg(figure)
 
 
@@ -148,7 +185,8 @@ def imports_chart(analysis: RunAnalysis) -> str:
     imports = analysis.run.imports
     flow = analysis.imports.by_window
     with matplotlib.rc_context(_STYLE):
-        figure = Figure(figsize=(10, 2.8), layout="constrained")
+        figure = Figure(figsize=(10, 2.8))
+        figure.subplots_adjust(left=0.07, right=0.92, top=0.95, bottom=0.45 / 2.8, wspace=0.3)
         wait, over_time = figure.subplots(1, 2)
         waited = imports.loc[imports["outcome"] != "failed"]
         groups = [
@@ -174,9 +212,12 @@ def imports_chart(analysis: RunAnalysis) -> str:
             backlog = over_time.twinx()
             backlog.plot(x, flow["backlog"], color="#9e9e9e", linestyle="--", label="backlog")
             backlog.set_ylabel("backlog (accepted − processed)")
+            backlog.grid(False)
             over_time.legend(loc="upper left", fontsize=7)
+            _tidy(backlog)
         over_time.set_xlabel("seconds since the load started")
         over_time.set_ylabel("per second")
+        _tidy(wait, over_time)
         return to_svg(figure)
 
 
@@ -195,6 +236,7 @@ def streams_chart(analysis: RunAnalysis) -> str:
         ttfb.set_ylabel("TTFB (ms)")
         ttfb.set_xlabel("seconds since the load started")
         _stage_lines((concurrent, ttfb), analysis)
+        _tidy(concurrent, ttfb, stacked=True)
         return to_svg(figure)
 
 
@@ -250,7 +292,7 @@ def component_chart(analysis: RunAnalysis, component: str) -> str:
     live = analysis.live.get(component)
     incidents = analysis.resources.incidents.loc[lambda frame: frame["component"] == component]
     with matplotlib.rc_context(_STYLE):
-        figure, (cpu, memory) = _figure(2, 1.8, fixed=True)
+        figure, (cpu, memory) = _figure(2, 1.8, legend_outside=True)
         cpu.plot(series.index, series["cpu_m"], color=COLORS["usage"], label="usage")
         memory.plot(series.index, series["memory_bytes"] / MIB, color=COLORS["usage"], label="working set")
         if series["memory_anon_bytes"].notna().any():
@@ -293,6 +335,7 @@ def component_chart(analysis: RunAnalysis, component: str) -> str:
             axis.set_ylim(bottom=0)
             axis.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7, frameon=False)
         _stage_lines((cpu, memory), analysis)
+        _tidy(cpu, memory, stacked=True)
         return to_svg(figure)
 
 
@@ -300,7 +343,7 @@ def capacity_chart(analysis: RunAnalysis) -> str:
     """Achieved requests/s and p95 per load level, coloured by whether the level met every SLO."""
     levels = analysis.capacity.levels.loc[lambda frame: frame.index != NO_STAGE]
     with matplotlib.rc_context(_STYLE):
-        figure, (axis,) = _figure(1, 2.6)
+        figure, (axis,) = _figure(1, 2.6, right_axis=True)
         colors = [
             COLORS["ok"] if passed else COLORS["failed"] if passed is False else "#9e9e9e"
             for passed in levels["slo_passed"]
@@ -312,6 +355,8 @@ def capacity_chart(analysis: RunAnalysis) -> str:
         p95 = axis.twinx()
         p95.plot(levels["users"], levels["p95_ms"], color=COLORS["p95"], linestyle="--", marker=".")
         p95.set_ylabel("p95 (ms, dashed)")
+        p95.grid(False)
+        _tidy(axis, p95)
         return to_svg(figure)
 
 
@@ -324,3 +369,61 @@ def _per_time_max(rows: pd.DataFrame, start: float) -> pd.DataFrame:
         buckets = np.floor(np.arange(len(series)) * MAX_POINTS / len(series))
         series = series.groupby(buckets).max().set_index(series.index.to_series().groupby(buckets).first())
     return series
+
+
+REQUEST_CHARTS = ("overview", "groups", "imports", "streams", "listeners", "capacity")
+"""The charts of the load, by name (then one ``component:<name>`` chart per component)."""
+
+
+def applicable(analysis: RunAnalysis) -> list[str]:
+    """The request charts this run has data for, in report order."""
+    has_requests = bool(len(analysis.requests.overall))
+    present = {
+        "overview": has_requests,
+        "groups": has_requests,
+        "imports": not analysis.imports.empty,
+        "streams": bool(analysis.streams.streams),
+        "listeners": not analysis.plays.empty,
+        "capacity": analysis.capacity.applicable,
+    }
+    return [name for name in REQUEST_CHARTS if present[name]]
+
+
+def draw(analysis: Any, names: list[str]) -> dict[str, str]:
+    """Draw the named charts (`REQUEST_CHARTS` names, ``component:<name>``) of ``analysis``.
+
+    ``analysis`` is a `RunAnalysis` or what `chart_inputs` / `component_inputs` keep of one.
+    """
+    drawers = {"overview": overview_chart, "groups": group_latency_chart, "imports": imports_chart,
+               "streams": streams_chart, "listeners": listeners_chart, "capacity": capacity_chart}
+    return {name: component_chart(analysis, name.split(":", 1)[1]) if name.startswith("component:")
+            else drawers[name](analysis) for name in names}
+
+
+def component_inputs(timeline: Any, resources: Any, documented: dict, live: dict, component: str) -> SimpleNamespace:
+    """What the chart of ``component`` reads, small enough to hand to another process."""
+    columns = ["ts", "component", "cpu_m", "memory_bytes", "memory_anon_bytes"]
+    increases = resources.increases
+    incidents = resources.incidents
+    return SimpleNamespace(
+        timeline=timeline,
+        resources=SimpleNamespace(increases=increases.loc[increases["component"] == component, columns],
+                                  incidents=incidents.loc[incidents["component"] == component]),
+        documented={component: documented[component]} if component in documented else {},
+        live={component: live[component]} if component in live else {},
+    )
+
+
+def chart_inputs(analysis: RunAnalysis) -> SimpleNamespace:
+    """What the request charts read of an analysis, small enough to hand to another process."""
+    return SimpleNamespace(
+        timeline=analysis.timeline,
+        requests=SimpleNamespace(by_window=analysis.requests.by_window, by_group=analysis.requests.by_group),
+        scenario=SimpleNamespace(slos=SimpleNamespace(groups=analysis.scenario.slos.groups)),
+        run=SimpleNamespace(imports=analysis.run.imports[["outcome", "wait_ms"]]),
+        imports=SimpleNamespace(by_window=analysis.imports.by_window),
+        streams=SimpleNamespace(by_window=analysis.streams.by_window),
+        plays=SimpleNamespace(by_window=analysis.plays.by_window, empty=analysis.plays.empty),
+        resources=SimpleNamespace(increases=analysis.resources.increases[["ts", "component", "cpu_m"]]),
+        capacity=SimpleNamespace(levels=analysis.capacity.levels),
+    )

@@ -33,7 +33,10 @@ _ENVIRONMENT.globals["badges"] = {
 
 @register("html", "report.html", "self-contained HTML report with charts")
 def render_html(analysis: RunAnalysis) -> str:
-    has_requests = bool(len(analysis.requests.overall))
+    drawn = analysis.charts
+    if drawn is None:
+        names = charts.applicable(analysis) + [f"component:{c}" for c in analysis.resources.components]
+        drawn = charts.draw(analysis, names)
     context = {
         "a": analysis,
         "headline": views.headline(analysis),
@@ -64,16 +67,10 @@ def render_html(analysis: RunAnalysis) -> str:
         "recommendations": views.recommendations_table(analysis),
         "metadata": views.metadata_table(analysis),
         "charts": {
-            "overview": Markup(charts.overview_chart(analysis)) if has_requests else None,
-            "groups": Markup(charts.group_latency_chart(analysis)) if has_requests else None,
-            "imports": Markup(charts.imports_chart(analysis)) if not analysis.imports.empty else None,
-            "streams": Markup(charts.streams_chart(analysis)) if analysis.streams.streams else None,
-            "listeners": Markup(charts.listeners_chart(analysis)) if not analysis.plays.empty else None,
+            **{name: Markup(drawn[name]) if name in drawn else None for name in charts.REQUEST_CHARTS},
             "components": {
-                component: Markup(charts.component_chart(analysis, component))
-                for component in analysis.resources.components
+                component: Markup(drawn[f"component:{component}"]) for component in analysis.resources.components
             },
-            "capacity": Markup(charts.capacity_chart(analysis)) if analysis.capacity.applicable else None,
         },
     }
     return _ENVIRONMENT.get_template("report.html.j2").render(**context)

@@ -4,7 +4,7 @@ No network: one user fires synthetic requests (real clock, lognormal latencies, 
 groups) as fast as the process can, yielding after each batch so the recorder's flush
 greenlet and fwload's watch run as in a real test. At each count of ``BENCH_CHECKPOINTS``
 it lets the recorder flush, then writes the process's RSS/USS, the rows on disk, the rows
-held by the live window and the size of requests.csv to ``BENCH_RESULT``; after the last
+held by the live window and the bytes of the requests table's stream segments to ``BENCH_RESULT``; after the last
 one it stops the test.
 """
 
@@ -69,9 +69,9 @@ class Firehose(User):
         info = psutil.Process().memory_full_info()
         held = _held_uss()
         Firehose.results.append({"requests": Firehose.fired, "rss": info.rss, "uss": info.uss, "held_uss": held,
-                                 "rows": run.counts["requests.csv"],
+                                 "rows": run.counts["requests"],
                                  "live_rows": sum(len(window) for window in session.live.windows.values()),
-                                 "csv_bytes": (Path(run.path) / "requests.csv").stat().st_size,
+                                 "stream_bytes": sum(p.stat().st_size for p in Path(run.path).glob("requests.*.arrows")),
                                  "time": time.time()})
         Path(os.environ["BENCH_RESULT"]).write_text(json.dumps(Firehose.results))
         if len(Firehose.results) == len(CHECKPOINTS):

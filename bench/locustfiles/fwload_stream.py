@@ -1,6 +1,6 @@
 """fwload streaming: listeners calling ``FunkwhaleUser.play()`` on a listen-like URL nginx serves.
 
-Plugin loaded and recording on: every Range request is a row of requests.csv and every
+Plugin loaded and recording on: every Range request is a row of the requests table and every
 play a row of streams.csv, exactly as a Listener's plays are.
 """
 

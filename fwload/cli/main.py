@@ -15,6 +15,7 @@ SUBCOMMAND_MODULES = (
     "fwload.cli.host",
     "fwload.cli.users",
     "fwload.cli.report",
+    "fwload.cli.export",
     "fwload.cli.ui",
 )
 

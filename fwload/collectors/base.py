@@ -3,7 +3,7 @@
 Backends (Kubernetes, local processes) differ in where numbers come from, never in what
 they hand back: a list of `ResourceSample` per interval plus `CollectorEvent`s for what
 happened between two samples (restarts, OOM kills, respawns, gaps). The run writes them
-to ``resources.csv`` and ``events.jsonl`` (see `fwload.recording.schema`).
+to the ``resources`` table and ``events.jsonl`` (see `fwload.recording.schema`).
 """
 
 from __future__ import annotations

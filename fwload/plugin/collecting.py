@@ -66,7 +66,7 @@ def start_collector(session: FwloadSession, collector: Collector) -> CollectorLo
     def sink(samples: list[ResourceSample], events: list[CollectorEvent]) -> None:
         for sample in samples:
             sample.stage = session.stage
-        run.append_rows(schema.RESOURCES_CSV, [tuple(s.as_row().values()) for s in samples])
+        run.append_rows(schema.RESOURCES.name, [tuple(s.as_row().values()) for s in samples])
         as_json = [e.as_json() for e in events]
         run.events(as_json)
         session.resources.update(samples, as_json)

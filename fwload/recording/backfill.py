@@ -1,10 +1,10 @@
 """Resource samples for a finished run, from a collector that keeps history (Prometheus).
 
-``fwload report RUN --collect-from prometheus`` fills ``resources.csv`` (and the restart,
+``fwload report RUN --collect-from prometheus`` fills the ``resources`` table (and the restart,
 OOM-kill and notice events) of a run that had no collector, e.g. a plain ``locust`` run in
-CI, from the run's own window in run.json; ``--history 7d`` adds ``resource_history.csv``
-for right-sizing. Everything is fetched before anything is written, and each file is
-replaced whole, so a failed query leaves the run directory as it was. Collecting again
+CI, from the run's own window in run.json; ``--history 7d`` adds the ``resource_history``
+table for right-sizing. Everything is fetched before anything is written, and each table
+and events.jsonl is replaced whole, so a failed query leaves the run directory as it was. Collecting again
 replaces what an earlier ``--collect-from`` added (its events carry ``collected_after``),
 but never samples recorded while the run went.
 """
@@ -12,8 +12,6 @@ but never samples recorded while the run went.
 from __future__ import annotations
 
 import bisect
-import csv
-import io
 import json
 import time
 from collections.abc import Callable
@@ -23,7 +21,7 @@ from typing import Any, Protocol
 
 from fwload.collectors.base import Collection
 from fwload.errors import FwloadError, RunDirectoryError, UsageError
-from fwload.recording import schema
+from fwload.recording import columnar, schema
 from fwload.recording.rundir import RunDirectory, write_atomic
 
 MARK = "collected_after"
@@ -80,6 +78,7 @@ def fill(path: str | Path, source: HistorySource, *, collect: bool = True,
     elif history_s:
         filled.notices = source.check_window(end - history_s, end)
     writes: dict[str, str] = {}
+    tables: dict[str, list[tuple[object, ...]]] = {}
     collector_meta = meta.get("collector") or {}
     if collect:
         events = _read_events(run.path)
@@ -89,8 +88,7 @@ def fill(path: str | Path, source: HistorySource, *, collect: bool = True,
             raise FwloadError(f"{source.name} holds no resource samples for the run's window "
                               f"({_when(start)} to {_when(end)}): {why}",
                               "check the namespace (--namespace) and that the Prometheus kept that time range")
-        writes[schema.RESOURCES_CSV] = _csv(schema.RESOURCE_COLUMNS,
-                                            [tuple(sample.as_row().values()) for sample in collection.samples])
+        tables[schema.RESOURCES.name] = [tuple(sample.as_row().values()) for sample in collection.samples]
         added = [{"ts": start, "type": "collector_notice", "source": source.name,
                   "detail": notice, MARK: True} for notice in filled.notices]
         added += [{**event.as_json(), MARK: True} for event in collection.events]
@@ -102,23 +100,22 @@ def fill(path: str | Path, source: HistorySource, *, collect: bool = True,
     history_meta = meta.get("resource_history")
     if history_s:
         rows, timing = source.collect_history(end - history_s, end)
-        writes[schema.RESOURCE_HISTORY_CSV] = _csv(schema.RESOURCE_HISTORY_COLUMNS, rows)
+        tables[schema.RESOURCE_HISTORY.name] = list(rows)
         history_meta = {"source": source.name, "start": end - history_s, "end": end, "window_s": history_s,
                         "step_s": timing.step_s, "rate_window_s": timing.rate_window_s, "samples": len(rows),
                         "fetched_at": time.time()}
         filled.history_samples = len(rows)
+    counts = dict(meta.get("counts") or {})
+    for name, rows in tables.items():
+        counts[name] = columnar.replace_table(run.path, schema.TABLES[name], rows)
     for name, text in writes.items():
         write_atomic(run.path / name, text)
-    counts = dict(meta.get("counts") or {})
-    for name in (schema.RESOURCES_CSV, schema.RESOURCE_HISTORY_CSV):
-        if name in writes:
-            counts[name] = writes[name].count("\n") - 1
     run.update_meta(collector=collector_meta, resource_history=history_meta, counts=counts)
     return filled
 
 
 def _refuse_recorded_samples(run: RunDirectory, meta: dict[str, Any]) -> None:
-    recorded = run.counts.get(schema.RESOURCES_CSV, 0)
+    recorded = run.counts.get(schema.RESOURCES.name, 0)
     collector = meta.get("collector") or {}
     if recorded and not collector.get(MARK):
         raise UsageError(
@@ -154,14 +151,6 @@ def _stage_of(events: list[dict[str, Any]]) -> Callable[[float], str]:
         return stages[index][1] if index >= 0 else ""
 
     return stage
-
-
-def _csv(columns: tuple[str, ...], rows: list[tuple[object, ...]]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(columns)
-    writer.writerows(rows)
-    return out.getvalue()
 
 
 def _when(ts: float) -> str:

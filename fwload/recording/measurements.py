@@ -4,8 +4,8 @@ Besides Locust's ``request`` event (one per HTTP request), a play, an import and
 arriving session are measurements of their own: what a listener waits for before audio
 starts (and how often it stops), what an uploader waits for before a track appears, when a
 person arrived and whether the generator could let them in on time. The recorder listens to
-these hooks. Keyword arguments are the columns of streams.csv / plays.csv / imports.csv /
-sessions.csv (`schema`), without ``worker``, which the recorder adds.
+these hooks. Keyword arguments are the columns of the streams / plays / imports / sessions
+tables (`schema`), without ``worker``, which the recorder adds.
 """
 
 from __future__ import annotations

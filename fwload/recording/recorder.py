@@ -21,7 +21,7 @@ from locust.env import Environment
 from locust.runners import STATE_INIT, STATE_STOPPED, MasterRunner, WorkerRunner
 
 from fwload.playback.tally import TALLY
-from fwload.recording import measurements, schema
+from fwload.recording import measurements
 from fwload.recording.classify import error_kind, short_error
 from fwload.recording.live import LiveStats
 from fwload.recording.rundir import RunDirectory
@@ -31,9 +31,8 @@ logger = logging.getLogger(__name__)
 FLUSH_INTERVAL_S = 1.0
 DRAIN_TIMEOUT_S = 30.0
 _KINDS = ("requests", "imports", "streams", "plays", "sessions")
+"""The `schema.TABLES` the recorder buffers, sends from workers to the master and writes."""
 _NO_CONTEXT: dict[str, Any] = {}
-_FILES = {"requests": schema.REQUESTS_CSV, "imports": schema.IMPORTS_CSV, "streams": schema.STREAMS_CSV,
-          "plays": schema.PLAYS_CSV, "sessions": schema.SESSIONS_CSV}
 
 
 class Recorder:
@@ -164,7 +163,7 @@ class Recorder:
             counted[kind] += len(batch)
             batch = [(*row, label) for row in batch]
             if self.run is not None:
-                self.run.append_rows(_FILES[kind], batch)
+                self.run.append_rows(kind, batch)
             getattr(self.live, f"add_{kind}")(batch)
             if kind == "sessions":
                 self._record_drops(batch)

@@ -2,12 +2,12 @@
 
 Used by the CLI (which creates the directory and records readiness before Locust starts)
 and by the Locust plugin on the master (which appends measurements while the load runs).
-Locust-free on purpose.
+Rows go to one Arrow stream segment per table and process (`fwload.recording.columnar`);
+`RunDirectory.finalize` compacts them into Parquet. Locust-free on purpose.
 """
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 import re
@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from fwload.errors import RunDirectoryError, UsageError
-from fwload.recording import schema
+from fwload.recording import columnar, schema
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -57,9 +57,11 @@ class RunDirectory:
     def __init__(self, path: Path):
         self.path = path
         self._lock = threading.Lock()
-        self._files: dict[str, Any] = {}
-        self._writers: dict[str, Any] = {}
-        self.counts: dict[str, int] = {name: _data_rows(path / name) for name in schema.CSV_FILES}
+        self._writers: dict[str, columnar.SegmentWriter] = {}
+        self.counts: dict[str, int] = {table.name: columnar.count_rows(path, table) for table in self._tables()}
+        """Rows per table (by `schema.TABLES` name)."""
+        self.cut: set[str] = set()
+        """Tables whose last batch was found torn (a writer killed mid-write) when compacting."""
         self._events = None
 
     # -- lifecycle -------------------------------------------------------------------
@@ -104,9 +106,8 @@ class RunDirectory:
 
     def close(self) -> None:
         with self._lock:
-            for file in self._files.values():
-                file.close()
-            self._files.clear()
+            for writer in self._writers.values():
+                writer.close()
             self._writers.clear()
             if self._events is not None:
                 self._events.close()
@@ -136,27 +137,21 @@ class RunDirectory:
     # -- measurements ------------------------------------------------------------------
 
     def append_rows(self, name: str, rows: Sequence[Sequence[Any]]) -> None:
-        """Append rows (already in `schema.CSV_FILES[name]` column order) and flush."""
+        """Append rows (tuples in the table's column order) as one flushed batch.
+
+        ``name`` is a `schema.TABLES` name (``requests``; ``requests.csv`` is accepted too).
+        """
         if not rows:
             return
+        table = schema.table_named(name)
         with self._lock:
-            writer = self._writer(name)
-            writer.writerows(rows)
-            self._files[name].flush()
-            self.counts[name] += len(rows)
+            self._writer(table).write(rows)
+            self.counts[table.name] += len(rows)
 
-    def _writer(self, name: str) -> Any:
-        writer = self._writers.get(name)
+    def _writer(self, table: schema.Table) -> columnar.SegmentWriter:
+        writer = self._writers.get(table.name)
         if writer is None:
-            target = self.path / name
-            new = not target.exists() or target.stat().st_size == 0
-            file = open(target, "a", newline="", encoding="utf-8")  # noqa: SIM115 - kept open for appends
-            writer = csv.writer(file)
-            if new:
-                writer.writerow(schema.CSV_FILES[name])
-                file.flush()
-            self._files[name] = file
-            self._writers[name] = writer
+            writer = self._writers[table.name] = columnar.SegmentWriter(self.path, table)
         return writer
 
     def event(self, type: str, ts: float | None = None, **data: Any) -> None:
@@ -173,11 +168,23 @@ class RunDirectory:
             self._events.flush()
 
     def ensure_files(self) -> None:
-        """Create every CSV with its header, so an empty measurement is an empty table."""
+        """Start a segment of every table, so an empty measurement is an empty table."""
         with self._lock:
-            for name in schema.CSV_FILES:
-                self._writer(name)
-                self._files[name].flush()
+            for table in self._tables():
+                self._writer(table)
+
+    def compact(self) -> None:
+        """Fold every table's segments into its Parquet file (`columnar.compact`); recount the rows."""
+        with self._lock:
+            for table in self._tables():
+                self.counts[table.name], cut = columnar.compact(self.path, table)
+                if cut:
+                    self.cut.add(table.name)
+
+    def _tables(self) -> list[schema.Table]:
+        """Every table but the optional ones this directory does not hold (no empty history file)."""
+        return [table for name, table in schema.TABLES.items()
+                if name not in schema.OPTIONAL_TABLES or columnar.stored(self.path, table)]
 
     def refuse(self, problem: str, fix: str | None, exit_code: int) -> dict[str, Any]:
         """Close a run refused before its load (bad credentials, closed registration, bad input):
@@ -186,16 +193,40 @@ class RunDirectory:
         return self.finalize("refused", exit_code=exit_code, refusal={"problem": problem, "fix": fix or ""})
 
     def finalize(self, status: str, exit_code: int | None = None, **fields: Any) -> dict[str, Any]:
+        """End the run: every table compacted to Parquet, run.json saying how it ended and what it holds."""
         self.ensure_files()
         self.event("run_end", status=status, counts=dict(self.counts))
         self.close()
+        self.compact()
+        if self.cut:
+            fields["cut_tables"] = sorted(self.cut)
         return self.update_meta(status=status, ended_at=time.time(), counts=dict(self.counts),
                                 exit_code=exit_code, **fields)
 
 
-def _data_rows(path: Path) -> int:
-    if not path.exists():
-        return 0
-    with open(path, "rb") as file:
-        lines = sum(chunk.count(b"\n") for chunk in iter(lambda: file.read(1 << 20), b""))
-    return max(lines - 1, 0)
+def read_run_json(path: Path) -> dict[str, Any]:
+    """The run's metadata, after checking that ``path`` is an fwload run directory at all."""
+    fix = "pass the directory `fwload run` printed (reports/<run-id>/)"
+    if not path.is_dir():
+        raise RunDirectoryError(f"{path} is not a directory", fix)
+    run_json = path / schema.RUN_JSON
+    if not run_json.is_file():
+        entries = sorted(entry.name for entry in path.iterdir())
+        if not entries:
+            raise RunDirectoryError(f"{path} is empty: no run was recorded there", fix)
+        shown = ", ".join(entries[:5]) + (", ..." if len(entries) > 5 else "")
+        raise RunDirectoryError(f"{path} is not an fwload run directory: no run.json (found {shown})", fix)
+    try:
+        meta = json.loads(run_json.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise RunDirectoryError(
+            f"{run_json} cannot be read: {error}", "restore it from the run's artifacts"
+        ) from None
+    if not isinstance(meta, dict) or meta.get("format") not in schema.READ_FORMATS:
+        found = meta.get("format") if isinstance(meta, dict) else type(meta).__name__
+        raise RunDirectoryError(
+            f"{run_json} is not in a format this fwload reads ({' or '.join(schema.READ_FORMATS)}; "
+            f"format: {found!r})",
+            f"analyse it with the fwload version that wrote it, or {fix}",
+        )
+    return meta

@@ -1,196 +1,344 @@
 """The run directory format: the contract between running a test and analysing it.
 
 A run directory (``reports/<run-id>/``) is written while the test runs and read, alone,
-by the analysis. Every file below is append-only while the run is going, flushed about
-once a second, so a killed run leaves everything up to its last seconds on disk.
+by the analysis. Its measurement tables are defined once, below, in `TABLES`: one `Table`
+entry per table (name, columns, kinds, units). The writer (`fwload.recording.rundir`), the
+workers -> master drain (`fwload.recording.recorder`), the loader (`analysis.load`) and
+``fwload export --csv`` all iterate over `TABLES`, so a new table is one entry here plus
+its attribute in the loader. ``help(fwload.recording.schema)`` lists every column.
 
 Times are Unix epoch seconds (float, UTC). Latencies are **milliseconds** as measured
-(never rounded). Sizes are bytes. CPU is millicores. Empty CSV fields mean "not known".
+(never rounded). Sizes are bytes. CPU is millicores. A null (an empty CSV field) means
+"not known"; text columns use "" instead of null.
 
+How the tables are stored (format ``fwload-run/2``)
+---------------------------------------------------
+While a run goes, each table is an **Arrow IPC stream** (``<table>.<n>.arrows``): one
+record batch per flush (about once a second), each buffer zstd-compressed. A stream is
+readable message by message, so a process killed with SIGKILL leaves every batch up to its
+last complete flush readable; the batch it was writing, if any, is a *torn tail*. A
+Parquet file, by contrast, is unreadable until its footer is written at close, so Parquet
+is only written at the end: a clean close (`RunDirectory.finalize`, also run by
+``fwload run`` after a crashed Locust) **compacts** every table into ``<table>.parquet``
+(zstd, dictionary-encoded categories, row groups of about a million rows), atomically
+(written aside, then renamed), and then removes the streams it absorbed. Parquet is the
+artifact worth keeping: columnar, about 4x smaller than the stream, read in parallel.
+
+Each process that writes a table writes its own stream *segment* (``requests.1.arrows``,
+``requests.2.arrows``, ... in the order they were created): a stream cannot be resumed by
+another writer. The Parquet file records the highest segment it absorbed (key
+``fwload.segments`` of its metadata), so a compaction killed between the rename and the
+removal never counts a row twice.
+
+A reader (`fwload.recording.columnar.read_table`) takes ``<table>.parquet`` when present,
+then every segment numbered above what it absorbed, in order. In a segment it keeps each
+complete batch and stops at the first one that cannot be read: a torn tail is dropped,
+and the loader reports the run as partial ("the last batch was cut off mid-write"). A
+table with neither file reads as zero rows. A column a file lacks (written before the
+column existed) reads as nulls.
+
+Run directories of format ``fwload-run/1`` hold the same tables as CSV files
+(``<table>.csv``: a header of the column names, one row per line, empty = not known).
+They are still read (`READ_FORMATS`), and ``fwload export --csv RUN_DIR`` writes that
+layout from a ``fwload-run/2`` directory for tools that want CSV.
+
+Files
+-----
 ``run.json``
     Metadata, no secrets: see `RUN_JSON_KEYS`. ``status`` is ``running`` until the run ends
     (`RUN_STATUSES`); a run directory still saying ``running`` after the fact is a truncated run.
 ``scenario.yaml``
     The resolved scenario (passwords and tokens masked).
-``requests.csv``  (`REQUEST_COLUMNS`)
-    One row per HTTP request any virtual user made.
-      ts           request start
-      group        request group (`REQUEST_GROUPS`), e.g. ``browse``
-      name         Locust's request name (path template), e.g. ``/api/v1/tracks/``
-      method       HTTP method
-      status       HTTP status, 0 when no response arrived
-      response_ms  exact response time in milliseconds, whole body read; for the audio of a
-                   ``realtime`` play, the time to the first body byte (its body is read as
-                   it plays, for as long as the track lasts: see plays.csv)
-      bytes        response body bytes received
-      error_kind   "" when the request succeeded, else one of `ERROR_KINDS`
-      error        short error text ("" when ok); never contains credentials
-      user_class   the Locust user class name
-      worker       "local", or the Locust worker index for distributed runs
-``imports.csv``  (`IMPORT_COLUMNS`)
-    One row per upload whose import was waited for.
-      ts           when the upload POST was answered 201 (the import was accepted), or
-                   refused / failed
-      upload       upload uuid (or "" when the POST itself failed or was refused)
-      outcome      one of `IMPORT_OUTCOMES`
-      wait_ms      accepted -> final status seen (or -> giving up, for ``timeout``)
-      polls        list polls made while waiting
-      fixture      the kind of file uploaded: ``valid`` or a deliberate bad kind
-                   (``untagged``, ``no_artist``, ``corrupt``, ``duplicate``)
-      format       file extension (mp3, ogg, flac)
-      bytes        uploaded file size
-      user_class, worker
-``streams.csv``  (`STREAM_COLUMNS`)
-    One row per play's transfer through a listen URL (the transport view of a play; what
-    the listener heard is in plays.csv). A real-time play reads as fast as it plays, so
-    its ``total_ms`` is about the track's length; a ``download`` play reads at full speed.
-      ts           first request start
-      track        track id (integer, as in the API)
-      status       HTTP status of the first request (200, 206, ...)
-      ttfb_ms      time to the first body byte
-      total_ms     time to the last body byte read
-      bytes        body bytes read
-      range        the first Range header sent ("" for none), e.g. ``bytes=0-`` (a
-                   browser's progressive download) or ``bytes=0-262143`` (``download``)
-      error_kind   as in requests.csv
-      transcode    what the play asked the server to transcode to ("" for the original file):
-                   ``ogg``, ``ogg@128`` (format and bitrate cap in kbps), ``@128`` (cap only)
-      user_class, worker
-``sessions.csv``  (`SESSION_COLUMNS`)
-    One row per session an arrivals run (``load.profile: arrivals``) asked for, started or
-    not; empty in other runs.
-      intended_ts     when the session was due (the arrival schedule's instant)
-      start_ts        when a slot started it ("" when dropped)
-      start_delay_ms  start_ts - intended_ts in milliseconds ("" when dropped): the
-                      generator's own lateness; never added to requests.csv's response_ms
-      first_ms        intended_ts -> the session's first answer (the app's first call),
-                      milliseconds: the wait a person arriving at intended_ts felt, start
-                      delay included (coordinated omission corrected; "" when none came)
-      length_s        the session length drawn for it ("" when only iterations end it)
-      ended_ts        when it ended ("" when it never started)
-      iterations      task iterations it ran
-      outcome         one of `SESSION_OUTCOMES`
-      reason          why a session was dropped (`DROP_REASONS`), cut (``run_end``) or
-                      failed (``login``); "" when completed
-      user_class, worker
-``plays.csv``  (`PLAY_COLUMNS`)
-    One row per play: what the listener heard (`fwload.playback.clock` has the rules).
-    Stall and start-up figures are exact, computed from when bytes arrived against the
-    playback clock. Only ``realtime`` plays have a playback clock: a ``download`` play
-    leaves stalls, stall_ms, seek_wait_ms and played_s empty.
-      ts           the first audio request was sent
-      track        track id (as the client knows it: integer for the v1 API)
-      client       who played: ``web`` (the Funkwhale web player), a Subsonic app...
-      playback     one of `PLAYBACK_MODES`
-      transcode    the format asked for (``to=``), "" for the original file
-      startup_ms   request → enough audio buffered to start ("" when it never started)
-      stalls       times the buffer ran dry before the stop point
-      stall_ms     total time stalled, ms (a stall still going at the end counts up to it)
-      seek_wait_ms total wait after seeks to positions not buffered, ms
-      played_s     seconds of audio played
-      duration_s   the track's duration in seconds, as the player used it
-      bytes        audio bytes received
-      requests     HTTP requests the play made (1 unless it seeked or reconnected)
-      outcome      one of `PLAY_OUTCOMES`
-      error_kind   as in requests.csv ("" unless ``failed``)
-      gaps         the stalls and seek waits, space-separated ``stall@OFFSET+SECONDS`` or
-                   ``seek@OFFSET+SECONDS``, OFFSET in seconds after ts ("" for none): what
-                   places each silence in its time window
-      user_class, worker
-``resources.csv``  (`RESOURCE_COLUMNS`)
-    One row per container (or local process group) per collector sample.
-      ts, source (``kubernetes`` | ``processes`` | ``prometheus``), component, pod, container, node
-      cpu_m                 CPU use in millicores over the last interval
-      memory_bytes          memory the limit is compared with (working set / memcg charge)
-      memory_anon_bytes     the part that cannot be reclaimed (anonymous / RSS), if known
-      memory_peak_bytes     peak charge since start, if known (cgroup max usage)
-      cpu_request_m, cpu_limit_m, memory_request_bytes, memory_limit_bytes
-                            the live requests and limits ("" when none is set)
-      restarts              container restart count (cumulative)
-      oom_kills             OOM kills seen for this container (cumulative)
-      throttled_periods, periods, throttled_s
-                            CFS throttling counters (cumulative), if known
-      respawns              worker processes that replaced a dead one (cumulative)
-      phase, ready          pod phase, container readiness (``true``/``false``)
-      stage                 the load stage at sampling time
-``resource_history.csv``  (`RESOURCE_HISTORY_COLUMNS`, optional)
-    Usage over a longer window than the run, for right-sizing only (``fwload report
-    --history 7d``); its window, step and source are in run.json ``resource_history``.
-      ts, source (``prometheus``), component, pod, container
-      cpu_m                 CPU use in millicores, averaged over the rate window
-      memory_bytes          working set: the peak within each step when the step spans
-                            several scrapes, else the value at the step
+``<table>.parquet`` / ``<table>.<n>.arrows``
+    The measurement tables of `TABLES` (``requests``, ``imports``, ``streams``, ``plays``,
+    ``sessions``, ``resources``, and ``resource_history`` when fetched), stored as described above.
 ``events.jsonl``
     One JSON object per line: ``{"ts": ..., "type": ..., ...}``; types in `EVENT_TYPES`.
-    Events a collector added after the run (``fwload report --collect-from``) carry
-    ``"collected_after": true``.
+    A cut last line is skipped (and reported) by the reader. Events a collector added after
+    the run (``fwload report --collect-from``) carry ``"collected_after": true``.
 ``locust/``
     Locust's own CSV, HTML and JSON outputs.
 ``progress.json``
     Live figures rewritten every second while the run goes (for progress lines); not data.
 ``verdict.json``, ``junit.xml``, ``summary.md``, ``report.html``
     Written by the analysis (``fwload report``).
+``<table>.csv``
+    Only in ``fwload-run/1`` directories, or written on request by ``fwload export --csv``.
+
+Adding a table
+--------------
+Append a `Table` to `TABLES` (its name, a docstring, its `Column` entries: name, kind from
+`KINDS`, unit, meaning). Give `analysis.load.Run` an attribute of the same name and list
+the columns the analysis reads in `analysis.load.ANALYSIS_COLUMNS` (a table not listed
+there is read whole). Rows reach it with ``RunDirectory.append_rows("<name>", rows)``
+(tuples in column order); rows recorded by Locust users go through the recorder: add the
+name to ``fwload.recording.recorder._KINDS`` (buffered, sent from workers to the master,
+drained and counted exactly like requests) and fill ``Recorder.buffers["<name>"]`` from an
+event hook. The writer, the compaction, the loader and ``fwload export --csv`` pick the
+new table up from `TABLES`.
 """
 
 from __future__ import annotations
 
-FORMAT = "fwload-run/1"
+from dataclasses import dataclass
+
+FORMAT = "fwload-run/2"
+"""The format this version writes."""
+READ_FORMATS = ("fwload-run/1", FORMAT)
+"""Formats this version reads: ``/1`` is the CSV layout, ``/2`` the Arrow/Parquet one."""
 
 RUN_JSON = "run.json"
 SCENARIO_YAML = "scenario.yaml"
-REQUESTS_CSV = "requests.csv"
-IMPORTS_CSV = "imports.csv"
-STREAMS_CSV = "streams.csv"
-SESSIONS_CSV = "sessions.csv"
-PLAYS_CSV = "plays.csv"
-RESOURCES_CSV = "resources.csv"
-RESOURCE_HISTORY_CSV = "resource_history.csv"
 EVENTS_JSONL = "events.jsonl"
 LOCUST_DIR = "locust"
 PROGRESS_JSON = "progress.json"
+PARQUET_SEGMENTS_KEY = "fwload.segments"
+"""Parquet key-value metadata: the highest stream segment number the file absorbed."""
 
-REQUEST_COLUMNS = (
-    "ts", "group", "name", "method", "status", "response_ms", "bytes",
-    "error_kind", "error", "user_class", "worker",
-)
-IMPORT_COLUMNS = (
-    "ts", "upload", "outcome", "wait_ms", "polls", "fixture", "format", "bytes",
-    "user_class", "worker",
-)
-STREAM_COLUMNS = (
-    "ts", "track", "status", "ttfb_ms", "total_ms", "bytes", "range", "error_kind", "transcode",
-    "user_class", "worker",
-)
-SESSION_COLUMNS = (
-    "intended_ts", "start_ts", "start_delay_ms", "first_ms", "length_s", "ended_ts", "iterations",
-    "outcome", "reason", "user_class", "worker",
-)
-PLAY_COLUMNS = (
-    "ts", "track", "client", "playback", "transcode", "startup_ms", "stalls", "stall_ms", "seek_wait_ms",
-    "played_s", "duration_s", "bytes", "requests", "outcome", "error_kind", "gaps", "user_class", "worker",
-)
-RESOURCE_COLUMNS = (
-    "ts", "source", "component", "pod", "container", "node",
-    "cpu_m", "memory_bytes", "memory_anon_bytes", "memory_peak_bytes",
-    "cpu_request_m", "cpu_limit_m", "memory_request_bytes", "memory_limit_bytes",
-    "restarts", "oom_kills", "throttled_periods", "periods", "throttled_s", "respawns",
-    "phase", "ready", "stage",
-)
 
-RESOURCE_HISTORY_COLUMNS = ("ts", "source", "component", "pod", "container", "cpu_m", "memory_bytes")
+@dataclass(frozen=True)
+class Kind:
+    """How a column is stored on disk and what it holds."""
 
-CSV_FILES = {
-    REQUESTS_CSV: REQUEST_COLUMNS,
-    IMPORTS_CSV: IMPORT_COLUMNS,
-    STREAMS_CSV: STREAM_COLUMNS,
-    SESSIONS_CSV: SESSION_COLUMNS,
-    PLAYS_CSV: PLAY_COLUMNS,
-    RESOURCES_CSV: RESOURCE_COLUMNS,
+    arrow: str
+    """Arrow type alias on disk (``category`` is a dictionary of strings in Parquet, plain
+    strings in the stream)."""
+    meaning: str
+
+
+KINDS: dict[str, Kind] = {
+    "time": Kind("float64", "seconds since the Unix epoch, UTC"),
+    "float": Kind("float64", "a measured value, in the column's unit; null = not known"),
+    "integer": Kind("int64", "a whole number (count, size, id); null = not known"),
+    "code": Kind("int32", "a numeric code (HTTP status); null = not known"),
+    "category": Kind("category", 'one of few distinct strings ("" = none)'),
+    "text": Kind("string", 'free text or an identifier ("" = none)'),
+    "flag": Kind("bool", "true / false; null = not known"),
 }
-OPTIONAL_CSV_FILES = {
-    RESOURCE_HISTORY_CSV: RESOURCE_HISTORY_COLUMNS,
-}
-"""Files written only when asked for (``fwload report --history``); a run without them is complete."""
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    kind: str
+    """A key of `KINDS`."""
+    unit: str
+    """``s``, ``ms``, ``bytes``, ``millicores``, ... ("" when the value has none)."""
+    doc: str
+
+
+@dataclass(frozen=True)
+class Table:
+    """One measurement table of the run directory."""
+
+    name: str
+    doc: str
+    columns: tuple[Column, ...]
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(column.name for column in self.columns)
+
+    def column(self, name: str) -> Column:
+        return next(column for column in self.columns if column.name == name)
+
+    @property
+    def parquet_name(self) -> str:
+        return f"{self.name}.parquet"
+
+    def segment_name(self, number: int) -> str:
+        return f"{self.name}.{number}.arrows"
+
+    @property
+    def csv_name(self) -> str:
+        """The file of the ``fwload-run/1`` layout and of ``fwload export --csv``."""
+        return f"{self.name}.csv"
+
+
+def _columns(*rows: tuple[str, str, str, str]) -> tuple[Column, ...]:
+    for row in rows:
+        if row[1] not in KINDS:
+            raise ValueError(f"column {row[0]}: unknown kind {row[1]!r}")
+    return tuple(Column(*row) for row in rows)
+
+
+_USER_COLUMNS = (
+    ("user_class", "category", "", "the Locust user class name"),
+    ("worker", "category", "", '"local", or the Locust worker index for distributed runs'),
+)
+
+REQUESTS = Table(
+    "requests",
+    "One row per HTTP request any virtual user made.",
+    _columns(
+        ("ts", "time", "s", "request start"),
+        ("group", "category", "", "request group (`REQUEST_GROUPS`), e.g. ``browse``"),
+        ("name", "category", "", "Locust's request name (path template), e.g. ``/api/v1/tracks/``"),
+        ("method", "category", "", "HTTP method"),
+        ("status", "code", "", "HTTP status, 0 when no response arrived"),
+        ("response_ms", "float", "ms", "exact response time, whole body read; for the audio of a ``realtime`` "
+                                       "play, the time to the first body byte (its body is read as it plays)"),
+        ("bytes", "integer", "bytes", "response body bytes received"),
+        ("error_kind", "category", "", '"" when the request succeeded, else one of `ERROR_KINDS`'),
+        ("error", "category", "", 'short error text ("" when ok); never contains credentials'),
+        *_USER_COLUMNS,
+    ),
+)
+IMPORTS = Table(
+    "imports",
+    "One row per upload whose import was waited for.",
+    _columns(
+        ("ts", "time", "s", "when the upload POST was answered 201 (the import was accepted), or refused / failed"),
+        ("upload", "text", "", 'upload uuid ("" when the POST itself failed or was refused)'),
+        ("outcome", "category", "", "one of `IMPORT_OUTCOMES`"),
+        ("wait_ms", "float", "ms", "accepted -> final status seen (or -> giving up, for ``timeout``)"),
+        ("polls", "integer", "", "list polls made while waiting"),
+        ("fixture", "category", "", "the kind of file uploaded: ``valid`` or a deliberate bad kind "
+                                    "(``untagged``, ``no_artist``, ``corrupt``, ``duplicate``)"),
+        ("format", "category", "", "file extension (mp3, ogg, flac)"),
+        ("bytes", "integer", "bytes", "uploaded file size"),
+        *_USER_COLUMNS,
+    ),
+)
+STREAMS = Table(
+    "streams",
+    "One row per audio fetch through a listen URL.",
+    _columns(
+        ("ts", "time", "s", "request start"),
+        ("track", "integer", "", "track id (as in the API)"),
+        ("status", "code", "", "HTTP status (200, 206, ...)"),
+        ("ttfb_ms", "float", "ms", "time to the first body byte"),
+        ("total_ms", "float", "ms", "time to the last body byte"),
+        ("bytes", "integer", "bytes", "body bytes read"),
+        ("range", "category", "", 'the first Range header sent ("" for none), e.g. ``bytes=0-`` (a browser\'s '
+                                  "progressive download) or ``bytes=0-262143`` (``download``)"),
+        ("error_kind", "category", "", "as in requests"),
+        ("transcode", "category", "", 'what the play asked the server to transcode to ("" for the original '
+                                      "file): ``ogg``, ``ogg@128`` (format and bitrate cap in kbps), ``@128``"),
+        *_USER_COLUMNS,
+    ),
+)
+PLAYS = Table(
+    "plays",
+    "One row per play: what the listener heard (`fwload.playback.clock` has the rules). Stall and "
+    "start-up figures are exact, computed from when bytes arrived against the playback clock; a "
+    "``download`` play has no playback clock and leaves stalls, stall_ms, seek_wait_ms and played_s null.",
+    _columns(
+        ("ts", "time", "s", "the first audio request was sent"),
+        ("track", "integer", "", "track id (as the client knows it: the v1 API's or Subsonic's id)"),
+        ("client", "category", "", "who played: ``web`` (the Funkwhale web player), ``subsonic`` (an app)"),
+        ("playback", "category", "", "one of `PLAYBACK_MODES`"),
+        ("transcode", "category", "", 'the format asked for (``to=``), "" for the original file'),
+        ("startup_ms", "float", "ms", "request -> enough audio buffered to start (null when it never started)"),
+        ("stalls", "integer", "", "times the buffer ran dry before the stop point"),
+        ("stall_ms", "float", "ms", "total time stalled (a stall still going at the end counts up to it)"),
+        ("seek_wait_ms", "float", "ms", "total wait after seeks to positions not buffered"),
+        ("played_s", "float", "s", "audio played"),
+        ("duration_s", "float", "s", "the track's duration, as the player used it"),
+        ("bytes", "integer", "bytes", "audio bytes received"),
+        ("requests", "integer", "", "HTTP requests the play made (1 unless it seeked or reconnected)"),
+        ("outcome", "category", "", "one of `PLAY_OUTCOMES`"),
+        ("error_kind", "category", "", 'as in requests ("" unless ``failed``)'),
+        ("gaps", "text", "", "the stalls and seek waits, space-separated ``stall@OFFSET+SECONDS`` or "
+                             '``seek@OFFSET+SECONDS``, OFFSET in seconds after ts ("" for none)'),
+        *_USER_COLUMNS,
+    ),
+)
+SESSIONS = Table(
+    "sessions",
+    "One row per session an arrivals run (``load.profile: arrivals``) asked for, started or not; "
+    "empty in other runs.",
+    _columns(
+        ("intended_ts", "time", "s", "when the session was due (the arrival schedule's instant)"),
+        ("start_ts", "time", "s", "when a slot started it (null when dropped)"),
+        ("start_delay_ms", "float", "ms", "start_ts - intended_ts: the generator's own lateness (null when "
+                                          "dropped); never added to requests' response_ms"),
+        ("first_ms", "float", "ms", "intended_ts -> the session's first answer: the wait a person arriving "
+                                    "at intended_ts felt, start delay included (coordinated omission corrected)"),
+        ("length_s", "float", "s", "the session length drawn for it (null when only iterations end it)"),
+        ("ended_ts", "time", "s", "when it ended (null when it never started)"),
+        ("iterations", "integer", "", "task iterations it ran"),
+        ("outcome", "category", "", "one of `SESSION_OUTCOMES`"),
+        ("reason", "category", "", "why it was dropped (`DROP_REASONS`), cut (``run_end``) or failed "
+                                   '(``login``); "" when completed'),
+        *_USER_COLUMNS,
+    ),
+)
+RESOURCES = Table(
+    "resources",
+    "One row per container (or local process group) per collector sample.",
+    _columns(
+        ("ts", "time", "s", "sampling time"),
+        ("source", "category", "", "``kubernetes`` | ``processes`` | ``host`` | ``prometheus``"),
+        ("component", "category", "", "the Funkwhale component (api, celery-worker, ...)"),
+        ("pod", "category", "", "pod name (or the local process group)"),
+        ("container", "category", "", "container name"),
+        ("node", "category", "", "node name, when known"),
+        ("cpu_m", "float", "millicores", "CPU use over the last interval"),
+        ("memory_bytes", "float", "bytes", "memory the limit is compared with (working set / memcg charge)"),
+        ("memory_anon_bytes", "float", "bytes", "the part that cannot be reclaimed (anonymous / RSS), if known"),
+        ("memory_peak_bytes", "float", "bytes", "peak charge since start, if known (cgroup max usage)"),
+        ("cpu_request_m", "float", "millicores", "live CPU request (null when none is set)"),
+        ("cpu_limit_m", "float", "millicores", "live CPU limit (null when none is set)"),
+        ("memory_request_bytes", "float", "bytes", "live memory request (null when none is set)"),
+        ("memory_limit_bytes", "float", "bytes", "live memory limit (null when none is set)"),
+        ("restarts", "integer", "", "container restart count (cumulative)"),
+        ("oom_kills", "integer", "", "OOM kills seen for this container (cumulative)"),
+        ("throttled_periods", "integer", "", "CFS periods throttled (cumulative), if known"),
+        ("periods", "integer", "", "CFS periods (cumulative), if known"),
+        ("throttled_s", "float", "s", "time throttled (cumulative), if known"),
+        ("respawns", "integer", "", "worker processes that replaced a dead one (cumulative)"),
+        ("phase", "category", "", "pod phase"),
+        ("ready", "flag", "", "container readiness"),
+        ("stage", "category", "", "the load stage at sampling time"),
+    ),
+)
+RESOURCE_HISTORY = Table(
+    "resource_history",
+    "Usage over a longer window than the run, for right-sizing only (``fwload report --history 7d``); "
+    "its window, step and source are in run.json ``resource_history``.",
+    _columns(
+        ("ts", "time", "s", "the step's time"),
+        ("source", "category", "", "``prometheus``"),
+        ("component", "category", "", "the Funkwhale component"),
+        ("pod", "category", "", "pod name"),
+        ("container", "category", "", "container name"),
+        ("cpu_m", "float", "millicores", "CPU use, averaged over the rate window"),
+        ("memory_bytes", "float", "bytes", "working set: the peak within each step when the step spans "
+                                           "several scrapes, else the value at the step"),
+    ),
+)
+
+TABLES: dict[str, Table] = {table.name: table for table in (REQUESTS, IMPORTS, STREAMS, PLAYS, SESSIONS,
+                                                             RESOURCES, RESOURCE_HISTORY)}
+"""Every measurement table, by name, in the order they are written and listed."""
+OPTIONAL_TABLES = frozenset({RESOURCE_HISTORY.name})
+"""Tables written only when asked for (``fwload report --history``): a run without them is
+complete, and a run directory does not get an empty one."""
+
+
+def table_named(name: str) -> Table:
+    """The table called ``name`` (``requests.csv``, the CSV file name, is accepted too)."""
+    try:
+        return TABLES[name.removesuffix(".csv")]
+    except KeyError:
+        raise KeyError(f"no table {name!r} in the run directory schema (tables: {', '.join(TABLES)})") from None
+
+
+# The names the CSV layout used; still the names of `fwload export --csv` files.
+(REQUESTS_CSV, IMPORTS_CSV, STREAMS_CSV, PLAYS_CSV, SESSIONS_CSV, RESOURCES_CSV,
+ RESOURCE_HISTORY_CSV) = (t.csv_name for t in TABLES.values())
+REQUEST_COLUMNS = REQUESTS.column_names
+IMPORT_COLUMNS = IMPORTS.column_names
+STREAM_COLUMNS = STREAMS.column_names
+PLAY_COLUMNS = PLAYS.column_names
+SESSION_COLUMNS = SESSIONS.column_names
+RESOURCE_COLUMNS = RESOURCES.column_names
+RESOURCE_HISTORY_COLUMNS = RESOURCE_HISTORY.column_names
+CSV_FILES = {table.csv_name: table.column_names for table in TABLES.values() if table.name not in OPTIONAL_TABLES}
+"""CSV file name -> columns, for the ``fwload-run/1`` layout and ``fwload export --csv``."""
+OPTIONAL_CSV_FILES = {t.csv_name: t.column_names for t in TABLES.values() if t.name in OPTIONAL_TABLES}
+"""CSV files written only when asked for; a run without them is complete."""
 
 REQUEST_GROUPS = (
     "instance",   # nodeinfo, instance settings, rate-limit
@@ -279,8 +427,9 @@ RUN_JSON_KEYS = (
     "counts", "exit_code", "refusal", "resource_history",
 )
 """``status``: one of `RUN_STATUSES`.
-``counts``: rows written per CSV file, set when the run ends (a mismatch with the files
-means the run directory was cut short).
+``counts``: rows written per table (keyed by table name; ``requests.csv`` ... in
+``fwload-run/1``), set when the run ends (a mismatch with the files means the run directory
+was cut short).
 ``exit_code``: what the command that ran it exited with, written when it ends: the verdict's
 code after every completed ``fwload run`` (and a plain Locust run that analyses when it
 stops), 2 for refused input, 4 for a target never ready, 130 for Ctrl-C, 143 for SIGTERM.
@@ -289,8 +438,8 @@ run.json alone: run.json records the run, not a later re-analysis (with another 
 ``refusal``: ``{problem, fix}`` when the status is ``refused``.
 ``collector``: the backend's description (`Collector.describe`); ``reason`` says why it was
 chosen when it is ``none``; ``collected_after`` is set when ``fwload report --collect-from``
-filled resources.csv after the run. ``resource_history``: ``{source, start, end, window_s,
-step_s, rate_window_s, samples}`` of resource_history.csv, when fetched."""
+filled the resources table after the run. ``resource_history``: ``{source, start, end,
+window_s, step_s, rate_window_s, samples}`` of the resource_history table, when fetched."""
 
 RUN_STATUSES = (
     "running",      # the run has not ended (or was killed: nobody closed the directory)
@@ -303,3 +452,18 @@ RUN_STATUSES = (
 )
 INCOMPLETE_STATUSES = ("running", "interrupted", "crashed")
 """Statuses of a run that did not get to its end: its report can never pass."""
+
+
+def _describe() -> str:
+    lines = ["", "Tables", "------"]
+    for table in TABLES.values():
+        optional = " (optional)" if table.name in OPTIONAL_TABLES else ""
+        lines.append(f"``{table.name}``{optional}  ({table.doc})")
+        for column in table.columns:
+            unit = f" [{column.unit}]" if column.unit else ""
+            lines.append(f"      {column.name:<21} {column.kind}{unit}: {column.doc}")
+    lines += ["", "Kinds: " + "; ".join(f"{name} = {kind.meaning} ({kind.arrow})" for name, kind in KINDS.items())]
+    return "\n".join(lines) + "\n"
+
+
+__doc__ = (__doc__ or "") + _describe()

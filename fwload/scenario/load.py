@@ -174,8 +174,12 @@ class Load(Section):
     @model_validator(mode="before")
     @classmethod
     def _pacing_replaced(cls, data: Any) -> Any:
+        """A ``pacing:`` section is refused with its replacement; the ``pacing: null`` that run
+        directories of earlier versions hold in their resolved scenario is dropped, so they still report."""
         if isinstance(data, dict) and "pacing" in data:
-            raise PydanticCustomError(PROBLEM_TYPE, PACING_REPLACED)
+            if data["pacing"] is not None:
+                raise PydanticCustomError(PROBLEM_TYPE, PACING_REPLACED)
+            data = {key: value for key, value in data.items() if key != "pacing"}
         return data
 
     @model_validator(mode="after")

@@ -4,7 +4,7 @@ Two figures need more than `LiveStats` keeps, so `FlowTracker` follows the rows 
 master (`Recorder.on_rows`, from every worker):
 
 - imports waiting: uploads answered 201 whose import has no outcome yet. Every accepted
-  upload ends in exactly one imports.csv row with its uuid (an outcome, ``timeout`` or
+  upload ends in exactly one imports row with its uuid (an outcome, ``timeout`` or
   ``unfinished``), and a request row always precedes its import row on the same worker,
   so accepted − resolved is the backlog a growing import queue shows up in first.
 - streams at once and transfer rates: from each stream's start and duration, as the

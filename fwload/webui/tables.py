@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 from fwload.errors import UsageError
 from fwload.limits import ComponentLimits, documented_limits
-from fwload.recording import schema
+from fwload.recording import columnar, schema
+from fwload.recording.export import csv_text
 from fwload.webui import flows, listeners, resources, slos
 from fwload.webui.flows import FlowTracker
 
@@ -124,8 +125,8 @@ class LiveTables:
     def resources_csv(self) -> str:
         """The resource samples of the current (or last) test, as in its run directory."""
         run = self.session.run
-        if run is not None and (run.path / schema.RESOURCES_CSV).is_file():
-            return (run.path / schema.RESOURCES_CSV).read_text(encoding="utf-8")
+        if run is not None and columnar.stored(run.path, schema.RESOURCES):
+            return csv_text(run.path, schema.RESOURCES)
         return to_csv(schema.RESOURCE_COLUMNS, [tuple(s.as_row().values()) for s in self.session.resources.latest()])
 
     def slos_csv(self, now: float | None = None) -> str:

@@ -44,6 +44,8 @@ def api_memory(ts: float) -> float:
 @dataclass
 class Truth:
     path: Path
+    builder: RunDir | None = None
+    """What wrote the run: add rows to it and ``write()`` again to change the run."""
     browse: list[float] = field(default_factory=list)
     listen_timed: list[float] = field(default_factory=list)
     stage_browse: dict[int, list[float]] = field(default_factory=dict)
@@ -71,7 +73,7 @@ def standard_run(
 ) -> Truth:
     """Write the run; the switches turn the known failure modes on and off."""
     run = RunDir(path, scenario=copy.deepcopy(scenario or DEFAULT_SCENARIO), status=status)
-    truth = Truth(path=path)
+    truth = Truth(path=path, builder=run)
     run.event(T0 - 30, "run_start", users=30, workers=0)
     if ready is not None:
         run.event(

@@ -1,19 +1,22 @@
 """Write run directories with known contents, in the exact format of `fwload.recording.schema`.
 
 Tests compute the expected answers from the rows they wrote, so every figure in a report can
-be checked against data whose truth is known.
+be checked against data whose truth is known. The tables are written by the recorder's own
+code (`fwload.recording.columnar`): Parquet for a run that ended, stream segments for one
+still ``running``; ``layout="csv"`` writes the ``fwload-run/1`` CSV layout instead.
 """
 
 from __future__ import annotations
 
 import csv
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from fwload.recording import schema
+from fwload.recording import columnar, schema
 
 T0 = 1_700_000_000.0
 MI = 1024**2
@@ -60,9 +63,10 @@ class RunDir:
         self.status = status
         self.scenario = scenario
         self.run_id = run_id
-        self.rows: dict[str, list[dict]] = {name: [] for name in schema.CSV_FILES}
+        self.rows: dict[str, list[dict]] = {name: [] for name in schema.TABLES}
         self.events: list[dict] = []
         self.meta: dict[str, Any] = {}
+        self.ended_at: float | None = None
 
     def request(
         self,
@@ -77,7 +81,7 @@ class RunDir:
         error: str = "",
         size: int = 1000,
     ) -> RunDir:
-        self.rows[schema.REQUESTS_CSV].append(
+        self.rows["requests"].append(
             {
                 "ts": ts,
                 "group": group,
@@ -97,7 +101,7 @@ class RunDir:
     def import_(
         self, ts: float, outcome: str, wait_ms: float | None, *, upload: str = "u", fixture: str = "valid"
     ) -> RunDir:
-        self.rows[schema.IMPORTS_CSV].append(
+        self.rows["imports"].append(
             {
                 "ts": ts,
                 "upload": upload,
@@ -123,7 +127,7 @@ class RunDir:
         status: int = 206,
         error_kind: str = "",
     ) -> RunDir:
-        self.rows[schema.STREAMS_CSV].append(
+        self.rows["streams"].append(
             {
                 "ts": ts,
                 "track": 1,
@@ -133,6 +137,7 @@ class RunDir:
                 "bytes": size,
                 "range": "bytes=0-262143",
                 "error_kind": error_kind,
+                "transcode": "",
                 "user_class": "Listener",
                 "worker": "local",
             }
@@ -157,7 +162,7 @@ class RunDir:
         realtime = playback == "realtime"
         gaps = sorted([("stall", *gap) for gap in stalls] + [("seek", *gap) for gap in seek_waits],
                       key=lambda gap: gap[1])
-        self.rows[schema.PLAYS_CSV].append(
+        self.rows["plays"].append(
             {
                 "ts": ts,
                 "track": 1,
@@ -220,7 +225,7 @@ class RunDir:
             "stage": "",
         }
         row.update({key: _blank(value) for key, value in counters.items()})
-        self.rows[schema.RESOURCES_CSV].append(row)
+        self.rows["resources"].append(row)
         return self
 
     def session(self, intended_ts: float, *, start_delay_ms: float | None = 5.0, first_ms: float | None = None,
@@ -228,7 +233,7 @@ class RunDir:
                 user_class: str = "Listener", worker: str = "local") -> RunDir:
         """A sessions.csv row; ``start_delay_ms=None`` (or a dropped outcome) is a session never started."""
         started = None if outcome == "dropped" or start_delay_ms is None else intended_ts + start_delay_ms / 1000
-        self.rows[schema.SESSIONS_CSV].append({
+        self.rows["sessions"].append({
             "intended_ts": intended_ts, "start_ts": _blank(started),
             "start_delay_ms": _blank(None if started is None else start_delay_ms),
             "first_ms": _blank(None if started is None else (first_ms if first_ms is not None else start_delay_ms + 20)),
@@ -248,42 +253,85 @@ class RunDir:
             self.event(ts, "stage", stage=f"step {number}", users=users, spawn_rate=spawn_rate)
         return self
 
-    def write(self, *, counts: bool = True, cut: str | None = None, ended_at: float | None = None) -> Path:
-        """Write the directory; ``cut`` names a CSV file whose last line is cut in half."""
-        self.path.mkdir(parents=True, exist_ok=True)
+    def write(
+        self,
+        *,
+        counts: bool = True,
+        cut: str | None = None,
+        ended_at: float | None = None,
+        layout: str = "columnar",
+    ) -> Path:
+        """Write (or rewrite) the directory; ``cut`` names a table whose last row is torn in half.
+
+        ``layout``: ``columnar`` (this version's format) or ``csv`` (``fwload-run/1``).
+        """
+        self.ended_at = ended_at or self.ended_at
+        cut = cut.removesuffix(".csv") if cut else None
+        shutil.rmtree(self.path, ignore_errors=True)
+        self.path.mkdir(parents=True)
         everything = [row.get("ts", row.get("intended_ts")) for rows in self.rows.values() for row in rows] + [
             e["ts"] for e in self.events
         ]
         meta = {
-            "format": schema.FORMAT,
+            "format": schema.FORMAT if layout == "columnar" else "fwload-run/1",
             "run_id": self.run_id,
             "status": self.status,
             "started_at": min(everything, default=T0),
-            "ended_at": ended_at or max(everything, default=T0),
+            "ended_at": self.ended_at or max(everything, default=T0),
             "host": "http://127.0.0.1:8000",
             "scenario": (self.scenario or {}).get("name"),
             "fwload_version": "test",
         }
         if counts and self.status != "running":
-            meta["counts"] = {name: len(rows) for name, rows in self.rows.items()}
+            meta["counts"] = {
+                name if layout == "columnar" else schema.TABLES[name].csv_name: len(rows)
+                for name, rows in self.rows.items() if rows or name not in schema.OPTIONAL_TABLES
+            }
         if self.status == "running":
             meta.pop("ended_at")
         meta.update(self.meta)
         (self.path / schema.RUN_JSON).write_text(json.dumps(meta, indent=2))
         if self.scenario is not None:
             (self.path / schema.SCENARIO_YAML).write_text(yaml.safe_dump(self.scenario, sort_keys=False))
-        for name, columns in schema.CSV_FILES.items():
-            with (self.path / name).open("w", newline="") as handle:
-                writer = csv.DictWriter(handle, fieldnames=columns, lineterminator="\n")
-                writer.writeheader()
-                writer.writerows(self.rows[name])
-            if cut == name:
-                text = (self.path / name).read_bytes()
-                (self.path / name).write_bytes(text[: len(text) - len(text.splitlines()[-1]) // 2 - 1])
+        for name, table in schema.TABLES.items():
+            if name in schema.OPTIONAL_TABLES and not self.rows[name]:
+                continue
+            if layout == "csv":
+                self._write_csv(table, cut == name)
+            elif self.status == "running" or cut == name:
+                self._write_stream(table, cut == name)
+            else:
+                rows = [tuple(row.get(c) for c in table.column_names) for row in self.rows[name]]
+                columnar.write_parquet(self.path, table, [columnar.to_batch(table, rows)])
         with (self.path / schema.EVENTS_JSONL).open("w") as handle:
             for event in sorted(self.events, key=lambda e: e["ts"]):
                 handle.write(json.dumps(event) + "\n")
         return self.path
+
+    def _write_stream(self, table: schema.Table, cut: bool) -> None:
+        """A stream segment, as a run that is still going (or was killed) leaves it."""
+        rows = [tuple(row.get(c) for c in table.column_names) for row in self.rows[table.name]]
+        writer = columnar.SegmentWriter(self.path, table)
+        whole = rows[:-1] if cut else rows
+        if whole:
+            writer.write(whole)
+        before = writer.path.stat().st_size
+        if cut and rows:
+            writer.write(rows[-1:])
+        writer.close()
+        if cut and rows:
+            data = writer.path.read_bytes()
+            writer.path.write_bytes(data[: before + (len(data) - before) // 2])
+
+    def _write_csv(self, table: schema.Table, cut: bool) -> None:
+        target = self.path / table.csv_name
+        with target.open("w", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=table.column_names, lineterminator="\n")
+            writer.writeheader()
+            writer.writerows(self.rows[table.name])
+        if cut:
+            text = target.read_bytes()
+            target.write_bytes(text[: len(text) - len(text.splitlines()[-1]) // 2 - 1])
 
 
 def _blank(value: Any) -> Any:

@@ -1,4 +1,5 @@
-"""Loading run directories: typed frames, truncated runs flagged partial, foreign directories refused."""
+"""Loading run directories: typed frames, truncated runs flagged partial, foreign directories refused,
+and the CSV layout of fwload-run/1 read as before."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from run_builders import T0, RunDir
 import analysis.load as load
 from analysis.load import load_run
 from fwload.errors import RunDirectoryError
+from fwload.recording import schema
 
 
 def test_complete_run_loads_typed_and_whole(tmp_path):
@@ -24,32 +26,32 @@ def test_complete_run_loads_typed_and_whole(tmp_path):
     assert run.requests["ts"].dtype == "float64" and run.requests["response_ms"].dtype == "float64"
     assert run.requests["status"].dtype == "Int64"
     assert run.resources["ready"].dtype == "boolean"
-    assert set(run.requests.columns) == set(load.ANALYSIS_COLUMNS["requests.csv"])
+    assert set(run.requests.columns) == set(load.ANALYSIS_COLUMNS["requests"])
 
 
-def test_truncated_run_still_loads_and_is_partial(tmp_path):
+@pytest.mark.parametrize("layout, message", [
+    ("columnar", "requests: the last batch was cut off mid-write"),
+    ("csv", "requests.csv: the last line was cut off mid-write"),
+])
+def test_truncated_run_still_loads_and_is_partial(tmp_path, layout, message):
     builder = RunDir(tmp_path / "run", status="running")
     for index in range(5):
         builder.request(T0 + index, "browse", 100.0 + index)
-    builder.write(cut="requests.csv")
+    builder.write(cut="requests", layout=layout)
     run = load_run(builder.path)
     assert run.partial
     assert len(run.requests) == 4
     assert list(run.requests["response_ms"]) == [100.0, 101.0, 102.0, 103.0]
     reasons = " ".join(run.partial_reasons)
-    assert (
-        "running" in reasons
-        and "no row counts" in reasons
-        and "requests.csv: the last line was cut" in reasons
-    )
+    assert "running" in reasons and "no row counts" in reasons and message in reasons
 
 
 def test_rows_missing_against_counts_make_the_run_partial(tmp_path):
     builder = RunDir(tmp_path / "run")
     builder.request(T0, "browse", 5.0)
-    builder.meta["counts"] = {"requests.csv": 3, "imports.csv": 0, "streams.csv": 0, "resources.csv": 0}
+    builder.meta["counts"] = {"requests": 3, "imports": 0, "streams": 0, "resources": 0}
     builder.write()
-    assert load_run(builder.path).partial_reasons == ["requests.csv holds 1 rows but run.json counts 3"]
+    assert load_run(builder.path).partial_reasons == ["requests holds 1 rows but run.json counts 3"]
 
 
 def test_cut_last_event_line_is_skipped_and_reported(tmp_path):
@@ -61,30 +63,23 @@ def test_cut_last_event_line_is_skipped_and_reported(tmp_path):
     assert run.partial_reasons == ["events.jsonl: the last line was cut off mid-write and was skipped"]
 
 
-def test_missing_csv_files_read_as_empty(tmp_path):
-    path = RunDir(tmp_path / "run").write()
-    (path / "streams.csv").unlink()
+@pytest.mark.parametrize("layout, file", [("columnar", "streams.parquet"), ("csv", "streams.csv")])
+def test_missing_tables_read_as_empty(tmp_path, layout, file):
+    path = RunDir(tmp_path / "run").write(layout=layout)
+    (path / file).unlink()
     run = load_run(path)
-    assert run.streams.empty and list(run.streams.columns) == list(load.ANALYSIS_COLUMNS["streams.csv"])
+    assert run.streams.empty and list(run.streams.columns) == list(load.ANALYSIS_COLUMNS["streams"])
 
 
-def test_pandas_fallback_reads_the_same_frames_as_pyarrow(tmp_path, monkeypatch):
-    if load.pa is None:
-        pytest.fail("pyarrow is a declared dependency of the analysis; install it")
+def test_csv_layout_and_columnar_layout_load_the_same_frames(tmp_path):
     truth = standard_run(tmp_path / "run")
-    builder_cut = RunDir(tmp_path / "cut", status="running")
-    for index in range(3):
-        builder_cut.request(T0 + index, "browse", 1.5 * index, error='says "hi", twice')
-    builder_cut.write(cut="requests.csv")
-    with_arrow = [load_run(truth.path), load_run(builder_cut.path)]
-    monkeypatch.setattr(load, "pa", None)
-    without = [load_run(truth.path), load_run(builder_cut.path)]
-    for first, second in zip(with_arrow, without):
-        for name in ("requests", "imports", "streams", "resources"):
-            pd.testing.assert_frame_equal(
-                getattr(first, name), getattr(second, name), check_categorical=False
-            )
-        assert first.partial_reasons == second.partial_reasons
+    columnar_run = load_run(truth.path, columns={name: table.column_names for name, table in schema.TABLES.items()})
+    truth.builder.write(layout="csv")
+    csv_run = load_run(truth.path, columns={name: table.column_names for name, table in schema.TABLES.items()})
+    assert json.loads((truth.path / "run.json").read_text())["format"] == "fwload-run/1"
+    for name in schema.TABLES:
+        pd.testing.assert_frame_equal(getattr(columnar_run, name), getattr(csv_run, name), check_categorical=False)
+    assert columnar_run.partial_reasons == csv_run.partial_reasons == []
 
 
 @pytest.mark.parametrize(
@@ -95,7 +90,7 @@ def test_pandas_fallback_reads_the_same_frames_as_pyarrow(tmp_path, monkeypatch)
         (lambda path: (path.mkdir(), (path / "notes.txt").write_text("x")), "not an fwload run directory"),
         (
             lambda path: (path.mkdir(), (path / "run.json").write_text('{"format": "other/2"}')),
-            "not in the fwload-run/1",
+            "not in a format this fwload reads",
         ),
         (lambda path: (path.mkdir(), (path / "run.json").write_text("{oops")), "cannot be read"),
     ],
@@ -110,14 +105,14 @@ def test_missing_empty_or_foreign_directories_are_refused_with_a_fix(tmp_path, m
 
 
 def test_a_csv_without_the_schema_columns_is_refused(tmp_path):
-    path = RunDir(tmp_path / "run").write()
+    path = RunDir(tmp_path / "run").write(layout="csv")
     (path / "requests.csv").write_text("Type,Name,Request Count\nGET,/,3\n")
     with pytest.raises(RunDirectoryError, match="has no column ts"):
         load_run(path)
 
 
 def test_unparseable_values_are_refused(tmp_path):
-    path = RunDir(tmp_path / "run").request(T0, "browse", 1.0).write()
+    path = RunDir(tmp_path / "run").request(T0, "browse", 1.0).write(layout="csv")
     text = (path / "requests.csv").read_text().replace("1.0,", "fast,", 1)
     (path / "requests.csv").write_text(text)
     with pytest.raises(RunDirectoryError, match="cannot be parsed"):
@@ -127,4 +122,4 @@ def test_unparseable_values_are_refused(tmp_path):
 def test_run_json_keeps_its_metadata(tmp_path):
     path = RunDir(tmp_path / "run", run_id="abc").write()
     assert load_run(path).run_id == "abc"
-    assert json.loads((path / "run.json").read_text())["format"] == "fwload-run/1"
+    assert json.loads((path / "run.json").read_text())["format"] == "fwload-run/2"

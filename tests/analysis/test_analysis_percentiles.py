@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.percentiles import grouped_percentiles, nearest_rank_index, percentile, summarise
+from analysis.percentiles import arrange, grouped_percentiles, merge_runs, nearest_rank_index, percentile, select, summarise
 
 
 def test_nearest_rank_on_1_to_100_picks_the_value_of_that_rank():
@@ -71,3 +71,81 @@ def test_grouped_percentiles_by_two_keys():
     assert table.loc[(0, "x"), "p50"] == 10.0
     assert table.loc[(1, "x"), "max"] == 9.0
     assert table.loc[(0, "y"), "count"] == 1
+
+
+def _exact(values: np.ndarray) -> dict[str, float]:
+    """The reference: numpy's own nearest-rank definition, group by group."""
+    found = {f"p{q}": float(np.percentile(values, q, method="inverted_cdf")) for q in (50, 90, 95, 99)}
+    return {**found, "max": float(values.max()), "samples": len(values)}
+
+
+def _ids(rng: np.random.Generator, size: int, groups: int, shape: str, left_out: bool) -> np.ndarray:
+    ids = rng.integers(0, groups, size)
+    if shape == "sorted":
+        ids = np.sort(ids)
+    elif shape == "blocks":  # (time window, group) ids of time-ordered rows: high bits never decrease
+        windows = np.sort(rng.integers(0, max(groups // 8, 1), size))
+        ids = windows * 8 + rng.integers(0, 8, size)
+    ids = ids.astype("int64")
+    if left_out:
+        ids[rng.random(size) < 0.01] = -1
+    return ids
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_selection_by_group_equals_numpy_exact_percentiles(seed):
+    """Property: for random values (with NaN for rows without a value), group counts and id
+    layouts, every group's count, percentiles and max are numpy's exact ones; so are those of
+    a coarser grouping laid out from the first."""
+    rng = np.random.default_rng(seed)
+    size = int(rng.integers(0, 6000))
+    groups = int(rng.choice([1, 3, 40, 126, 127, 300, 2000]))
+    shape = ("random", "sorted", "blocks")[seed % 3]
+    values = np.round(rng.lognormal(4, 1.2, size), int(rng.integers(0, 4)))
+    values[rng.random(size) < 0.05] = np.nan
+    ids = _ids(rng, size, groups, shape, left_out=seed % 2 == 1)
+    top = int(ids.max()) + 1 if size else 0
+    layout = arrange(values, ids)
+    coarse_ids = np.where(ids < 0, -1, ids // 8)
+    coarse = merge_runs(layout, coarse_ids)
+    assert (coarse is None) == (seed % 2 == 1 and bool((ids < 0).any()) and coarse_ids.min() != coarse_ids.max())
+    coarse = coarse or arrange(values, coarse_ids)
+    for found_ids, found, count in ((ids, select(layout, top), top),
+                                    (coarse_ids, select(coarse, top // 8 + 1), top // 8 + 1)):
+        for group in range(count):
+            known = values[(found_ids == group) & ~np.isnan(values)]
+            if not known.size:
+                assert found["samples"][group] == 0 and np.isnan(found["p50"][group])
+                continue
+            assert {key: found[key][group] for key in ("p50", "p90", "p95", "p99", "max", "samples")} == \
+                _exact(known), (seed, group)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_request_tables_equal_numpy_exact_percentiles_for_every_grouping(seed):
+    from analysis.metrics.requests import NOT_TIMED, RequestTables
+
+    rng = np.random.default_rng(100 + seed)
+    size = 20_000
+    frame = pd.DataFrame({
+        "ts": rng.uniform(0, 600, size),  # not in time order: flushes and workers interleave
+        "group": pd.Categorical(rng.choice(["browse", "listen", "auth", "upload"], size)),
+        "method": pd.Categorical(rng.choice(["GET", "POST"], size)),
+        "name": pd.Categorical(rng.choice(["/a", "/b", "/c"], size)),
+        "response_ms": np.round(rng.lognormal(4, 1, size), 3),
+        "error_kind": pd.Categorical(rng.choice(["", "", "", "http", "throttled", "connection"], size)),
+    })
+    frame.loc[rng.random(size) < 0.01, "response_ms"] = np.nan
+    frame["window"] = np.floor(frame["ts"] / 15)
+    frame["stage"] = np.searchsorted([0, 200, 400], frame["ts"], side="right") - 1
+    tables = RequestTables(frame)
+    timed = frame.loc[~frame["error_kind"].isin(NOT_TIMED) & frame["response_ms"].notna()]
+    for keys in (["group", "method", "name"], ["group"], ["stage", "group"], ["stage"], ["window", "group"],
+                 ["window"]):
+        table = tables.table(keys)
+        expected = frame.groupby(keys, observed=True).size()
+        assert table["requests"].to_dict() == expected.to_dict()
+        for key, rows in timed.groupby(keys, observed=True):
+            found = table.loc[key if len(keys) > 1 else key[0]]
+            assert {name: found[name] for name in ("p50", "p90", "p95", "p99", "max", "samples")} == \
+                _exact(rows["response_ms"].to_numpy()), (keys, key)

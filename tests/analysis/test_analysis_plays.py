@@ -118,7 +118,7 @@ def test_an_older_run_directory_without_plays_still_loads(tmp_path):
     run = constant(RunDir(tmp_path / "run", scenario=scenario()))
     run.request(T0 + 1, "browse", 100.0)
     path = run.write()
-    (path / "plays.csv").unlink()
+    (path / "plays.parquet").unlink()
     analysis = analyse_run(path)
     assert analysis.plays.empty and not analysis.run.partial
     html = build_outputs(path, recommendations=False).texts["report.html"]

@@ -25,17 +25,13 @@ SECRET = "s3cr3t-t0ken-value"
 def written(tmp_path_factory):
     """The known run with a secret planted in its metadata and an error text, after build_outputs."""
     truth = standard_run(tmp_path_factory.mktemp("reports") / "run")
-    meta = json.loads((truth.path / "run.json").read_text())
-    meta["host"] = f"https://loadtest:{SECRET}@staging.example.test"
-    meta["target"] = {"auth": "token", "token": SECRET}
-    (truth.path / "run.json").write_text(json.dumps(meta))
-    with (truth.path / "requests.csv").open("a") as handle:
-        handle.write(
-            f"{T0 + 100},favorites,/api/v1/favorites/tracks/,GET,401,12.0,10,http,"
-            f'"401 for /api/v1/listen/x?token={SECRET} with Bearer {SECRET}",Listener,local\n'
-        )
-    meta["counts"]["requests.csv"] += 1
-    (truth.path / "run.json").write_text(json.dumps(meta))
+    truth.builder.meta["host"] = f"https://loadtest:{SECRET}@staging.example.test"
+    truth.builder.meta["target"] = {"auth": "token", "token": SECRET}
+    truth.builder.request(
+        T0 + 100, "favorites", 12.0, name="/api/v1/favorites/tracks/", status=401, error_kind="http",
+        error=f"401 for /api/v1/listen/x?token={SECRET} with Bearer {SECRET}", size=10,
+    )
+    truth.builder.write()
     return truth, build_outputs(truth.path)
 
 
@@ -71,8 +67,7 @@ def test_junit_has_one_testcase_per_check_and_failures_carry_observed_vs_thresho
 
 def test_unevaluated_checks_are_skipped_in_junit(tmp_path):
     truth = standard_run(tmp_path / "run")
-    with (truth.path / "resources.csv").open("a") as handle:
-        handle.write(f"{T0},processes,sidecar,pid-1,sidecar,,50,1000,,,,,,,0,0,,,,0,,true,\n")
+    truth.builder.resource(T0, "sidecar", 50, 1000, pod="pid-1", source="processes", node="", phase="").write()
     build_outputs(truth.path, ["junit"])
     root = ElementTree.fromstring((truth.path / "junit.xml").read_text())
     skipped = [case for case in root.iter("testcase") if case.find("skipped") is not None]
@@ -141,8 +136,7 @@ def test_no_secret_reaches_any_output(written):
 
 def test_partial_run_says_so_at_the_top(tmp_path):
     truth = standard_run(tmp_path / "run", status="running")
-    text = (truth.path / "requests.csv").read_bytes()
-    (truth.path / "requests.csv").write_bytes(text[:-20])
+    truth.builder.write(cut="requests")
     outputs = build_outputs(truth.path)
     assert outputs.analysis.run.partial
     html = (truth.path / "report.html").read_text()

@@ -221,8 +221,7 @@ def test_per_window_slo_judges_the_worst_window_with_enough_samples(tmp_path):
 
 def test_components_without_a_limit_are_not_evaluated(tmp_path):
     truth = standard_run(tmp_path / "run")
-    with (truth.path / "resources.csv").open("a") as handle:
-        handle.write(f"{T0},processes,sidecar,pid-1,sidecar,,50,{50 * MI},,,,,,,0,0,,,,0,,true,\n")
+    truth.builder.resource(T0, "sidecar", 50, 50 * MI, pod="pid-1", source="processes", node="", phase="").write()
     analysis = analyse_run(truth.path)
     check = by_name(analysis)["memory peak [sidecar]"]
     assert check.passed is None and "no documented memory limit" in check.detail
@@ -230,8 +229,7 @@ def test_components_without_a_limit_are_not_evaluated(tmp_path):
 
 def test_the_embedded_stand_in_is_judged_against_the_api_limit(tmp_path):
     truth = standard_run(tmp_path / "run")
-    with (truth.path / "resources.csv").open("a") as handle:
-        handle.write(f"{T0},processes,standin,pid-1,standin,,50,{150 * MI},,,,,,,0,0,,,,0,,true,\n")
+    truth.builder.resource(T0, "standin", 50, 150 * MI, pod="pid-1", source="processes", node="", phase="").write()
     analysis = analyse_run(truth.path)
     check = by_name(analysis)["memory peak [standin]"]
     assert check.passed is False and check.threshold == 100.0
@@ -302,16 +300,17 @@ def test_a_run_that_did_not_reach_its_end_is_incomplete_exit_5_with_its_checks_s
 def test_a_complete_run_whose_counts_differ_from_its_rows_is_incomplete(tmp_path):
     truth = standard_run(tmp_path / "run", scenario=_passing_scenario(), oom_in_step3=False)
     meta = json.loads((truth.path / "run.json").read_text())
-    meta["counts"]["requests.csv"] += 7
+    meta["counts"]["requests"] += 7
     (truth.path / "run.json").write_text(json.dumps(meta))
     analysis = analyse_run(truth.path)
     assert analysis.status == ExitStatus.INCOMPLETE
-    assert f"requests.csv holds {truth.requests} rows but run.json counts {truth.requests + 7}" in \
+    assert f"requests holds {truth.requests} rows but run.json counts {truth.requests + 7}" in \
         by_name(analysis)["run complete"].detail
 
 
 def test_fwload_report_on_a_torn_requests_file_exits_5_and_still_shows_the_measurements(tmp_path):
     truth = standard_run(tmp_path / "run", scenario=_passing_scenario(), oom_in_step3=False)
+    truth.builder.write(layout="csv")
     text = (truth.path / "requests.csv").read_bytes()
     (truth.path / "requests.csv").write_bytes(text[:-25])
     done = subprocess.run([sys.executable, "-m", "fwload", "report", str(truth.path)], capture_output=True,

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+
+from fwload.recording import schema
+from fwload.recording.export import csv_text
+from tests.tables import table_rows
 
 REPO = Path(__file__).resolve().parents[2]
 LOCUSTFILE = REPO / "locustfiles" / "funkwhale.py"
@@ -40,8 +43,8 @@ def only_run_dir(parent: Path) -> Path:
 
 
 def rows(run_dir: Path, name: str) -> list[dict[str, str]]:
-    with open(run_dir / name, newline="", encoding="utf-8") as file:
-        return list(csv.DictReader(file))
+    """Table ``name`` of a run directory (``requests.csv`` or ``requests``), as CSV strings."""
+    return table_rows(run_dir, name)
 
 
 def locust_total(run_dir: Path) -> int:
@@ -50,4 +53,6 @@ def locust_total(run_dir: Path) -> int:
 
 
 def all_text(run_dir: Path) -> str:
-    return "\n".join(p.read_text(errors="replace") for p in run_dir.rglob("*") if p.is_file())
+    """Every file of the run directory as text, its tables decoded (Parquet and streams are compressed)."""
+    files = [p.read_text(errors="replace") for p in run_dir.rglob("*") if p.is_file()]
+    return "\n".join([*files, *(csv_text(run_dir, table) for table in schema.TABLES.values())])

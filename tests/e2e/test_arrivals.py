@@ -59,7 +59,7 @@ def test_an_arrivals_run_starts_every_due_session_at_its_instant_and_records_it(
     assert verdict["sessions"]["started_per_s"] == pytest.approx(4.0)
     assert "20 due, 20 started, 0 dropped" in (run_dir / "summary.md").read_text()
     meta = json.loads((run_dir / "run.json").read_text())
-    assert meta["counts"]["sessions.csv"] == 20
+    assert meta["counts"]["sessions"] == 20
 
 
 def test_two_processes_split_the_rate_and_their_sessions_add_up_to_the_plan(standin, tmp_path):
@@ -70,7 +70,7 @@ def test_two_processes_split_the_rate_and_their_sessions_add_up_to_the_plan(stan
     assert [round(t - due[0], 2) for t in due] == [round(t, 2) for t in sorted(t for _, t in plan.instants())]
     assert not [s for s in sessions if s["outcome"] == "dropped"]
     assert not _events(run_dir, "worker_missing")
-    assert json.loads((run_dir / "run.json").read_text())["counts"]["sessions.csv"] == len(sessions) == 20
+    assert json.loads((run_dir / "run.json").read_text())["counts"]["sessions"] == len(sessions) == 20
 
 
 def test_a_slow_target_with_too_few_slots_drops_sessions_and_the_run_fails_saying_so(tmp_path):

@@ -39,7 +39,7 @@ def test_plain_locust_records_every_measurement(standin, tmp_path):
     assert imports and Counter(i["outcome"] for i in imports)["finished"] >= 1
     assert all(float(i["wait_ms"]) > 0 for i in imports if i["outcome"] == "finished")
     meta = json.loads((run_dir / "run.json").read_text())
-    assert meta["status"] == "complete" and meta["counts"]["requests.csv"] == len(requests)
+    assert meta["status"] == "complete" and meta["counts"]["requests"] == len(requests)
     assert (run_dir / "report.html").exists() and (run_dir / "verdict.json").exists()
 
 
@@ -64,9 +64,9 @@ def test_distributed_run_loses_and_doubles_nothing(standin, tmp_path):
     events = [json.loads(line) for line in (run_dir / "events.jsonl").read_text().splitlines()]
     assert not [e for e in events if e["type"] == "worker_missing"]
     meta = json.loads((run_dir / "run.json").read_text())
-    assert meta["locust"]["workers"] == 2 and meta["counts"]["requests.csv"] == len(requests)
-    plays, streams = rows(run_dir, "plays.csv"), rows(run_dir, "streams.csv")
-    assert plays and meta["counts"]["plays.csv"] == len(plays) == len(streams), "one play row per play, each once"
+    assert meta["locust"]["workers"] == 2 and meta["counts"]["requests"] == len(requests)
+    plays, streams = rows(run_dir, "plays"), rows(run_dir, "streams")
+    assert plays and meta["counts"]["plays"] == len(plays) == len(streams), "one play row per play, each once"
     assert {p["worker"] for p in plays} == {"0", "1"}
     assert sum(int(p["requests"]) for p in plays) == recorded["listen"], "every audio request belongs to a play"
 

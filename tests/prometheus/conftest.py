@@ -40,7 +40,7 @@ def plain_run(standin: StandinProcess, tmp_path_factory: pytest.TempPathFactory)
                   "--reports-dir", str(reports), timeout=180)
     assert done.code in (0, 1, 3), done.err[-3000:]
     found = only_run_dir(reports)
-    assert json.loads((found / "run.json").read_text())["counts"]["requests.csv"] > 0, done.err[-3000:]
+    assert json.loads((found / "run.json").read_text())["counts"]["requests"] > 0, done.err[-3000:]
     return found
 
 

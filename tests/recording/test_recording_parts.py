@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import random
 import socket
@@ -10,7 +9,7 @@ import socket
 import pytest
 
 from fwload.errors import RunDirectoryError, UsageError
-from fwload.recording import schema
+from fwload.recording import columnar, schema
 from fwload.recording.classify import error_kind, short_error
 from fwload.recording.live import LiveStats, LogHistogram, nearest_rank
 from fwload.recording.rundir import RunDirectory
@@ -47,26 +46,31 @@ def test_run_directory_appends_rows_and_counts_them(tmp_path):
     assert run.path.name.endswith("-smoke-test")
     rows = [(1.0 + i, "browse", "/api/v1/tracks/", "GET", 200, 12.5, 100, "", "", "Listener", "local")
             for i in range(3)]
-    run.append_rows(schema.REQUESTS_CSV, rows[:2])
+    run.append_rows("requests", rows[:2])
     run.append_rows(schema.REQUESTS_CSV, rows[2:])
     run.event("stage", stage="constant", users=2)
     meta = run.finalize("complete", exit_code=0)
-    with open(run.path / schema.REQUESTS_CSV, newline="") as file:
-        table = list(csv.reader(file))
-    assert tuple(table[0]) == schema.REQUEST_COLUMNS
-    assert len(table) == 4 and table[3][0] == "3.0"
-    assert meta["counts"][schema.REQUESTS_CSV] == 3 and meta["status"] == "complete"
-    assert all((run.path / name).exists() for name in schema.CSV_FILES)
+    table = columnar.read_table(run.path, schema.REQUESTS).data
+    assert tuple(table.column_names) == schema.REQUEST_COLUMNS
+    assert [tuple(row.values()) for row in table.to_pylist()] == rows
+    assert meta["counts"]["requests"] == 3 and meta["status"] == "complete" and meta["format"] == "fwload-run/2"
+    assert sorted(path.name for path in run.path.iterdir()) == sorted(
+        ["run.json", "events.jsonl", *(table.parquet_name for name, table in schema.TABLES.items()
+                                       if name not in schema.OPTIONAL_TABLES)])
     events = [json.loads(line) for line in (run.path / schema.EVENTS_JSONL).read_text().splitlines()]
     assert [e["type"] for e in events] == ["stage", "run_end"]
 
 
 def test_reopened_run_directory_keeps_counting(tmp_path):
     run = RunDirectory.create(tmp_path, "x", {})
-    run.append_rows(schema.IMPORTS_CSV, [(1.0, "u", "finished", 800.0, 2, "valid", "mp3", 1000, "Uploader", "0")])
+    run.append_rows("imports", [(1.0, "u", "finished", 800.0, 2, "valid", "mp3", 1000, "Uploader", "0")])
     run.close()
     again = RunDirectory.open(run.path)
-    assert again.counts[schema.IMPORTS_CSV] == 1
+    assert again.counts["imports"] == 1
+    again.append_rows("imports", [(2.0, "v", "timeout", "", 9, "valid", "ogg", 2000, "Uploader", "0")])
+    meta = again.finalize("complete")
+    assert meta["counts"]["imports"] == 2
+    assert columnar.read_table(run.path, schema.IMPORTS).data.column("upload").to_pylist() == ["u", "v"]
 
 
 def test_existing_or_foreign_run_directories_are_refused(tmp_path):

@@ -24,6 +24,7 @@ from fwload.fixtures.audio import render_track
 from fwload.funkwhale import api, paths
 from fwload.scenario.faults import Faults
 from fwload.standin.launcher import StandinProcess
+from tests.tables import table_frame
 
 REPO = Path(__file__).resolve().parents[2]
 LOCUSTFILE = REPO / "locustfiles" / "funkwhale.py"
@@ -165,11 +166,11 @@ class RunFiles:
 
     @property
     def requests(self) -> pd.DataFrame:
-        return pd.read_csv(self.path / "requests.csv", keep_default_na=False)
+        return table_frame(self.path, "requests")
 
     @property
     def imports(self) -> pd.DataFrame:
-        return pd.read_csv(self.path / "imports.csv", keep_default_na=False)
+        return table_frame(self.path, "imports")
 
     @property
     def events(self) -> list[dict[str, Any]]:

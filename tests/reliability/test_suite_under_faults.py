@@ -24,6 +24,7 @@ from fwload.scenario.faults import Faults
 from fwload.standin.faults.counts import nested, read_totals
 from fwload.standin.faults.runtime import FOLDER as FAULTS_FOLDER
 from fwload.standin.launcher import StandinProcess
+from tests.tables import table_frame
 from tests.reliability.conftest import (
     REPO,
     RUN_TIMEOUT_S,
@@ -59,7 +60,7 @@ def assert_nothing_lost_or_doubled(
     rows = run.requests
     failed = rows.loc[rows["error_kind"] != ""]
     assert run.locust_totals == (len(rows), len(failed))
-    assert run.meta["counts"]["requests.csv"] == len(rows), "run.json counts what the file holds"
+    assert run.meta["counts"]["requests"] == len(rows), "run.json counts what the file holds"
     if counts is not None:
         answered = {
             (group, status): n
@@ -216,7 +217,7 @@ def test_a_stack_api_restart_mid_run_shows_as_nginx_502s_and_a_restart_of_the_ap
     first_api = run.meta["target"]["stack"]["components"]["api"]["pid"]
     assert restart["component"] == "api" and str(first_api) not in restart["detail"], restart
     assert fault["ts"] <= restart["ts"]
-    resources = pd.read_csv(run.path / "resources.csv", keep_default_na=False)
+    resources = table_frame(run.path, "resources")
     assert resources.groupby("component")["restarts"].max().to_dict() == {
         component: int(component == "api") for component in set(resources["component"])
     }, "the API alone restarted, once"
@@ -282,8 +283,9 @@ def test_a_runner_killed_outright_still_gets_a_partial_report(
     )
     try:
         deadline = time.monotonic() + RUN_TIMEOUT_S
-        while time.monotonic() < deadline and _rows(reports) < 60:
+        while time.monotonic() < deadline and len(_flushed(reports)) < 60:
             time.sleep(0.5)
+        before = _flushed(reports)
         killed_at = time.time()
         os.killpg(process.pid, signal.SIGKILL)
         process.wait(30)
@@ -292,8 +294,12 @@ def test_a_runner_killed_outright_still_gets_a_partial_report(
             os.killpg(process.pid, signal.SIGKILL)
     run = RunFiles(only_run_dir(reports))
     assert run.meta["status"] == "running", "the runner never got to close it"
+    assert not list(run.path.glob("*.parquet")) and list(run.path.glob("requests.*.arrows")), \
+        "a killed run leaves its stream segments, never compacted"
     rows = run.requests
-    assert len(rows) >= 60 and rows["ts"].max() > killed_at - 5, "rows up to the last seconds are on disk"
+    assert len(rows) >= len(before) >= 60 and rows["ts"].max() > killed_at - 5, "rows up to the last seconds are on disk"
+    assert rows.iloc[: len(before)].to_dict("records") == before.to_dict("records"), \
+        "every row flushed before the kill reads back unchanged"
     assert len(rows) <= sum(server_per_group(standin.fault_admin().counts(), "received").values())
     report = run_fwload("report", str(run.path), fixtures=fixtures_dir)
     assert report.returncode == 5, report.stderr
@@ -301,8 +307,12 @@ def test_a_runner_killed_outright_still_gets_a_partial_report(
     assert run.verdict["status"] == "incomplete"
     assert "Partial run" in run.summary and (run.path / "report.html").is_file()
     assert run.verdict["totals"]["requests"] == len(rows)
+    exported = run_fwload("export", "--csv", str(run.path), "--out", str(tmp_path / "csv"), fixtures=fixtures_dir)
+    assert exported.returncode == 0, exported.stderr
+    assert len(pd.read_csv(tmp_path / "csv" / "requests.csv")) == len(rows)
 
 
-def _rows(reports: Path) -> int:
-    files = list(reports.glob("*/requests.csv")) if reports.is_dir() else []
-    return sum(1 for _ in files[0].open()) - 1 if files else 0
+def _flushed(reports: Path) -> pd.DataFrame:
+    """The request rows readable now in the (only) run directory under ``reports``."""
+    runs = [path for path in reports.iterdir() if path.is_dir()] if reports.is_dir() else []
+    return table_frame(runs[0], "requests") if runs else pd.DataFrame()

@@ -19,7 +19,8 @@ import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from fwload.recording import schema
-from tests.webui.uiprocess import FWLOAD, REPO, UiProcess, csv_rows, fwload_ui, number
+from tests.tables import table_rows
+from tests.webui.uiprocess import FWLOAD, REPO, UiProcess, fwload_ui, number
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -138,8 +139,8 @@ def test_the_picked_scenario_runs_its_tabs_show_live_rows_and_stopping_closes_th
     assert meta["status"] == "complete" and meta["scenario"]["name"] == "browser"
     assert "users: 4\n" in (run_dir / "scenario.yaml").read_text(), "the user count typed in the form"
     assert [path.name.rsplit("-", 1)[1] for path in ui.run_dirs()] == ["browser"]
-    for name in schema.CSV_FILES:
-        assert meta["counts"][name] == len(csv_rows(run_dir / name)), name
+    for name in schema.TABLES:
+        assert meta["counts"][name] == len(table_rows(run_dir, name)), name
     verdict = (run_dir / "verdict.json").read_text()
     rebuilt = subprocess.run([*FWLOAD, "report", str(run_dir)], cwd=REPO, capture_output=True, text=True,
                              timeout=180, stdin=subprocess.DEVNULL, check=False)

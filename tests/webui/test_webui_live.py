@@ -15,7 +15,8 @@ import yaml
 from fwload.standin.launcher import StandinProcess
 from fwload.webui.launcher import free_port
 from fwload.webui.tables import FLOWS, LISTENERS, RESOURCES, SLOS
-from tests.webui.uiprocess import cell, csv_rows, fwload_ui, number
+from tests.tables import table_rows
+from tests.webui.uiprocess import cell, fwload_ui, number
 
 OUTCOME_ROWS = (("finished", "imports finished"), ("skipped", "imports skipped"), ("errored", "imports errored"),
                 ("timeout", "imports timed out"), ("failed", "imports not followed"),
@@ -35,22 +36,22 @@ def test_distributed_tabs_count_the_rows_of_every_worker(tmp_path, write_scenari
         assert listening == {"127.0.0.1"}
         ui.start(scenario)
         run_dir, meta = ui.finished_run("distributed")
-        requests_rows = csv_rows(run_dir / "requests.csv")
+        requests_rows = table_rows(run_dir, "requests")
         by_worker = Counter(row["worker"] for row in requests_rows)
         assert len(by_worker) == 2 and all(by_worker.values()), f"{by_worker}\n{ui.tail()}"
         counted = sum(1 for row in requests_rows if row["error_kind"] != "throttled")
         assert whole_run_samples(ui, "error ratio") == counted
         browse = [row for row in requests_rows if row["group"] == "browse" and not row["error_kind"]]
         assert whole_run_samples(ui, "latency p95 [browse]") == len(browse)
-        imports = Counter(row["outcome"] for row in csv_rows(run_dir / "imports.csv"))
+        imports = Counter(row["outcome"] for row in table_rows(run_dir, "imports"))
         flows = ui.tab(FLOWS)
         shown = {outcome: number(cell(flows, "measure", title)["whole_run"]) for outcome, title in OUTCOME_ROWS}
         assert shown == {outcome: imports[outcome] for outcome, _ in OUTCOME_ROWS} and sum(shown.values()) > 0
-        assert number(cell(flows, "measure", "streams played")["whole_run"]) == len(csv_rows(run_dir / "streams.csv"))
+        assert number(cell(flows, "measure", "streams played")["whole_run"]) == len(table_rows(run_dir, "streams"))
         whole = next(row for row in ui.tab(LISTENERS) if row["when"].startswith("whole run"))
-        assert f"{len(csv_rows(run_dir / 'plays.csv')):,} plays ended" in whole["when"], whole
+        assert f"{len(table_rows(run_dir, 'plays')):,} plays ended" in whole["when"], whole
         assert cell(ui.tab(RESOURCES), "component", "standin")["cpu"].endswith("m")
-        assert meta["status"] == "complete" and meta["counts"]["requests.csv"] == len(requests_rows)
+        assert meta["status"] == "complete" and meta["counts"]["requests"] == len(requests_rows)
         assert meta["locust"]["workers"] == 2
 
         again = write_scenario("again", "6s", users=4)
@@ -58,8 +59,8 @@ def test_distributed_tabs_count_the_rows_of_every_worker(tmp_path, write_scenari
         again_dir, again_meta = ui.finished_run("again")
         events = [json.loads(line) for line in (again_dir / "events.jsonl").read_text().splitlines()]
         assert not [event for event in events if event["type"] == "worker_missing"]
-        assert len({row["worker"] for row in csv_rows(again_dir / "requests.csv")}) == 2
-        assert again_meta["counts"]["requests.csv"] == len(csv_rows(again_dir / "requests.csv"))
+        assert len({row["worker"] for row in table_rows(again_dir, "requests")}) == 2
+        assert again_meta["counts"]["requests"] == len(table_rows(again_dir, "requests"))
         assert ui.interrupt() == again_meta["exit_code"]
 
 
@@ -85,7 +86,7 @@ def test_reset_and_a_new_scenario_from_the_start_form_take_effect(tmp_path, writ
         _, second_meta = ui.finished_run("second")
         assert cell(ui.tab(SLOS), "slo", "scenario second")
         assert second_meta["scenario"]["name"] == "second" and second_meta["status"] == "complete"
-        assert int(second_meta["counts"]["requests.csv"]) > 0
+        assert int(second_meta["counts"]["requests"]) > 0
         assert [path.name.rsplit("-", 1)[1] for path in ui.run_dirs()] == ["first", "second"]
         ui.interrupt()
 

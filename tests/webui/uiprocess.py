@@ -162,11 +162,6 @@ def _pump(stream: Any, sink: Callable[[str], None]) -> None:
         sink(line.rstrip("\n"))
 
 
-def csv_rows(path: Path) -> list[dict[str, str]]:
-    with open(path, newline="", encoding="utf-8") as file:
-        return list(csv.DictReader(file))
-
-
 def cell(rows: list[dict[str, str]], column: str, value: str) -> dict[str, str]:
     """The row whose ``column`` is ``value`` (the tabs have a reading order, not an id)."""
     found = [row for row in rows if row.get(column) == value]

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from kubernetes.utils import parse_quantity
+from fwload.quantity import parse_quantity
 
 from fwload.collectors.components import COMPONENT_LABELS, component_of, deployment_of
 
