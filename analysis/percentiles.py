@@ -60,6 +60,23 @@ def nearest_rank_index(q: float, count: np.ndarray | int) -> np.ndarray | int:
     return int(index) if np.ndim(index) == 0 else index
 
 
+def slowest(values: Sequence[float] | np.ndarray | pd.Series, count: int = 4) -> tuple[float, ...]:
+    """The ``count`` largest values (NaN ignored), largest first: enough to tell `above_at_minimum`."""
+    array = _known(values)
+    if array.size > count:
+        array = np.partition(array, array.size - count)[-count:]
+    return tuple(float(value) for value in np.sort(array)[::-1])
+
+
+def above_at_minimum(slowest_values: Sequence[float], q: float | None, threshold: float) -> bool:
+    """Whether a pq judged on fewer than `min_samples` is already above ``threshold``: with the
+    samples it lacks all instant, the pq of `min_samples` would still be one of these slow ones
+    (for every usual q: the two slowest are above the threshold)."""
+    needed = min_samples(q)
+    deciding = needed - nearest_rank_index(q, needed) if q is not None else 1
+    return sum(value > threshold for value in slowest_values) >= deciding
+
+
 def percentile(values: Sequence[float] | np.ndarray | pd.Series, q: float) -> float:
     """The nearest-rank ``q`` percentile of ``values`` (NaN ignored); NaN when there are none."""
     array = _known(values)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from analysis.percentiles import grouped_percentiles, summarise
+from analysis.percentiles import grouped_percentiles, slowest, summarise
 from analysis.timeline import Timeline
 from fwload.recording import schema
 
@@ -30,6 +30,8 @@ class ImportMetrics:
     """Uploads answered 201, whose import was followed."""
     wait: dict[str, float]
     """Wait (ms) of every followed import, including those given up on (``timeout``): a lower bound."""
+    wait_slowest: tuple[float, ...]
+    """The longest waits, longest first (`percentiles.slowest`)."""
     wait_finished: dict[str, float]
     by_fixture: pd.DataFrame
     by_window: pd.DataFrame
@@ -59,6 +61,7 @@ def import_metrics(imports: pd.DataFrame, requests: pd.DataFrame, timeline: Time
         uploads_offered=int(len(uploads)),
         accepted=int(len(accepted_at)),
         wait=summarise(waited["wait_ms"]),
+        wait_slowest=slowest(waited["wait_ms"]),
         wait_finished=summarise(imports.loc[imports["outcome"] == "finished", "wait_ms"]),
         by_fixture=by_fixture,
         by_window=_flow_table(

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.metrics.requests import NOT_TIMED
-from analysis.percentiles import grouped_percentiles, summarise
+from analysis.percentiles import grouped_percentiles, slowest, summarise
 from analysis.timeline import Timeline
 from fwload.recording import schema
 
@@ -23,6 +23,8 @@ class StreamMetrics:
     failed: dict[str, int]
     """Count per error kind (every kind listed, zeros included)."""
     ttfb: dict[str, float]
+    ttfb_slowest: tuple[float, ...]
+    """The longest times to first byte, longest first (`percentiles.slowest`)."""
     total: dict[str, float]
     rate: dict[str, float]
     """Per-stream transfer rate in bytes/s after the first byte."""
@@ -58,6 +60,7 @@ def stream_metrics(streams: pd.DataFrame, timeline: Timeline) -> StreamMetrics:
         streams=int(len(streams)),
         failed={str(kind): int(count) for kind, count in failed.items()},
         ttfb=summarise(timed["ttfb_ms"]),
+        ttfb_slowest=slowest(timed["ttfb_ms"]),
         total=summarise(timed["total_ms"]),
         rate=summarise(rate),
         bytes_total=float(streams["bytes"].sum()),

@@ -1,9 +1,11 @@
 """Latency, error-ratio, import-wait and stream-TTFB SLOs, over the whole run and per window.
 
 Two rules hold for every percentile SLO: it is judged only on `min_samples` of them (one
-rule for the whole run and each window: 20 for a p95), fewer is "not evaluated"; and a
-latency SLO fails when no request of its group succeeded, since the time it takes to fail
-is not a service level (a bypassed nginx answers every listen "fast" with no audio).
+rule for the whole run and each window: 20 for a p95), fewer is "not evaluated" — unless
+the few there are already decide it (`above_at_minimum`: the import wait and stream ttfb
+of a run with a dead import worker fail on 5 timed-out imports); and a latency SLO fails
+when no request of its group succeeded, since the time it takes to fail is not a service
+level (a bypassed nginx answers every listen "fast" with no audio).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import pandas as pd
 from analysis.metrics.imports import ImportMetrics
 from analysis.metrics.requests import RequestMetrics
 from analysis.metrics.streams import StreamMetrics
-from analysis.percentiles import min_samples, percentile_column
+from analysis.percentiles import above_at_minimum, min_samples, percentile_column
 from analysis.scenario import SloSpec, percentile_of_key
 from analysis.verdict.check import SLO, Check, known, upper_bound
 
@@ -84,6 +86,7 @@ def slo_checks(
             int(wait["count"]),
             "followed imports",
             missing="no import was followed",
+            slowest=imports.wait_slowest,
         )
         outcomes = import_outcomes_text(imports)
         if outcomes:
@@ -101,6 +104,7 @@ def slo_checks(
                 int(ttfb["count"]),
                 "streams",
                 missing="no audio was streamed",
+                slowest=streams.ttfb_slowest,
             )
         )
     for abort in aborts:
@@ -180,12 +184,18 @@ def percentile_bound(
     what: str,
     *,
     missing: str,
+    slowest: tuple[float, ...] | None = None,
 ) -> Check:
     """`upper_bound` for a percentile: none observed fails (``missing`` says why); fewer than
-    `min_samples` is not evaluated, saying how many there were and how many it needs."""
+    `min_samples` is not evaluated, saying how many there were and how many it needs, unless
+    the ``slowest`` samples already put it above the threshold whatever the missing ones are."""
     needed = min_samples(q)
     if observed is not None and samples < needed:
         label = "max" if q is None else f"p{q:g}"
+        if slowest is not None and above_at_minimum(slowest, q, threshold):
+            return Check(name, SLO, observed, threshold, unit, samples, False,
+                         f"only {samples} {what}, but the slowest are above the threshold: even with the "
+                         f"{needed - samples} more a {label} needs all instant, it would be above")
         return Check(name, SLO, observed, threshold, unit, samples, None,
                      f"only {samples} {what}: a {label} needs at least {needed}; not evaluated")
     return upper_bound(name, SLO, observed, threshold, unit, samples, missing=missing)

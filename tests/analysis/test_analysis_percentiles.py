@@ -149,3 +149,17 @@ def test_request_tables_equal_numpy_exact_percentiles_for_every_grouping(seed):
             found = table.loc[key if len(keys) > 1 else key[0]]
             assert {name: found[name] for name in ("p50", "p90", "p95", "p99", "max", "samples")} == \
                 _exact(rows["response_ms"].to_numpy()), (keys, key)
+
+
+@pytest.mark.parametrize("q", [90, 95, 99, 99.9])
+def test_a_percentile_on_too_few_samples_is_decided_above_only_when_padding_cannot_save_it(q):
+    """Padded with instant samples to the `min_samples` it needs, the pq (nearest rank, as
+    everywhere) is above the threshold exactly when the slowest samples put it there."""
+    from analysis.percentiles import above_at_minimum, min_samples, slowest
+
+    needed = min_samples(q)
+    for above in range(0, 4):
+        few = [5.0] * above + [1.0] * 2
+        assert len(few) < needed
+        padded = few + [0.0] * (needed - len(few))
+        assert above_at_minimum(slowest(few), q, 3.0) is (percentile(padded, q) > 3.0), (q, above)

@@ -158,3 +158,27 @@ def test_twenty_samples_are_judged_alike_over_the_whole_run_and_in_the_window(tm
     whole, window = checks["latency p95 [listen]"], checks["latency p95 [listen] per 60s window"]
     assert (whole.observed, whole.passed) == (1900.0, False)
     assert (window.observed, window.passed) == (1900.0, False)
+
+
+def test_too_few_imports_all_timed_out_still_fail_the_import_wait_slo(tmp_path):
+    """A dead import worker: 5 uploads, each given up on after 3 s against an import_wait_p95 of 2 s.
+    Five are fewer than a p95 needs, but no fast import to come could bring it under 2 s."""
+    scenario = _scenario()
+    scenario["slos"]["import_wait_p95"] = "2s"
+    run = RunDir(tmp_path / "dead", scenario=scenario)
+    run.stages((T0, 4))
+    for n in range(5):
+        run.request(T0 + n, "upload", 40.0, status=201, name="/api/v1/uploads/")
+        run.import_(T0 + n, "timeout", 3000.0 + n)
+    run.write()
+    check = by_name(analyse_run(run.path))["import wait p95"]
+    assert (check.samples, check.passed) == (5, False)
+    assert "the slowest are above the threshold" in check.detail
+
+    slow_one = RunDir(tmp_path / "one", scenario=scenario)
+    slow_one.stages((T0, 4))
+    for n in range(5):
+        slow_one.request(T0 + n, "upload", 40.0, status=201, name="/api/v1/uploads/")
+        slow_one.import_(T0 + n, "finished" if n else "timeout", 3000.0 if n == 0 else 500.0)
+    slow_one.write()
+    assert by_name(analyse_run(slow_one.path))["import wait p95"].passed is None, "one slow import decides nothing"
