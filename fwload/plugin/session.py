@@ -279,6 +279,7 @@ class FwloadSession:
             self.collector.stop()
         self.recorder.flush()
         self._write_locust_stats()
+        self._let_locust_csv_catch_up()
         interrupted = self.interrupted is not None
         if self.watch is not None and self.watch.aborted:
             status = "aborted"
@@ -295,6 +296,15 @@ class FwloadSession:
         elif interrupted:
             self.exit_code = int(ExitStatus.INTERRUPTED)
         logger.info("fwload: run directory %s", self.run.path)
+
+    def _let_locust_csv_catch_up(self) -> None:
+        """Locust's ``--csv`` files are rewritten once a second by a greenlet and not again at
+        exit: the requests of the users just stopped (a real-time play is reported when it
+        ends) would be missing from them. One more interval of that greenlet puts them in."""
+        if getattr(self.options, "csv_prefix", None):
+            from locust.stats import CSV_STATS_INTERVAL_SEC
+
+            gevent.sleep(CSV_STATS_INTERVAL_SEC + 0.1)
 
     def _write_locust_stats(self) -> None:
         """Copy Locust's statistics into the run directory, leaving them intact for Locust.
