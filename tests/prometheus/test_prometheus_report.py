@@ -63,7 +63,7 @@ def test_collect_from_prometheus_fills_the_resources_of_a_run_that_had_none(coll
     throttled = int(nginx[-1]["throttled_periods"]) - int(nginx[0]["throttled_periods"])
     periods = int(nginx[-1]["periods"]) - int(nginx[0]["periods"])
     assert throttled / periods == pytest.approx(0.3, abs=0.02)
-    assert meta["counts"][schema.RESOURCES_CSV] == len(samples)
+    assert meta["counts"][schema.RESOURCES.name] == len(samples)
     assert (meta["collector"]["backend"], meta["collector"]["collected_after"]) == ("prometheus", True)
     assert meta["collector"]["scrape_interval_s"] == 1.0 and meta["collector"]["step_s"] == 1.0
 
@@ -119,7 +119,7 @@ def test_history_feeds_right_sizing_only_and_collecting_again_replaces_the_last_
     meta = json.loads((run_dir / schema.RUN_JSON).read_text())
     described = meta["resource_history"]
     assert (described["window_s"], described["step_s"], described["samples"]) == (HISTORY_S, 60.0, len(history))
-    assert meta["counts"][schema.RESOURCE_HISTORY_CSV] == len(history)
+    assert meta["counts"][schema.RESOURCE_HISTORY.name] == len(history)
     assert {row["component"] for row in history} == {"api", "celery-worker", "nginx"}
     assert len(history) >= 3 * (HISTORY_S / 60 - 2)
     after = json.loads((run_dir / "verdict.json").read_text())
@@ -139,11 +139,11 @@ def test_samples_recorded_during_the_run_are_never_mixed_with_collected_ones(col
     meta = json.loads((run_dir / schema.RUN_JSON).read_text())
     meta["collector"] = {"backend": "kubernetes", "interval_s": 15}
     (run_dir / schema.RUN_JSON).write_text(json.dumps(meta))
-    csv_before = (run_dir / schema.RESOURCES_CSV).read_bytes()
+    stored_before = (run_dir / schema.RESOURCES.parquet_name).read_bytes()
     done = report(run_dir, "--collect-from", "prometheus", "--prometheus-url", backfilled.url)
     assert done.code == 2
     assert "resource samples recorded during the run" in " ".join((done.out + done.err).split())
-    assert (run_dir / schema.RESOURCES_CSV).read_bytes() == csv_before
+    assert (run_dir / schema.RESOURCES.parquet_name).read_bytes() == stored_before
 
 
 def test_without_exported_pod_labels_components_come_from_the_owners_and_it_says_so_once(

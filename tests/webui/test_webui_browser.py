@@ -139,8 +139,9 @@ def test_the_picked_scenario_runs_its_tabs_show_live_rows_and_stopping_closes_th
     assert meta["status"] == "complete" and meta["scenario"]["name"] == "browser"
     assert "users: 4\n" in (run_dir / "scenario.yaml").read_text(), "the user count typed in the form"
     assert [path.name.rsplit("-", 1)[1] for path in ui.run_dirs()] == ["browser"]
-    for name in schema.TABLES:
+    for name in set(schema.TABLES) - schema.OPTIONAL_TABLES:
         assert meta["counts"][name] == len(table_rows(run_dir, name)), name
+    assert not schema.OPTIONAL_TABLES & set(meta["counts"]), "no empty history table"
     verdict = (run_dir / "verdict.json").read_text()
     rebuilt = subprocess.run([*FWLOAD, "report", str(run_dir)], cwd=REPO, capture_output=True, text=True,
                              timeout=180, stdin=subprocess.DEVNULL, check=False)

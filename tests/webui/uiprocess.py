@@ -35,10 +35,10 @@ target: {{ready_timeout: {ready_timeout}}}
 users:
   - class: Listener
     weight: 2
-    options: {{wait: [0.2s, 0.5s], max_stream_bytes: 262144}}
+    options: {{wait: [0.2s, 0.5s], max_stream_bytes: 262144, playback: download}}
   - class: Uploader
     weight: 1
-    options: {{wait: [0.2s, 0.5s], import_timeout: 20s, bad_files: 0.2}}
+    options: {{wait: [0.2s, 0.5s], import_timeout: 20s, bad_files: 0.2, playback: download}}
 load: {{profile: constant, users: {users}, spawn_rate: {users}, duration: {duration}}}
 slos:
   groups:
