@@ -12,6 +12,7 @@ from collections import Counter
 import psutil
 import yaml
 
+from fwload.recording.schema import SET_APART_KINDS
 from fwload.standin.launcher import StandinProcess
 from fwload.webui.launcher import free_port
 from fwload.webui.tables import FLOWS, LISTENERS, RESOURCES, SLOS
@@ -39,7 +40,7 @@ def test_distributed_tabs_count_the_rows_of_every_worker(tmp_path, write_scenari
         requests_rows = table_rows(run_dir, "requests")
         by_worker = Counter(row["worker"] for row in requests_rows)
         assert len(by_worker) == 2 and all(by_worker.values()), f"{by_worker}\n{ui.tail()}"
-        counted = sum(1 for row in requests_rows if row["error_kind"] != "throttled")
+        counted = sum(1 for row in requests_rows if row["error_kind"] not in SET_APART_KINDS)
         assert whole_run_samples(ui, "error ratio") == counted
         browse = [row for row in requests_rows if row["group"] == "browse" and not row["error_kind"]]
         assert whole_run_samples(ui, "latency p95 [browse]") == len(browse)
