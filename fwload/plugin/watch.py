@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import gevent
 
-from fwload.recording.rundir import write_atomic
+from fwload.common.files import write_atomic
 from fwload.recording.schema import PROGRESS_JSON
 
 if TYPE_CHECKING:

@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from pydantic import Field, ValidationInfo, field_serializer, field_validator, model_validator
 
-from fwload.recording.schema import REQUEST_GROUPS
+from fwload.common.requests import REQUEST_GROUPS
 from fwload.scenario.problems import Problem, raise_problems
 from fwload.scenario.section import Section
 from fwload.units import Duration, format_duration, parse_duration

@@ -30,7 +30,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from fwload.recording.schema import REQUEST_GROUPS
+from fwload.common.requests import REQUEST_GROUPS
 from fwload.scenario.checks import RequestGroup
 from fwload.scenario.problems import Problem, raise_problems
 from fwload.scenario.section import Section

@@ -55,9 +55,9 @@ from fwload.cli.standin import (
     SECRET_KEY_ENV,
     STACK_PREFIX,
 )
+from fwload.common.files import write_atomic
 from fwload.errors import NotReadyError, UsageError
 from fwload.lifeline import Lifeline
-from fwload.recording.rundir import write_atomic
 from fwload.scenario.faults import Faults
 from fwload.standin.faults.client import FaultAdmin
 from fwload.standin.faults.lifecycle import Happened, LifecycleSchedule
