@@ -68,6 +68,55 @@ def forbidden_imports(root: Path, packages: Iterable[str], rules: dict[str, tupl
     return found
 
 
+def _runtime_imports(tree: ast.AST) -> Iterable[ast.Import | ast.ImportFrom]:
+    """Every import that runs, at module level or in a function; not those under ``if TYPE_CHECKING:``."""
+    for node in ast.iter_child_nodes(tree):
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            yield from (n for child in node.orelse for n in _runtime_imports(child))
+            continue
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            yield node
+        yield from _runtime_imports(node)
+
+
+def import_circles(root: Path, packages: Iterable[str]) -> list[list[str]]:
+    """Groups of modules that import each other at run time, directly or round a circle."""
+    paths = {_module_name(p, root): p for package in packages for p in (root / package).rglob("*.py")}
+    graph: dict[str, set[str]] = {module: set() for module in paths}
+    for module, path in paths.items():
+        for node in _runtime_imports(ast.parse(path.read_text(encoding="utf-8"))):
+            for name in _imported(node, module, path.name == "__init__.py"):
+                while name and name not in paths:
+                    name = name.rpartition(".")[0]
+                if name and name != module and not module.startswith(name + "."):
+                    graph[module].add(name)
+    order: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    circles = []
+
+    def visit(module: str) -> None:  # Tarjan's strongly connected components
+        order[module] = low[module] = len(order)
+        stack.append(module)
+        for other in graph[module]:
+            if other not in order:
+                visit(other)
+                low[module] = min(low[module], low[other])
+            elif other in stack:
+                low[module] = min(low[module], order[other])
+        if low[module] == order[module]:
+            group = []
+            while not group or group[-1] != module:
+                group.append(stack.pop())
+            if len(group) > 1:
+                circles.append(sorted(group))
+
+    for module in sorted(graph):
+        if module not in order:
+            visit(module)
+    return sorted(circles)
+
+
 def _report(found: Sequence[str]) -> str:
     return ("imports against the one-way arrows of docs/architecture.md (move the shared piece down into "
             "fwload.common instead):\n  " + "\n  ".join(found))
@@ -76,6 +125,27 @@ def _report(found: Sequence[str]) -> str:
 def test_the_parts_import_one_way_only():
     found = forbidden_imports(REPO, ["fwload", "analysis"], RULES)
     assert not found, _report(found)
+
+
+def test_no_module_imports_itself_round_a_circle():
+    circles = import_circles(REPO, ["fwload", "analysis"])
+    assert not circles, ("modules that import each other (move the shared piece into a lower module; an "
+                         "import inside a function does not count as a break):\n  "
+                         + "\n  ".join(" <-> ".join(group) for group in circles))
+
+
+def test_a_circle_through_a_function_is_a_circle(tmp_path):
+    files = {
+        "pkg/__init__.py": "",
+        "pkg/a.py": "from pkg.b import x\n",
+        "pkg/b.py": "def f():\n    from pkg import a\n",
+        "pkg/c.py": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from pkg.d import y\n",
+        "pkg/d.py": "from pkg.c import z\n",
+    }
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    assert import_circles(tmp_path, ["pkg"]) == [["pkg.a", "pkg.b"]]
 
 
 def test_the_scanner_finds_forbidden_imports_anywhere(tmp_path):
