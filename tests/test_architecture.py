@@ -19,6 +19,9 @@ RULES: dict[str, tuple[str, ...]] = {
     "fwload.scenario": ("fwload.plugin",),
     "fwload.common": ("fwload.cli", "fwload.plugin", "fwload.users", "fwload.recording", "fwload.collectors",
                       "fwload.scenario", "fwload.standin", "analysis"),
+    **{f"fwload.{leaf}": ("fwload.cli", "fwload.plugin", "fwload.users", "fwload.recording", "fwload.collectors",
+                          "fwload.scenario", "fwload.standin", "fwload.common", "analysis")
+       for leaf in ("errors", "status", "units", "quantity", "limits", "lifeline")},
 }
 """Importer package -> packages it must not import (the one-way arrows of docs/architecture.md)."""
 
