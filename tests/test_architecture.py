@@ -14,7 +14,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 
 RULES: dict[str, tuple[str, ...]] = {
-    "fwload.standin": ("fwload.cli", "fwload.plugin", "fwload.users", "fwload.recording", "analysis"),
+    "fwload.standin": ("fwload.cli", "fwload.plugin", "fwload.users", "fwload.recording", "fwload.scenario",
+                       "fwload.collectors", "fwload.launch", "analysis"),
     "analysis": ("fwload.plugin", "fwload.users", "fwload.collectors"),
     "fwload.scenario": ("fwload.plugin",),
     "fwload.common": ("fwload.cli", "fwload.plugin", "fwload.users", "fwload.recording", "fwload.collectors",

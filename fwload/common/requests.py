@@ -6,6 +6,8 @@ same names, so they live here, below both.
 
 from __future__ import annotations
 
+from typing import Literal
+
 REQUEST_GROUPS = (
     "instance",   # nodeinfo, instance settings, rate-limit
     "auth",       # registration, app token creation, session login, users/me
@@ -20,3 +22,6 @@ REQUEST_GROUPS = (
     "history",    # listening history
     "subsonic",
 )
+
+RequestGroup = Literal[REQUEST_GROUPS]  # type: ignore[valid-type]
+"""A field holding one request group (pydantic checks it against `REQUEST_GROUPS`)."""

@@ -21,9 +21,9 @@ from typing import Annotated
 
 import typer
 
+from fwload.common.faults import Faults
 from fwload.common.terminal import console, stdout_line
 from fwload.errors import UsageError
-from fwload.scenario.faults import Faults
 from fwload.standin.faults.syntax import FAULT_HELP, parse_faults
 from fwload.standin.settings import StandinSettings, build_settings
 from fwload.standin.stack.options import StackOptions, build_options

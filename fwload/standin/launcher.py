@@ -45,10 +45,10 @@ from urllib.parse import urlsplit
 from pydantic import SecretStr
 
 import fwload
+from fwload.common.faults import Faults
 from fwload.common.files import write_atomic
 from fwload.errors import NotReadyError, UsageError
 from fwload.lifeline import Lifeline
-from fwload.scenario.faults import Faults
 from fwload.standin.command import (
     ADMIN_PASSWORD_ENV,
     ADMIN_PREFIX,

@@ -13,7 +13,7 @@ import random
 import time
 from dataclasses import dataclass
 
-from fwload.scenario.faults import PERIOD_S, ThrottleFault
+from fwload.common.faults import PERIOD_S, ThrottleFault
 from fwload.standin.backends.cache import Cache
 from fwload.standin.domain.rates import THROTTLE_SCOPES
 from fwload.standin.faults import answers
