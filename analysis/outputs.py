@@ -17,7 +17,7 @@ from analysis.analyse import RunAnalysis, analyse_run
 from analysis.capacity.kustomize import DIRECTORY, base_reference, overlay_files
 from analysis.writers import all_writers, chart_process, find
 from analysis.writers.chart_process import ChartProcess
-from fwload.recording.rundir import write_atomic
+from fwload.common.files import write_atomic
 from fwload.status import ExitStatus
 
 

@@ -31,8 +31,8 @@ MiB = 1024 * 1024
 
 
 def run(sizes: Sizes, kube_ms_per_sample: float) -> list[Row]:
-    from fwload.collectors.cgroups import Cgroup, read_cgroup
     from fwload.collectors.host import HostCollector
+    from fwload.common.cgroups import Cgroup, read_cgroup
 
     count = sizes.pods
     with _components(count) as (components, root, kind):
@@ -70,7 +70,7 @@ def run(sizes: Sizes, kube_ms_per_sample: float) -> list[Row]:
 
 @contextlib.contextmanager
 def _components(count: int) -> Iterator[tuple[dict[str, dict[str, str]], Path, str]]:
-    from fwload.collectors.cgroups import ROOT, cgroups_writable
+    from fwload.common.cgroups import ROOT, cgroups_writable
 
     if cgroups_writable():
         with _real_cgroups(count) as components:
@@ -92,7 +92,7 @@ def _components(count: int) -> Iterator[tuple[dict[str, dict[str, str]], Path, s
 
 @contextlib.contextmanager
 def _real_cgroups(count: int) -> Iterator[dict[str, dict[str, str]]]:
-    from fwload.collectors.cgroups import Cgroup, create_cgroup, move_into, remove_cgroup
+    from fwload.common.cgroups import Cgroup, create_cgroup, move_into, remove_cgroup
 
     parent = f"fwload-bench-{uuid.uuid4().hex[:8]}"
     made: list[Cgroup] = [create_cgroup(parent)]

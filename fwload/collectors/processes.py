@@ -20,8 +20,8 @@ from typing import Any
 import psutil
 
 from fwload.collectors.base import Collection, Collector, CollectorEvent, ComponentHealth, ResourceSample
-from fwload.collectors.cgroups import Cgroup, CgroupReading, read_cgroup
 from fwload.collectors.tracking import RESPAWN_EXEMPT, ComponentTracker, children_map, live_process
+from fwload.common.cgroups import Cgroup, CgroupReading, read_cgroup
 from fwload.errors import UsageError
 
 SOURCE = "processes"
@@ -72,7 +72,7 @@ class ProcessCollector(Collector):
             if not cgroup.exists():
                 raise UsageError(f"the cgroup of component {component} does not exist: "
                                  f"{', '.join(map(str, cgroup.directories()))}",
-                                 "create it (fwload.collectors.cgroups.create_cgroup) "
+                                 "create it (fwload.common.cgroups.create_cgroup) "
                                  "before starting the component")
         notices = []
         without = sorted(c for c in self._current_roots() if c not in self._cgroups)

@@ -4,7 +4,7 @@ workers under it. One implementation for every backend that watches processes on
 
 Per sample and component (`ComponentTracker.step`):
 
-- Cgroup counters (`fwload.collectors.cgroups`): charge, anonymous part, peak, OOM kills and
+- Cgroup counters (`fwload.common.cgroups`): charge, anonymous part, peak, OOM kills and
   CFS throttling; CPU in millicores from the cgroup's CPU counter between two samples (exact,
   exited processes included). The first reading of a counter is its baseline: OOM kills
   before it are history, not this run's.
@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 import psutil
 
 from fwload.collectors.base import CollectorEvent, ResourceSample
-from fwload.collectors.cgroups import CgroupReading
+from fwload.common.cgroups import CgroupReading
 
 Key = tuple[int, float]
 """(pid, create_time): a PID reused by another process is another key."""

@@ -7,22 +7,19 @@ collector problem mid-run becomes a recorded gap, never a failed run.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
 
 import gevent
 
 from fwload.collectors import CollectorLoop
 from fwload.collectors.base import Collector, CollectorEvent, ResourceSample
 from fwload.collectors.selection import backend_choice, build_collector, parse_local_pids, prometheus_settings
+from fwload.plugin.view import SessionView
 from fwload.recording import schema
-
-if TYPE_CHECKING:
-    from fwload.plugin.session import FwloadSession
 
 logger = logging.getLogger("fwload")
 
 
-def make_session_collector(session: FwloadSession) -> Collector | None:
+def make_session_collector(session: SessionView) -> Collector | None:
     """Build and probe the collector the options and scenario ask for (raises FwloadError)."""
     opts, scenario = session.options, session.scenario
     components = scenario.collector.host_components() if scenario else None
@@ -52,7 +49,7 @@ def make_session_collector(session: FwloadSession) -> Collector | None:
     return collector
 
 
-def start_collector(session: FwloadSession, collector: Collector) -> CollectorLoop:
+def start_collector(session: SessionView, collector: Collector) -> CollectorLoop:
     """Sample every interval in a greenlet; samples carry the stage they were taken in."""
     run, scenario = session.run, session.scenario
     assert run is not None

@@ -21,16 +21,14 @@ import logging
 import os
 import signal
 from types import FrameType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import gevent
 import gevent.monkey
 
 from fwload import lifeline
+from fwload.plugin.view import SessionView
 from fwload.status import ExitStatus
-
-if TYPE_CHECKING:
-    from fwload.plugin.session import FwloadSession
 
 logger = logging.getLogger("fwload")
 
@@ -57,7 +55,7 @@ def parent_gone() -> bool:
 class Lifetime:
     """Installed once per Locust process by `install`."""
 
-    def __init__(self, session: FwloadSession):
+    def __init__(self, session: SessionView):
         self.session = session
         self.hurried = False
 

@@ -11,15 +11,13 @@ from __future__ import annotations
 import json
 import logging
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import gevent
 
-from fwload.recording.rundir import write_atomic
+from fwload.common.files import write_atomic
+from fwload.plugin.view import SessionView
 from fwload.recording.schema import PROGRESS_JSON
-
-if TYPE_CHECKING:
-    from fwload.plugin.session import FwloadSession
 
 logger = logging.getLogger("fwload")
 
@@ -41,7 +39,7 @@ def _rounded(value: float | None) -> float | None:
 
 
 class Watch:
-    def __init__(self, session: FwloadSession, interval_s: float = 1.0):
+    def __init__(self, session: SessionView, interval_s: float = 1.0):
         self.session = session
         self.interval_s = interval_s
         self.started = time.time()

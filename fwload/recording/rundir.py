@@ -9,15 +9,14 @@ Rows go to one Arrow stream segment per table and process (`fwload.recording.col
 from __future__ import annotations
 
 import json
-import os
 import re
-import tempfile
 import threading
 import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from fwload.common.files import write_atomic
 from fwload.errors import RunDirectoryError, UsageError
 from fwload.recording import columnar, schema
 
@@ -27,28 +26,6 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 def new_run_id(label: str, now: float | None = None) -> str:
     stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(now or time.time()))
     return f"{stamp}-{_UNSAFE.sub('-', label).strip('-') or 'run'}"
-
-
-def _file_mode() -> int:
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
-
-
-_FILE_MODE = _file_mode()
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write a whole file or nothing: a reader never sees half of it."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        os.fchmod(fd, _FILE_MODE)
-        with os.fdopen(fd, "w", encoding="utf-8") as file:
-            file.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 class RunDirectory:

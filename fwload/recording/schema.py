@@ -82,6 +82,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from fwload.common.requests import REQUEST_GROUPS  # noqa: F401  (the ``group`` column's values)
+
 FORMAT = "fwload-run/2"
 """The format this version writes."""
 READ_FORMATS = ("fwload-run/1", FORMAT)
@@ -340,20 +342,6 @@ CSV_FILES = {table.csv_name: table.column_names for table in TABLES.values() if 
 OPTIONAL_CSV_FILES = {t.csv_name: t.column_names for t in TABLES.values() if t.name in OPTIONAL_TABLES}
 """CSV files written only when asked for; a run without them is complete."""
 
-REQUEST_GROUPS = (
-    "instance",   # nodeinfo, instance settings, rate-limit
-    "auth",       # registration, app token creation, session login, users/me
-    "library",    # library create / list
-    "upload",     # upload POST
-    "import_poll",  # polling the upload list while waiting for an import
-    "browse",     # tracks / albums / artists lists and details
-    "search",
-    "listen",     # audio through listen_url
-    "favorites",
-    "playlists",
-    "history",    # listening history
-    "subsonic",
-)
 
 ERROR_KINDS = (
     "http",        # an HTTP error status not covered below (4xx/5xx)

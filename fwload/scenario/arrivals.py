@@ -20,6 +20,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from fwload.units import format_rate
+
 if TYPE_CHECKING:
     from fwload.scenario.load import Load, SessionSpec
 
@@ -161,8 +163,6 @@ def plan_of(load: Load) -> ArrivalPlan:
 
 def stage_name(stage: ArrivalStage) -> str:
     """``"2/s"`` for a held rate, ``"1/s→5/s"`` for a ramp (how reports and stage events name it)."""
-    from fwload.units import format_rate
-
     if math.isclose(stage.from_rate, stage.rate):
         return format_rate(stage.rate)
     return f"{format_rate(stage.from_rate)}→{format_rate(stage.rate)}"

@@ -12,12 +12,10 @@ from typing import Any, Literal
 
 from pydantic import Field, ValidationInfo, field_serializer, field_validator, model_validator
 
-from fwload.recording.schema import REQUEST_GROUPS
+from fwload.common.requests import REQUEST_GROUPS, RequestGroup
 from fwload.scenario.problems import Problem, raise_problems
 from fwload.scenario.section import Section
 from fwload.units import Duration, format_duration, parse_duration
-
-RequestGroup = Literal[REQUEST_GROUPS]  # type: ignore[valid-type]
 
 COMPONENTS = ("nginx", "api", "postgres", "redis", "celery-worker", "celery-beat", "standin")
 """Component names (the ``app.kubernetes.io/component`` labels; ``standin`` locally)."""

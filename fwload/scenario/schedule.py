@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, NamedTuple
 
+from fwload.scenario.arrivals import plan_of, slot_allocation_s, stage_name
+
 if TYPE_CHECKING:
     from fwload.scenario.load import Load
     from fwload.scenario.model import Scenario
@@ -83,8 +85,6 @@ def build_stages(load: Load) -> list[Stage]:
 
 
 def _arrival_stages(load: Load) -> list[Stage]:
-    from fwload.scenario.arrivals import plan_of, slot_allocation_s, stage_name
-
     assert load.arrivals is not None and load.arrivals.slots is not None, "slots are resolved by Scenario"
     slots, spawn = load.arrivals.slots, load.spawn_rate
     offset = slot_allocation_s(slots, spawn)

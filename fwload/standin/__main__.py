@@ -1,5 +1,5 @@
-"""``python -m fwload.standin``: the same command as ``fwload standin``, usable before (or
-without) the CLI registering it; `launcher.StandinProcess` starts the server this way.
+"""``python -m fwload.standin``: the same command as ``fwload standin`` (`fwload.standin.command`),
+usable without the CLI; `launcher.StandinProcess` starts the server this way.
 
 From its first instant the server stops cleanly on SIGTERM and watches the lifeline of the
 process that started it (`fwload.lifeline`): when that process dies, the server stops as on
@@ -39,9 +39,10 @@ lifeline.watch_in_thread(_parent_gone)
 try:
     import typer
 
-    from fwload.cli.standin import standin
+    from fwload.common.terminal import handles_errors
+    from fwload.standin.command import standin
 
-    typer.run(standin)
+    typer.run(handles_errors(standin))
 finally:
     if _orphaned or os.getppid() != _parent:
         _remove_temporary_data(sys.argv)

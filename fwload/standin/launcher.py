@@ -45,7 +45,11 @@ from urllib.parse import urlsplit
 from pydantic import SecretStr
 
 import fwload
-from fwload.cli.standin import (
+from fwload.common.faults import Faults
+from fwload.common.files import write_atomic
+from fwload.errors import NotReadyError, UsageError
+from fwload.lifeline import Lifeline
+from fwload.standin.command import (
     ADMIN_PASSWORD_ENV,
     ADMIN_PREFIX,
     DATABASE_URL_ENV,
@@ -55,10 +59,6 @@ from fwload.cli.standin import (
     SECRET_KEY_ENV,
     STACK_PREFIX,
 )
-from fwload.errors import NotReadyError, UsageError
-from fwload.lifeline import Lifeline
-from fwload.recording.rundir import write_atomic
-from fwload.scenario.faults import Faults
 from fwload.standin.faults.client import FaultAdmin
 from fwload.standin.faults.lifecycle import Happened, LifecycleSchedule
 from fwload.standin.stack.options import StackOptions, build_options

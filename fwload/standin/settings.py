@@ -14,8 +14,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
+from fwload.common.faults import Faults
 from fwload.errors import UsageError
-from fwload.scenario.faults import Faults
 
 DJANGO_PBKDF2_ITERATIONS = 260_000
 """What Django 3.2 (Funkwhale 1.4) uses, so HTTP Basic costs what it costs for real."""

@@ -15,7 +15,7 @@ import uuid
 import psutil
 import pytest
 
-from fwload.collectors.cgroups import Cgroup, cgroups_writable, create_cgroup, remove_cgroup
+from fwload.common.cgroups import Cgroup, cgroups_writable, create_cgroup, remove_cgroup
 
 needs_cgroups = pytest.mark.skipif(
     not cgroups_writable(),

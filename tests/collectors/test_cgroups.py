@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from fwload.collectors.cgroups import Cgroup, move_into, read_cgroup
 from fwload.collectors.host import HostCollector
 from fwload.collectors.processes import ProcessCollector
+from fwload.common.cgroups import Cgroup, move_into, read_cgroup
 from fwload.errors import UsageError
 from tests.collectors.spawn import StepClock, needs_cgroups, start
 

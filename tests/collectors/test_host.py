@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from fwload.collectors import make_collector
-from fwload.collectors.cgroups import Cgroup, move_into
 from fwload.collectors.host import HostCollector
+from fwload.common.cgroups import Cgroup, move_into
 from fwload.errors import UsageError
 from tests.collectors.spawn import needs_cgroups, start
 

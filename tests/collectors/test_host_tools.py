@@ -8,8 +8,8 @@ import os
 
 import pytest
 
-from fwload.collectors.cgroups import Cgroup, move_into
 from fwload.collectors.host import HostCollector
+from fwload.common.cgroups import Cgroup, move_into
 from fwload.errors import UsageError
 from tests.collectors.spawn import needs_cgroups, start
 from tests.fakes.host_tools import Container, Unit, install

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from fwload.collectors.cgroups import move_into
+from fwload.common.cgroups import move_into
 from fwload.standin.launcher import StandinProcess
 from tests.collectors.spawn import CgroupMaker, needs_cgroups
 from tests.e2e.helpers import FWLOAD, REPO, locust, only_run_dir, rows, run

@@ -10,7 +10,7 @@ from pathlib import Path
 import psutil
 import psycopg
 
-from fwload.collectors.cgroups import ROOT
+from fwload.common.cgroups import ROOT
 
 SERVER = "host=127.0.0.1 port=5432 user=postgres dbname=postgres connect_timeout=5"
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from fwload.collectors.cgroups import Cgroup
+from fwload.common.cgroups import Cgroup
 from fwload.limits import COMPONENTS
 from fwload.standin.launcher import StandinProcess
 from tests.stack.cli import REPO, StackCli

@@ -1,7 +1,7 @@
 """The host backend: a Funkwhale whose components run on this machine (systemd units, Docker or
 Podman containers, cgroups, processes), read from their cgroups.
 
-Per component and sample, from its cgroup (`fwload.collectors.cgroups`, v1 or v2): memory
+Per component and sample, from its cgroup (`fwload.common.cgroups`, v1 or v2): memory
 charged and its peak, the anonymous part, OOM kills, CPU used and CFS throttling, and the
 cgroup's own ``memory.max``/``cpu.max`` (v1: ``memory.limit_in_bytes``, the CFS quota) as the
 *live* limits (``resources.limits: documented`` still means k8s/base). Restarts, worker
@@ -26,9 +26,9 @@ from pathlib import Path
 from typing import Any
 
 from fwload.collectors.base import Collection, Collector, CollectorEvent, ComponentHealth, ResourceSample
-from fwload.collectors.cgroups import ROOT, CgroupReading, read_cgroup
 from fwload.collectors.host.components import ComponentSpec, Located, Locator
 from fwload.collectors.tracking import RESPAWN_EXEMPT, ComponentTracker, children_map
+from fwload.common.cgroups import ROOT, CgroupReading, read_cgroup
 from fwload.errors import UsageError
 
 SOURCE = "host"

@@ -23,10 +23,10 @@ from typing import Any
 
 import psutil
 
-from fwload.collectors.cgroups import ROOT, Cgroup
 from fwload.collectors.host import containers, systemd
 from fwload.collectors.host.tools import HostToolError
 from fwload.collectors.tracking import Key, live_process, process_key, topmost
+from fwload.common.cgroups import ROOT, Cgroup
 from fwload.errors import UsageError
 
 SPEC_KINDS = ("systemd", "docker", "podman", "cgroup", "pid", "pidfile")

@@ -25,9 +25,9 @@ from typing import Any
 
 import psutil
 
-from fwload.collectors.cgroups import ROOT, Cgroup
 from fwload.collectors.host import containers, systemd
 from fwload.collectors.host.tools import HostToolError
+from fwload.common.cgroups import ROOT, Cgroup
 from fwload.limits import COMPONENTS
 
 UNIT_PATTERNS: dict[str, tuple[str, ...]] = {

@@ -13,6 +13,7 @@ from fwload.standin.api.errors import ApiError
 from fwload.standin.api.views import Call, api_view
 from fwload.standin.db.tables import albums, artists, favorites, listenings, tracks, uploads, users
 from fwload.standin.domain import preferences
+from fwload.standin.domain.rates import THROTTLE_SCOPES
 from fwload.standin.domain.visibility import PLAYABLE_STATUSES
 from fwload.standin.security.tokens import new_csrf_token
 
@@ -29,35 +30,6 @@ REPORT_TYPES = [
     {"type": "other", "label": "Other", "anonymous": False},
 ]
 
-THROTTLE_SCOPES = (
-    ("anonymous-create", "1000/day", "Anonymous POST requests"),
-    ("anonymous-destroy", "1000/day", "Anonymous DELETE requests on resource detail"),
-    ("anonymous-list", "10000/day", "Anonymous GET requests on resource lists"),
-    ("anonymous-oauth-app", "10/day", "Anonymous OAuth app creation"),
-    ("anonymous-reports", "10/day", "Anonymous report submission"),
-    ("anonymous-retrieve", "10000/day", "Anonymous GET requests on resource detail"),
-    ("anonymous-update", "1000/day", "Anonymous PATCH and PUT requests on resource detail"),
-    ("anonymous-wildcard", "1000/h", "Anonymous requests not covered by other limits"),
-    ("authenticated-create", "1000/hour", "Authenticated POST requests"),
-    ("authenticated-destroy", "500/hour", "Authenticated DELETE requests on resource detail"),
-    ("authenticated-list", "10000/hour", "Authenticated GET requests on resource lists"),
-    ("authenticated-oauth-app", "10/hour", "Authenticated OAuth app creation"),
-    ("authenticated-reports", "100/day", "Authenticated report submission"),
-    ("authenticated-retrieve", "10000/hour", "Authenticated GET requests on resource detail"),
-    ("authenticated-update", "1000/hour", "Authenticated PATCH and PUT requests on resource detail"),
-    ("authenticated-wildcard", "2000/h", "Authenticated requests not covered by other limits"),
-    ("fetch", "200/d", "Fetch remote objects"),
-    ("login", "30/hour", "Login"),
-    ("oauth-authorize", "100/hour", "OAuth app authorization"),
-    ("oauth-revoke-token", "100/hour", "OAuth token deletion"),
-    ("oauth-token", "100/hour", "OAuth token creation"),
-    ("password-change", "20/h", "Password change (when authenticated)"),
-    ("password-reset", "20/h", "Password reset request"),
-    ("password-reset-confirm", "20/h", "Password reset confirmation"),
-    ("signup", "10/day", "Account creation"),
-    ("subsonic", "2000/hour", "All subsonic API requests"),
-    ("verify-email", "20/h", "Email address confirmation"),
-)
 _PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 

@@ -1,6 +1,6 @@
 """Fault injection: the stand-in made sick on purpose, so the suite's handling of a sick target is testable.
 
-What can go wrong is a scenario's ``faults:`` section (`fwload.scenario.faults.Faults`),
+What can go wrong is a scenario's ``faults:`` section (`fwload.common.faults.Faults`),
 given in a scenario, as ``fwload standin --fault`` options (`syntax`) or at runtime through
 the admin endpoints (`admin`, `client`). Where it happens, so both stand-in modes obey:
 

@@ -21,8 +21,8 @@ from pydantic import ValidationError
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from fwload.scenario.faults import Faults
-from fwload.scenario.messages import describe
+from fwload.common.faults import Faults
+from fwload.common.messages import describe
 from fwload.standin.api.errors import ApiError
 from fwload.standin.api.views import Call, api_view
 from fwload.standin.faults.middleware import ADMIN_PREFIX

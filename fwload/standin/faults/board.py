@@ -18,7 +18,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from fwload.scenario.faults import Faults
+from fwload.common.faults import Faults
 
 log = logging.getLogger("fwload.standin.faults")
 

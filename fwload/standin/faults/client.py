@@ -7,8 +7,8 @@ from typing import Any
 import requests
 from pydantic import SecretStr
 
+from fwload.common.faults import Faults
 from fwload.errors import FwloadError
-from fwload.scenario.faults import Faults
 from fwload.standin.faults.admin import COUNTS_PATH, FAULTS_PATH
 
 TIMEOUT_S = 10.0

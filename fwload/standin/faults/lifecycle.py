@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from fwload.scenario.faults import Faults
+from fwload.common.faults import Faults
 
 log = logging.getLogger("fwload.standin.faults")
 

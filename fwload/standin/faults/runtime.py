@@ -14,7 +14,7 @@ from pathlib import Path
 
 from starlette.responses import Response
 
-from fwload.scenario.faults import Faults
+from fwload.common.faults import Faults
 from fwload.standin.backends.cache import Cache
 from fwload.standin.faults import answers
 from fwload.standin.faults.board import FaultBoard

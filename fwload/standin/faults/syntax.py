@@ -26,10 +26,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from fwload.common.faults import THROTTLE_SCOPES, Faults
+from fwload.common.messages import describe
+from fwload.common.requests import REQUEST_GROUPS
 from fwload.errors import UsageError
-from fwload.recording.schema import REQUEST_GROUPS
-from fwload.scenario.faults import THROTTLE_SCOPES, Faults
-from fwload.scenario.messages import describe
 from fwload.units import parse_duration
 
 FAULT_HELP = (

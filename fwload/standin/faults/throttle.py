@@ -13,8 +13,9 @@ import random
 import time
 from dataclasses import dataclass
 
-from fwload.scenario.faults import PERIOD_S, ThrottleFault
+from fwload.common.faults import PERIOD_S, ThrottleFault
 from fwload.standin.backends.cache import Cache
+from fwload.standin.domain.rates import THROTTLE_SCOPES
 from fwload.standin.faults import answers
 
 
@@ -52,8 +53,6 @@ class Limiter:
 
 def default_limit(scope: str) -> tuple[int, int]:
     """(requests, seconds) of Funkwhale's default rate for ``scope``, shown by a storm's headers."""
-    from fwload.standin.api.instance import THROTTLE_SCOPES  # the API imports the services, which import this
-
     rates = {name: rate for name, rate, _ in THROTTLE_SCOPES}
     amount, _, period = rates.get(scope, "1000/hour").partition("/")
     return int(amount), PERIOD_S[period[0]]

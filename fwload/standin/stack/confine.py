@@ -5,7 +5,7 @@ Each component's cgroup is ``fwload-stack-<id>/<component>`` under every control
 path, which is what ``fwload run`` hands the processes collector (``--local-cgroups``).
 CPU is limited by the CFS quota over a 100 ms period (500m = 50 ms per 100 ms), memory by
 ``memory.limit_in_bytes`` / ``memory.max``, as the kubelet does
-(`fwload.collectors.cgroups.create_cgroup`).
+(`fwload.common.cgroups.create_cgroup`).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from fwload.collectors.cgroups import ROOT, Cgroup, create_cgroup
+from fwload.common.cgroups import ROOT, Cgroup, create_cgroup
 from fwload.errors import FwloadError
 from fwload.standin.stack.limits import Limit
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
-from fwload.collectors.cgroups import Cgroup
+from fwload.common.cgroups import Cgroup
 from fwload.standin.stack.environment import COMPONENT_LABEL_ENV, STACK_LABEL_ENV
 
 WRAPPER = Path(__file__).resolve().with_name("exec_in_cgroup.py")

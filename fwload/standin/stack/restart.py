@@ -22,8 +22,8 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from fwload.common.files import write_atomic
 from fwload.errors import FwloadError
-from fwload.recording.rundir import write_atomic
 
 RESTART_SIGNAL = signal.SIGUSR1
 REQUEST_FILE = "api-restart-request.json"

@@ -31,7 +31,7 @@ from typing import Any
 import requests
 from sqlalchemy.engine import URL
 
-from fwload.collectors.cgroups import Cgroup, read_cgroup
+from fwload.common.cgroups import Cgroup, read_cgroup
 from fwload.errors import FwloadError, NotReadyError
 from fwload.standin.services import Services
 from fwload.standin.settings import StandinSettings

@@ -16,14 +16,13 @@ import functools
 import logging
 import os
 import time
-from pathlib import Path
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
+from fwload.standin.backends.import_queue import RETRY_DEFERRED_S, ImportDeferred
 from fwload.standin.stack.celery_config import PROCESS_UPLOAD, PRUNE_PARTIAL_FILES, make_celery
 from fwload.standin.stack.environment import BEAT_INTERVAL_ENV, TASK_MEMORY_ENV, settings_from_environment
-
-from fwload.standin.backends.import_queue import RETRY_DEFERRED_S, ImportDeferred
 
 if TYPE_CHECKING:
     from celery import Task
