@@ -42,6 +42,8 @@ class RequestMetrics:
     throttled_by_group: pd.Series = field(default_factory=lambda: pd.Series(dtype="int64"))
     by_slo_window_group: pd.DataFrame | None = None
     """Index (slo_window, group), when the scenario judges SLOs per window (``slos.window``)."""
+    by_window_group: pd.DataFrame | None = None
+    """Index (window start in seconds since the load started, group): each group's latency over time."""
 
 
 def request_metrics(
@@ -76,6 +78,10 @@ def request_metrics(
         slo_windows.index = slo_windows.index.set_levels(
             slo_windows.index.levels[0] * slo_window_s, level=0
         )
+    by_window_group = table(["window", "group"])
+    by_window_group.index = by_window_group.index.set_levels(
+        by_window_group.index.levels[0] * timeline.window_s, level=0
+    )
     by_window = table("window")
     by_window.index = by_window.index * timeline.window_s
     if not by_window.empty:
@@ -105,6 +111,7 @@ def request_metrics(
         top_errors=top_errors(frame),
         throttled_by_group=throttled[throttled > 0].sort_values(ascending=False),
         by_slo_window_group=slo_windows,
+        by_window_group=by_window_group,
     )
 
 

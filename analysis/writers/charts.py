@@ -21,6 +21,7 @@ import matplotlib
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 from matplotlib.ticker import AutoLocator, MaxNLocator, NullLocator
 
 from analysis.timeline import NO_STAGE
@@ -79,11 +80,29 @@ def _figure(rows: int = 1, height: float = 2.4, width: float = 10.0,
     total = height * rows
     with matplotlib.rc_context(_STYLE):
         figure = Figure(figsize=(width, total))
-        right = 1.5 if legend_outside else 0.75 if right_axis else 0.2
+        right = (2.1 if right_axis else 1.5) if legend_outside else 0.75 if right_axis else 0.2
         figure.subplots_adjust(left=0.8 / width, right=1 - right / width, top=1 - 0.12 / total,
                                bottom=0.45 / total, hspace=0.35 * 1.9 / height)
         axes = figure.subplots(rows, 1, squeeze=False)[:, 0]
     return figure, axes
+
+
+def _legend(axis: Any, handles: list | None = None, labels: list | None = None, *, twin: bool = False,
+            above: bool = False) -> None:
+    """A legend outside the plot, so it never covers data: on the right (past a right-hand axis
+    when ``twin``), or in a row above the axes when ``above``."""
+    where: dict[str, Any] = ({"loc": "lower left", "bbox_to_anchor": (0.0, 1.0), "ncols": 4} if above
+                             else {"loc": "upper left", "bbox_to_anchor": (1.08 if twin else 1.01, 1.0)})
+    if handles is None:
+        axis.legend(fontsize=7, frameon=False, **where)
+    else:
+        axis.legend(handles, labels, fontsize=7, frameon=False, **where)
+
+
+def _merged(*axes: Any) -> tuple[list, list]:
+    """The legend entries of axes drawn over each other (a ``twinx`` pair)."""
+    pairs = [axis.get_legend_handles_labels() for axis in axes]
+    return [h for handles, _ in pairs for h in handles], [label for _, labels in pairs for label in labels]
 
 
 def _tidy(*axes, stacked: bool = False) -> None:
@@ -114,54 +133,168 @@ def _stage_lines(axes, analysis: RunAnalysis) -> None:
             axis.axvline(start, color="#9e9e9e", linewidth=0.8, linestyle=":")
 
 
-def overview_chart(analysis: RunAnalysis) -> str:
-    """Users, throughput (ok / failed / throttled per second) and latency percentiles over time."""
+GLANCE_EVENTS = {**INCIDENT_STYLE, "abort": ("#212121", "*", "abort")}
+"""Events marked across every panel of the first-screen chart: colour, marker, legend label."""
+_SERIES = ("#1565c0", "#ef6c00", "#2e7d32", "#6a1b9a", "#00838f", "#ad1457", "#5d4037", "#9e9d24")
+
+
+def glance_chart(analysis: RunAnalysis) -> str:
+    """The first screen's chart: users and throughput, p95 per judged group, listeners' stall
+    ratio, and each component's CPU and memory as a share of its limit, on one time axis, with
+    SLO thresholds and limits as lines and restarts, OOM kills and aborts marked on every panel.
+
+    Legends sit outside the plots on the right, so they never cover data.
+    """
     table = analysis.requests.by_window
+    width = analysis.timeline.window_s
+    shares = _limit_shares(analysis)
+    stalls = getattr(analysis.plays, "realtime", 0) and len(analysis.plays.by_window)
+    panels = ["load", "latency"] + (["stalls"] if stalls else []) + (["resources"] if len(shares) else [])
     with matplotlib.rc_context(_STYLE):
-        figure, (users, rps, latency) = _figure(3, 1.9)
+        figure, axes = _figure(len(panels), 1.3, width=12.0, legend_outside=True, right_axis=True)
+        axis = dict(zip(panels, axes, strict=True))
         x = table.index.to_numpy(dtype="float64")
+        load = axis["load"]
+        if len(table):
+            load.stackplot(x, table["ok_rps"], table["failed"] / width, table["throttled"] / width, step="post",
+                           labels=["ok/s", "failed/s", "throttled/s"], alpha=0.75,
+                           colors=[COLORS["ok"], COLORS["failed"], COLORS["throttled"]])
+        load.set_ylabel("requests/s")
+        users = load.twinx()
         stages = analysis.timeline.stages
         edges = np.append(stages["start"].to_numpy(), analysis.timeline.end) - analysis.timeline.start
-        users.step(
-            edges,
-            np.append(stages["users"].to_numpy(), stages["users"].to_numpy()[-1:]),
-            where="post",
-            color=COLORS["users"],
-        )
-        users.set_ylabel("target users")
-        width = analysis.timeline.window_s
-        if len(table):
-            failed = table["failed"] / width
-            throttled = table["throttled"] / width
-            rps.stackplot(
-                x,
-                table["ok_rps"],
-                failed,
-                throttled,
-                step="post",
-                labels=["ok", "failed", "throttled"],
-                colors=[COLORS["ok"], COLORS["failed"], COLORS["throttled"]],
-                alpha=0.8,
-            )
-            rps.legend(loc="upper left", fontsize=7, ncols=3)
-            for column in ("p50", "p95", "p99"):
-                latency.plot(x, table[column], drawstyle="steps-post", color=COLORS[column], label=column)
-            if table["p99"].max() > 20 * max(table["p50"].median(), 1):
-                latency.set_yscale("log")
-            latency.legend(loc="upper left", fontsize=7, ncols=3)
-        rps.set_ylabel("requests/s")
-        latency.set_ylabel("latency (ms)")
-        latency.set_xlabel(f"seconds since the load started (windows of {width:g} s; dotted: stage changes)")
-        _stage_lines((users, rps, latency), analysis)
-        _tidy(users, rps, latency, stacked=True)
+        users.step(edges, np.append(stages["users"].to_numpy(), stages["users"].to_numpy()[-1:]), where="post",
+                   color=COLORS["users"], linewidth=1.6, label="target users")
+        users.set_ylabel("users")
+        users.set_ylim(bottom=0)
+        users.grid(False)
+        _latency_panel(axis["latency"], analysis)
+        if stalls:
+            plays = analysis.plays.by_window
+            panel = axis["stalls"]
+            panel.plot(plays.index.to_numpy(dtype="float64"), plays["stall_ratio"] * 100, drawstyle="steps-post",
+                       color=COLORS["failed"], label="stalled / played")
+            threshold = analysis.scenario.slos.stall_ratio
+            if threshold is not None:
+                panel.axhline(threshold * 100, color=COLORS["failed"], linestyle="--", linewidth=0.9,
+                              label=f"SLO {threshold * 100:g}%")
+            panel.set_ylabel("stall ratio (%)")
+            panel.set_ylim(bottom=0)
+        if "resources" in axis:
+            _resource_panel(axis["resources"], shares, analysis.scenario.resources)
+        _mark_events(axes, analysis)
+        _stage_lines(axes, analysis)
+        axes[-1].set_xlabel(f"seconds since the load started (windows of {width:g} s; dotted: stage changes)")
+        handles, labels = load.get_legend_handles_labels()
+        more_handles, more_labels = users.get_legend_handles_labels()
+        _legend(load, more_handles + handles, more_labels + labels, twin=True)
+        for panel in axes[1:]:
+            if panel.get_legend() is None:
+                _legend(panel)
+        _tidy(*axes, stacked=True)
+        _tidy(users)
         return to_svg(figure)
+
+
+def _latency_panel(panel: Any, analysis: RunAnalysis) -> None:
+    """p95 over time of each group with a p95 SLO (dashed: its threshold), else the whole run's p50/p95/p99."""
+    slos = {group: limits["p95"] for group, limits in analysis.scenario.slos.groups.items() if "p95" in limits}
+    by_group = analysis.requests.by_window_group
+    grid = analysis.requests.by_window.index
+    drawn = []
+    if slos and by_group is not None and len(by_group):
+        present = set(by_group.index.get_level_values("group").astype(str))
+        for index, (group, threshold) in enumerate(sorted(slos.items())):
+            if group not in present:
+                continue
+            color = _SERIES[index % len(_SERIES)]
+            rows = by_group.xs(group, level="group")
+            series = rows["p95"].where(rows["samples"] > 0).reindex(grid)
+            panel.plot(grid.to_numpy(dtype="float64"), series, drawstyle="steps-post", color=color,
+                       label=f"{group} p95")
+            panel.axhline(threshold, color=color, linestyle="--", linewidth=0.9, label=f"{group} SLO {threshold:g} ms")
+            drawn.append(series)
+    if not drawn and len(analysis.requests.by_window):
+        table = analysis.requests.by_window
+        for column in ("p50", "p95", "p99"):
+            panel.plot(table.index.to_numpy(dtype="float64"), table[column], drawstyle="steps-post",
+                       color=COLORS[column], label=f"all {column}")
+            drawn.append(table[column])
+    top = max((float(np.nanmax(series)) for series in drawn if series.notna().any()), default=0.0)
+    low = min((float(np.nanmin(series[series > 0])) for series in drawn if (series > 0).any()), default=1.0)
+    if top > 50 * max(low, 1.0):
+        panel.set_yscale("log")
+    else:
+        panel.set_ylim(bottom=0)
+    panel.set_ylabel("p95 latency (ms)" if slos else "latency (ms)")
+
+
+def _resource_panel(panel: Any, shares: pd.DataFrame, spec: Any) -> None:
+    """Each component's CPU (solid) and memory (dashed) as a % of its limit, one colour per
+    component, with the limit and the checks' thresholds as lines."""
+    for index, component in enumerate(shares.columns.levels[0]):
+        color = _SERIES[index % len(_SERIES)]
+        for column, style in (("cpu_m", "-"), ("memory_bytes", "--")):
+            if (component, column) in shares:
+                series = shares[(component, column)].dropna()
+                panel.plot(series.index, series, color=color, linestyle=style, linewidth=1.1)
+        panel.plot([], [], color=color, linewidth=3, label=str(component))
+    keys = [Line2D([], [], color="#616161", linestyle="-", label="CPU"),
+            Line2D([], [], color="#616161", linestyle="--", label="memory")]
+    which = "live" if spec.limits == "live" else "documented"
+    panel.axhline(100, color=COLORS["doc"], linewidth=1.2, label=f"{which} limit")
+    for threshold, what in ((spec.cpu_p95_pct, "CPU p95"), (spec.memory_peak_pct, "memory peak")):
+        if threshold is not None and threshold != 100:
+            panel.axhline(threshold, color=COLORS["doc"], linestyle=":", linewidth=0.9, label=f"{what} check {threshold:g}%")
+    handles, labels = panel.get_legend_handles_labels()
+    _legend(panel, handles + keys, labels + [key.get_label() for key in keys])
+    panel.set_ylabel("% of limit")
+    panel.set_ylim(bottom=0)
+
+
+def _limit_shares(analysis: RunAnalysis) -> pd.DataFrame:
+    """Per sampling time (seconds since the load started): each component's largest container's
+    CPU and memory as a percentage of its limit; columns (component, ``cpu_m``/``memory_bytes``)."""
+    rows = analysis.resources.increases
+    limits = analysis.limits
+    columns = {}
+    for component, mine in rows.groupby("component", observed=True):
+        limit = limits.get(str(component))
+        if limit is None or mine.empty:
+            continue
+        series = _per_time_max(mine, analysis.timeline.start)
+        for column, of in (("cpu_m", limit.cpu_limit_m), ("memory_bytes", limit.memory_limit_bytes)):
+            if of and series[column].notna().any():
+                columns[(str(component), column)] = 100.0 * series[column] / of
+    if not columns:
+        return pd.DataFrame()
+    return pd.DataFrame(columns).sort_index(axis=1)
+
+
+def _mark_events(axes: Any, analysis: RunAnalysis) -> None:
+    """Restarts, OOM kills, respawns and aborts: a vertical line on every panel, a marker on the first."""
+    incidents = analysis.resources.incidents
+    start = analysis.timeline.start
+    times = {kind: incidents.loc[incidents["kind"] == kind, "ts"].to_numpy(dtype="float64") - start
+             for kind in INCIDENT_STYLE}
+    times["abort"] = np.array([float(event["ts"]) - start for event in analysis.run.events
+                               if event.get("type") == "abort" and "ts" in event])
+    for kind, (color, marker, label) in GLANCE_EVENTS.items():
+        if not len(times[kind]):
+            continue
+        for panel in axes:
+            for when in times[kind]:
+                panel.axvline(when, color=color, linewidth=0.9, alpha=0.7)
+        top = axes[0]
+        top.scatter(times[kind], np.full(len(times[kind]), 1.0), transform=top.get_xaxis_transform(),
+                    color=color, marker=marker, s=36, zorder=6, clip_on=False, label=label)
 
 
 def group_latency_chart(analysis: RunAnalysis) -> str:
     """p50 / p95 / p99 per request group, with the scenario's SLO thresholds marked."""
     table = analysis.requests.by_group.loc[lambda frame: frame["samples"] > 0]
     with matplotlib.rc_context(_STYLE):
-        figure, (axis,) = _figure(1, max(1.6, 0.45 * len(table) + 0.8))
+        figure, (axis,) = _figure(1, max(1.6, 0.45 * len(table) + 0.8), legend_outside=True)
         figure.subplots_adjust(left=1.1 / 10)
         y = np.arange(len(table))
         for offset, column in zip((-0.25, 0, 0.25), ("p50", "p95", "p99")):
@@ -173,7 +306,8 @@ def group_latency_chart(analysis: RunAnalysis) -> str:
         axis.set_yticks(y, [str(group) for group in table.index])
         axis.set_xscale("log")
         axis.set_xlabel("latency (ms, log scale); red ticks: SLO thresholds")
-        axis.legend(loc="lower right", fontsize=7)
+        axis.set_ylabel("request group")
+        _legend(axis)
         axis.grid(axis="x", alpha=0.3)
         axis.grid(axis="y", visible=False)
         _tidy(axis)
@@ -185,8 +319,8 @@ def imports_chart(analysis: RunAnalysis) -> str:
     imports = analysis.run.imports
     flow = analysis.imports.by_window
     with matplotlib.rc_context(_STYLE):
-        figure = Figure(figsize=(10, 2.8))
-        figure.subplots_adjust(left=0.07, right=0.92, top=0.95, bottom=0.45 / 2.8, wspace=0.3)
+        figure = Figure(figsize=(10, 3.0))
+        figure.subplots_adjust(left=0.07, right=0.92, top=1 - 0.45 / 3.0, bottom=0.45 / 3.0, wspace=0.3)
         wait, over_time = figure.subplots(1, 2)
         waited = imports.loc[imports["outcome"] != "failed"]
         groups = [
@@ -198,7 +332,7 @@ def imports_chart(analysis: RunAnalysis) -> str:
             wait.hist(
                 [values for _, values in groups], bins=30, stacked=True, label=[name for name, _ in groups]
             )
-            wait.legend(fontsize=7)
+            _legend(wait, above=True)
         wait.set_xlabel("wait from upload accepted to final status (s)")
         wait.set_ylabel("imports")
         if len(flow):
@@ -213,7 +347,7 @@ def imports_chart(analysis: RunAnalysis) -> str:
             backlog.plot(x, flow["backlog"], color="#9e9e9e", linestyle="--", label="backlog")
             backlog.set_ylabel("backlog (accepted − processed)")
             backlog.grid(False)
-            over_time.legend(loc="upper left", fontsize=7)
+            _legend(over_time, *_merged(over_time, backlog), above=True)
             _tidy(backlog)
         over_time.set_xlabel("seconds since the load started")
         over_time.set_ylabel("per second")
@@ -225,13 +359,13 @@ def streams_chart(analysis: RunAnalysis) -> str:
     """Concurrent streams and time to first byte over time."""
     table = analysis.streams.by_window
     with matplotlib.rc_context(_STYLE):
-        figure, (concurrent, ttfb) = _figure(2, 1.9)
+        figure, (concurrent, ttfb) = _figure(2, 1.9, legend_outside=True)
         if len(table):
             x = table.index.to_numpy(dtype="float64")
             concurrent.plot(x, table["max_concurrent"], drawstyle="steps-post", color=COLORS["usage"])
             ttfb.plot(x, table["ttfb_p50"], drawstyle="steps-post", color=COLORS["p50"], label="p50")
             ttfb.plot(x, table["ttfb_p95"], drawstyle="steps-post", color=COLORS["p95"], label="p95")
-            ttfb.legend(loc="upper left", fontsize=7)
+            _legend(ttfb)
         concurrent.set_ylabel("concurrent streams (max)")
         ttfb.set_ylabel("TTFB (ms)")
         ttfb.set_xlabel("seconds since the load started")
@@ -245,7 +379,7 @@ def listeners_chart(analysis: RunAnalysis) -> str:
     table = analysis.plays.by_window
     width = analysis.timeline.window_s
     with matplotlib.rc_context(_STYLE):
-        figure, (load, stalls, cpu) = _figure(3, 1.9)
+        figure, (load, stalls, cpu) = _figure(3, 1.9, legend_outside=True, right_axis=True)
         stages = analysis.timeline.stages
         edges = np.append(stages["start"].to_numpy(), analysis.timeline.end) - analysis.timeline.start
         load.step(edges, np.append(stages["users"].to_numpy(), stages["users"].to_numpy()[-1:]), where="post",
@@ -259,15 +393,16 @@ def listeners_chart(analysis: RunAnalysis) -> str:
             startup.scatter(x, table["startup_p95"], color=COLORS["p95"], marker=".", s=18, label="start-up p95")
             startup.set_ylabel("start-up p95 (ms, dots)")
             startup.set_ylim(bottom=0)
-            stalls.legend(loc="upper left", fontsize=7)
-        load.legend(loc="upper left", fontsize=7, ncols=2)
+            _legend(stalls, *_merged(stalls, startup), twin=True)
+        _legend(load, twin=True)
+        load.set_ylabel("users, plays")
         stalls.set_ylabel("stalled / played (%)")
         stalls.set_ylim(bottom=0)
         cpu_by_window = _cpu_by_window(analysis)
         for component in cpu_by_window.columns:
             cpu.plot(cpu_by_window.index, cpu_by_window[component], drawstyle="steps-post", label=str(component))
         if len(cpu_by_window.columns):
-            cpu.legend(loc="upper left", fontsize=7, ncols=min(len(cpu_by_window.columns), 4))
+            _legend(cpu, twin=True)
         cpu.set_ylabel("CPU (millicores)")
         cpu.set_xlabel(f"seconds since the load started (windows of {width:g} s; dotted: stage changes)")
         _stage_lines((load, stalls, cpu), analysis)
@@ -333,7 +468,7 @@ def component_chart(analysis: RunAnalysis, component: str) -> str:
         memory.set_xlabel("seconds since the load started")
         for axis in (cpu, memory):
             axis.set_ylim(bottom=0)
-            axis.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7, frameon=False)
+            _legend(axis)
         _stage_lines((cpu, memory), analysis)
         _tidy(cpu, memory, stacked=True)
         return to_svg(figure)
@@ -371,7 +506,7 @@ def _per_time_max(rows: pd.DataFrame, start: float) -> pd.DataFrame:
     return series
 
 
-REQUEST_CHARTS = ("overview", "groups", "imports", "streams", "listeners", "capacity")
+REQUEST_CHARTS = ("glance", "groups", "imports", "streams", "listeners", "capacity")
 """The charts of the load, by name (then one ``component:<name>`` chart per component)."""
 
 
@@ -379,7 +514,7 @@ def applicable(analysis: RunAnalysis) -> list[str]:
     """The request charts this run has data for, in report order."""
     has_requests = bool(len(analysis.requests.overall))
     present = {
-        "overview": has_requests,
+        "glance": has_requests,
         "groups": has_requests,
         "imports": not analysis.imports.empty,
         "streams": bool(analysis.streams.streams),
@@ -394,7 +529,7 @@ def draw(analysis: Any, names: list[str]) -> dict[str, str]:
 
     ``analysis`` is a `RunAnalysis` or what `chart_inputs` / `component_inputs` keep of one.
     """
-    drawers = {"overview": overview_chart, "groups": group_latency_chart, "imports": imports_chart,
+    drawers = {"glance": glance_chart, "groups": group_latency_chart, "imports": imports_chart,
                "streams": streams_chart, "listeners": listeners_chart, "capacity": capacity_chart}
     return {name: component_chart(analysis, name.split(":", 1)[1]) if name.startswith("component:")
             else drawers[name](analysis) for name in names}
@@ -418,12 +553,17 @@ def chart_inputs(analysis: RunAnalysis) -> SimpleNamespace:
     """What the request charts read of an analysis, small enough to hand to another process."""
     return SimpleNamespace(
         timeline=analysis.timeline,
-        requests=SimpleNamespace(by_window=analysis.requests.by_window, by_group=analysis.requests.by_group),
-        scenario=SimpleNamespace(slos=SimpleNamespace(groups=analysis.scenario.slos.groups)),
-        run=SimpleNamespace(imports=analysis.run.imports[["outcome", "wait_ms"]]),
+        requests=SimpleNamespace(by_window=analysis.requests.by_window, by_group=analysis.requests.by_group,
+                                 by_window_group=analysis.requests.by_window_group),
+        scenario=SimpleNamespace(slos=analysis.scenario.slos, resources=analysis.scenario.resources),
+        run=SimpleNamespace(imports=analysis.run.imports[["outcome", "wait_ms"]], events=analysis.run.events_of("abort")),
         imports=SimpleNamespace(by_window=analysis.imports.by_window),
         streams=SimpleNamespace(by_window=analysis.streams.by_window),
-        plays=SimpleNamespace(by_window=analysis.plays.by_window, empty=analysis.plays.empty),
-        resources=SimpleNamespace(increases=analysis.resources.increases[["ts", "component", "cpu_m"]]),
+        plays=SimpleNamespace(by_window=analysis.plays.by_window, empty=analysis.plays.empty,
+                              realtime=analysis.plays.realtime),
+        resources=SimpleNamespace(
+            increases=analysis.resources.increases[["ts", "component", "cpu_m", "memory_bytes", "memory_anon_bytes"]],
+            incidents=analysis.resources.incidents),
+        limits=analysis.limits,
         capacity=SimpleNamespace(levels=analysis.capacity.levels),
     )

@@ -1,8 +1,10 @@
 """``report.html``: one self-contained page (inline CSS and SVG charts, no network) for people.
 
-Verdict first, then start-up, the load over time, the listener experience, latency per
-group, the import pipeline, streaming, every component against its limits, capacity and the run's metadata. A partial
-run says so at the top.
+The first screen answers "did it hold, and where is the limit?": the verdict, a few key
+figures (`analysis.writers.glance`) and one chart of load, latency and every component's
+share of its limit over time. Then the failed checks, the passed and unjudged ones folded,
+start-up, the listener experience, latency per group, the import pipeline, streaming, every
+component against its limits, capacity and the run's metadata. A partial run says so at the top.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
 from analysis.percentiles import DEFINITION, MIN_SAMPLES_RULE
-from analysis.writers import charts, views
+from analysis.writers import charts, glance, views
 from analysis.writers import formatting as fmt
 from analysis.writers.registry import register
 
@@ -48,7 +50,9 @@ def render_html(analysis: RunAnalysis) -> str:
         "min_samples_rule": MIN_SAMPLES_RULE,
         "precedence": views.PRECEDENCE_TEXT,
         "startup": views.startup_table(analysis),
-        "checks": views.checks_table(analysis, ("slo", "resource")),
+        "startup_shown": analysis.startup.failed or not analysis.startup.incidents_before_load.empty,
+        "figures": glance.key_figures(analysis),
+        "split": glance.split_checks(analysis),
         "groups": views.group_table(analysis),
         "endpoints": views.endpoint_table(analysis),
         "error_kinds": views.error_kind_table(analysis),

@@ -1,6 +1,7 @@
 """``summary.md``: the verdict for a CI job summary (GitHub ``$GITHUB_STEP_SUMMARY``, GitLab).
 
-Start-up failures come first and apart, then every check, then what a reader needs to trust
+The key figures come first (`analysis.writers.glance`, as on report.html's first screen),
+start-up failures apart, then every check, then what a reader needs to trust
 them (partial run, throttling), latency per group, resources and capacity in brief.
 """
 
@@ -10,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from analysis.percentiles import DEFINITION, MIN_SAMPLES_RULE
 from analysis.writers import formatting as fmt
-from analysis.writers import views
+from analysis.writers import glance, views
 from analysis.writers.registry import register
 from fwload.status import ExitStatus
 
@@ -30,6 +31,13 @@ def render_markdown(analysis: RunAnalysis) -> str:
     for notice in analysis.notices:
         if notice.kind == "partial":
             lines += [f"> ⚠️ **Partial run.** {notice.message}", ""]
+    states = {"ok": True, "bad": False, "na": None}
+    lines += table((["", "at a glance", "value", "detail"], [
+        [fmt.ICONS[fmt.verdict_word(states[figure.state])] if figure.state else "", figure.label, figure.value,
+         figure.detail]
+        for figure in glance.key_figures(analysis)
+    ]))
+    lines.append("")
     if analysis.startup.failed or analysis.startup.incidents_before_load.shape[0]:
         lines += ["### Start-up (before the load)", "", *table(views.startup_table(analysis)), ""]
     lines += ["### Checks", ""]

@@ -114,7 +114,6 @@ def test_report_html_is_self_contained(written):
     assert html.count("<svg") >= 5
     for heading in (
         "Checks",
-        "Load over time",
         "Latency per request group",
         "Upload → import pipeline",
         "Streaming",
@@ -124,7 +123,7 @@ def test_report_html_is_self_contained(written):
         "Run",
     ):
         assert f">{heading}</h" in html
-    assert html.index('id="checks"') < html.index('id="load"') < html.index('id="capacity"')
+    assert html.index('id="glance"') < html.index('id="checks"') < html.index('id="capacity"')
 
 
 def test_no_secret_reaches_any_output(written):

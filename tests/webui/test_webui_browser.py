@@ -1,30 +1,25 @@
 """A person's view: `fwload ui` in headless Chromium, from the start form to a closed run directory.
 
-Debian's Chromium (/usr/bin/chromium) driven by Playwright, which downloads no browser.
-With FWLOAD_SCREENSHOTS=1 the tabs' screenshots are written to docs/screenshots/ for the
-README; otherwise to the test's folder.
+Debian's Chromium driven by Playwright (the ``browser`` and ``screenshots`` fixtures of
+tests/conftest.py). With FWLOAD_SCREENSHOTS=1 the tabs' screenshots are written to
+docs/screenshots/ for the README; otherwise to the test's folder.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Page
 
 from fwload.recording import schema
 from tests.tables import table_rows
 from tests.webui.uiprocess import FWLOAD, REPO, UiProcess, fwload_ui, number
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 READ_TABLE = """() => {
   const table = document.querySelector('table');
   if (!table) return [];
@@ -32,21 +27,6 @@ READ_TABLE = """() => {
   return [...table.querySelectorAll('tbody tr')].map(tr =>
     Object.fromEntries([...tr.querySelectorAll('td')].map((td, i) => [heads[i], td.innerText.trim()])));
 }"""
-
-
-@pytest.fixture
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-
-
-@pytest.fixture
-def screenshots(tmp_path: Path) -> Path:
-    return REPO / "docs" / "screenshots" if os.environ.get("FWLOAD_SCREENSHOTS") else tmp_path
 
 
 def open_tab(page: Page, title: str) -> None:
