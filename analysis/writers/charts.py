@@ -196,37 +196,59 @@ def glance_chart(analysis: RunAnalysis) -> str:
         return to_svg(figure)
 
 
+LATENCY_LINES = 4
+"""At most this many groups' p95 lines on the first-screen chart (the latency section has them all)."""
+
+
 def _latency_panel(panel: Any, analysis: RunAnalysis) -> None:
-    """p95 over time of each group with a p95 SLO (dashed: its threshold), else the whole run's p50/p95/p99."""
+    """p95 over time of the groups with a p95 SLO (dashed: the threshold, same colour), else
+    the whole run's p50/p95/p99. With more than `LATENCY_LINES` such groups, those whose p95
+    check failed come first, then browse and listen, then the nearest to their threshold."""
     slos = {group: limits["p95"] for group, limits in analysis.scenario.slos.groups.items() if "p95" in limits}
     by_group = analysis.requests.by_window_group
     grid = analysis.requests.by_window.index
-    drawn = []
+    failed = {check.name for check in analysis.checks if check.passed is False}
+    candidates = []
     if slos and by_group is not None and len(by_group):
         present = set(by_group.index.get_level_values("group").astype(str))
-        for index, (group, threshold) in enumerate(sorted(slos.items())):
+        for group, threshold in slos.items():
             if group not in present:
                 continue
-            color = _SERIES[index % len(_SERIES)]
             rows = by_group.xs(group, level="group")
             series = rows["p95"].where(rows["samples"] > 0).reindex(grid)
-            panel.plot(grid.to_numpy(dtype="float64"), series, drawstyle="steps-post", color=color,
-                       label=f"{group} p95")
-            panel.axhline(threshold, color=color, linestyle="--", linewidth=0.9, label=f"{group} SLO {threshold:g} ms")
-            drawn.append(series)
+            if series.notna().any():
+                priority = 0 if f"latency p95 [{group}]" in failed else 1 if group in ("browse", "listen") else 2
+                candidates.append((priority, -float(np.nanmax(series)) / threshold, group, threshold, series))
+    chosen = sorted(sorted(candidates)[:LATENCY_LINES], key=lambda candidate: candidate[2])
+    drawn, thresholds = [], []
+    for index, (_, _, group, threshold, series) in enumerate(chosen):
+        color = _SERIES[index % len(_SERIES)]
+        panel.plot(grid.to_numpy(dtype="float64"), series, drawstyle="steps-post", color=color,
+                   label=f"{group} p95 (SLO {threshold:g} ms)")
+        panel.axhline(threshold, color=color, linestyle="--", linewidth=0.9)
+        drawn.append(series)
+        thresholds.append(threshold)
+    keys = []
+    if chosen:
+        keys.append(Line2D([], [], color="#616161", linestyle="--", label="dashed: its SLO"))
+    if len(candidates) > len(chosen):
+        keys.append(Line2D([], [], linestyle="none", label=f"{len(candidates) - len(chosen)} more group(s): "
+                                                          "see latency"))
     if not drawn and len(analysis.requests.by_window):
         table = analysis.requests.by_window
         for column in ("p50", "p95", "p99"):
             panel.plot(table.index.to_numpy(dtype="float64"), table[column], drawstyle="steps-post",
                        color=COLORS[column], label=f"all {column}")
             drawn.append(table[column])
-    top = max((float(np.nanmax(series)) for series in drawn if series.notna().any()), default=0.0)
+    top = max([float(np.nanmax(series)) for series in drawn if series.notna().any()] + thresholds, default=0.0)
     low = min((float(np.nanmin(series[series > 0])) for series in drawn if (series > 0).any()), default=1.0)
     if top > 50 * max(low, 1.0):
         panel.set_yscale("log")
     else:
         panel.set_ylim(bottom=0)
-    panel.set_ylabel("p95 latency (ms)" if slos else "latency (ms)")
+    panel.set_ylabel("p95 latency (ms)" if chosen else "latency (ms)")
+    handles, labels = panel.get_legend_handles_labels()
+    _legend(panel, handles + keys, labels + [key.get_label() for key in keys])
 
 
 def _resource_panel(panel: Any, shares: pd.DataFrame, spec: Any) -> None:
@@ -565,5 +587,6 @@ def chart_inputs(analysis: RunAnalysis) -> SimpleNamespace:
             increases=analysis.resources.increases[["ts", "component", "cpu_m", "memory_bytes", "memory_anon_bytes"]],
             incidents=analysis.resources.incidents),
         limits=analysis.limits,
+        checks=analysis.checks,
         capacity=SimpleNamespace(levels=analysis.capacity.levels),
     )

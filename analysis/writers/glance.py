@@ -103,6 +103,9 @@ def _judged(label: str, value: str, check: Check | None, detail: str = "") -> Fi
     if check is None:
         return Figure(label, value, detail or "not judged: no SLO set")
     against = f"SLO ≤ {fmt.value(check.threshold, check.unit)}"
+    if check.passed is None:
+        reason = check.detail.split(";")[0].removesuffix(": not evaluated")
+        detail = f"not judged: {reason}" if reason else "not judged"
     return Figure(label, value, " · ".join(filter(None, [against, detail])), STATES[check.passed])
 
 

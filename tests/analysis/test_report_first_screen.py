@@ -140,7 +140,7 @@ def test_the_first_screen_chart_lines_up_load_latency_stalls_and_limits(listened
     legend_texts = {axis: [text.get_text() for text in axis.get_legend().get_texts()]
                     for axis in (load, latency, stalls, limits)}
     assert {"target users", "OOM kill", "respawn"} <= set(legend_texts[load])
-    assert {"browse SLO 1000 ms", "listen SLO 800 ms"} <= set(legend_texts[latency])
+    assert {"browse p95 (SLO 1000 ms)", "listen p95 (SLO 800 ms)"} <= set(legend_texts[latency])
     assert "SLO 1%" in legend_texts[stalls]
     assert {"api", "documented limit", "CPU", "memory", "CPU p95 check 90%"} <= set(legend_texts[limits])
     thresholds = {line.get_ydata()[0] for line in latency.get_lines() if line.get_linestyle() == "--"}
@@ -192,3 +192,14 @@ def test_the_first_screen_answers_did_it_hold_and_where_is_the_limit(tmp_path, b
     page.screenshot(path=screenshots / "report-first-screen.png")
     page.screenshot(path=screenshots / "report-full.png", full_page=True)
     assert (screenshots / "report-full.png").stat().st_size > (screenshots / "report-first-screen.png").stat().st_size
+
+
+def test_a_figure_too_thin_to_judge_says_so_in_grey(tmp_path):
+    truth = standard_run(tmp_path / "run")
+    requests = truth.builder.rows["requests"]
+    browse = [row for row in requests if row["group"] == "browse"][:12]
+    truth.builder.rows["requests"] = [row for row in requests if row["group"] != "browse"] + browse
+    truth.builder.write()
+    figure = {figure.label: figure for figure in glance.key_figures(analyse_run(truth.path))}["browse p95"]
+    assert figure.state == "na"
+    assert figure.detail == "SLO ≤ 1000 ms · not judged: only 12 timed requests: a p95 needs at least 20"
