@@ -66,6 +66,7 @@ def test_two_processes_split_the_rate_and_their_sessions_add_up_to_the_plan(stan
     run_dir, plan = _steady_run(standin, tmp_path, "--processes", "2", "--stop-timeout", "5")
     sessions = rows(run_dir, "sessions.csv")
     assert Counter(s["worker"] for s in sessions) == {"0": 10, "1": 10}
+    assert Counter(s["user_class"] for s in sessions) == {"Listener": 15, "Uploader": 5}, "the workers add up to the mix"
     due = sorted(float(s["intended_ts"]) for s in sessions)
     assert [round(t - due[0], 2) for t in due] == [round(t, 2) for t in sorted(t for _, t in plan.instants())]
     assert not [s for s in sessions if s["outcome"] == "dropped"]
