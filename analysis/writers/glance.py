@@ -36,10 +36,13 @@ class Figure:
 
 def key_figures(analysis: RunAnalysis) -> list[Figure]:
     """Users, throughput, error ratio, p95 of browse and listen, import wait, the listener
-    experience and the component closest to its limit, those this run has."""
+    experience and the component closest to its limit, those this run has (none for a run
+    that sent no load and sampled nothing: refused, or never ready)."""
     checks = {check.name: check for check in analysis.checks}
     overall = analysis.requests.overall
     total = int(overall["requests"].sum()) if len(overall) else 0
+    if not total:
+        return [] if analysis.resources.summary.empty else [closest_to_limit(analysis)]
     duration = analysis.timeline.duration
     stages = analysis.timeline.stages
     peak_users = float(stages["users"].max()) if len(stages) else float("nan")

@@ -31,13 +31,7 @@ def render_markdown(analysis: RunAnalysis) -> str:
     for notice in analysis.notices:
         if notice.kind == "partial":
             lines += [f"> ⚠️ **Partial run.** {notice.message}", ""]
-    states = {"ok": True, "bad": False, "na": None}
-    lines += table((["", "at a glance", "value", "detail"], [
-        [fmt.ICONS[fmt.verdict_word(states[figure.state])] if figure.state else "", figure.label, figure.value,
-         figure.detail]
-        for figure in glance.key_figures(analysis)
-    ]))
-    lines.append("")
+    lines += at_a_glance(analysis)
     if analysis.startup.failed or analysis.startup.incidents_before_load.shape[0]:
         lines += ["### Start-up (before the load)", "", *table(views.startup_table(analysis)), ""]
     lines += ["### Checks", ""]
@@ -85,6 +79,14 @@ def render_markdown(analysis: RunAnalysis) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def at_a_glance(analysis: RunAnalysis) -> list[str]:
+    """report.html's first-screen figures as a table (nothing for a run without load or samples)."""
+    states = {"ok": True, "bad": False, "na": None}
+    rows = [[fmt.ICONS[fmt.verdict_word(states[figure.state])] if figure.state else "", figure.label, figure.value,
+             figure.detail] for figure in glance.key_figures(analysis)]
+    return [*table((["", "at a glance", "value", "detail"], rows)), ""] if rows else []
 
 
 def table(content: views.Table) -> list[str]:

@@ -16,7 +16,7 @@ import pytest
 from known_runs import standard_run
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.transforms import Bbox
-from run_builders import DEFAULT_SCENARIO, T0
+from run_builders import DEFAULT_SCENARIO, T0, RunDir
 
 from analysis.analyse import analyse_run
 from analysis.outputs import build_outputs
@@ -203,3 +203,13 @@ def test_a_figure_too_thin_to_judge_says_so_in_grey(tmp_path):
     figure = {figure.label: figure for figure in glance.key_figures(analyse_run(truth.path))}["browse p95"]
     assert figure.state == "na"
     assert figure.detail == "SLO ≤ 1000 ms · not judged: only 12 timed requests: a p95 needs at least 20"
+
+
+def test_a_run_that_sent_no_load_shows_no_figures(tmp_path):
+    run = RunDir(tmp_path / "run", status="refused")
+    run.event(T0, "refused", detail="login refused for alice: bad password", fix="check users.yaml", exit_code=2)
+    run.write()
+    outputs = build_outputs(run.path)
+    assert glance.key_figures(outputs.analysis) == []
+    assert 'class="figure' not in (run.path / "report.html").read_text()
+    assert "at a glance" not in (run.path / "summary.md").read_text()
