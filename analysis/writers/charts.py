@@ -148,7 +148,7 @@ def glance_chart(analysis: RunAnalysis) -> str:
     table = analysis.requests.by_window
     width = analysis.timeline.window_s
     shares = _limit_shares(analysis)
-    stalls = getattr(analysis.plays, "realtime", 0) and len(analysis.plays.by_window)
+    stalls = analysis.plays.realtime and len(analysis.plays.by_window)
     panels = ["load", "latency"] + (["stalls"] if stalls else []) + (["resources"] if len(shares) else [])
     with matplotlib.rc_context(_STYLE):
         figure, axes = _figure(len(panels), 1.3, width=12.0, legend_outside=True, right_axis=True)
@@ -217,7 +217,8 @@ def _latency_panel(panel: Any, analysis: RunAnalysis) -> None:
             rows = by_group.xs(group, level="group")
             series = rows["p95"].where(rows["samples"] > 0).reindex(grid)
             if series.notna().any():
-                priority = 0 if f"latency p95 [{group}]" in failed else 1 if group in ("browse", "listen") else 2
+                priority = (0 if f"latency p95 [{group}]" in failed
+                            else 1 if group in ("browse", "listen") else 2)
                 candidates.append((priority, -float(np.nanmax(series)) / threshold, group, threshold, series))
     chosen = sorted(sorted(candidates)[:LATENCY_LINES], key=lambda candidate: candidate[2])
     drawn, thresholds = [], []
@@ -267,7 +268,8 @@ def _resource_panel(panel: Any, shares: pd.DataFrame, spec: Any) -> None:
     panel.axhline(100, color=COLORS["doc"], linewidth=1.2, label=f"{which} limit")
     for threshold, what in ((spec.cpu_p95_pct, "CPU p95"), (spec.memory_peak_pct, "memory peak")):
         if threshold is not None and threshold != 100:
-            panel.axhline(threshold, color=COLORS["doc"], linestyle=":", linewidth=0.9, label=f"{what} check {threshold:g}%")
+            panel.axhline(threshold, color=COLORS["doc"], linestyle=":", linewidth=0.9,
+                          label=f"{what} check {threshold:g}%")
     handles, labels = panel.get_legend_handles_labels()
     _legend(panel, handles + keys, labels + [key.get_label() for key in keys])
     panel.set_ylabel("% of limit")
@@ -578,13 +580,15 @@ def chart_inputs(analysis: RunAnalysis) -> SimpleNamespace:
         requests=SimpleNamespace(by_window=analysis.requests.by_window, by_group=analysis.requests.by_group,
                                  by_window_group=analysis.requests.by_window_group),
         scenario=SimpleNamespace(slos=analysis.scenario.slos, resources=analysis.scenario.resources),
-        run=SimpleNamespace(imports=analysis.run.imports[["outcome", "wait_ms"]], events=analysis.run.events_of("abort")),
+        run=SimpleNamespace(imports=analysis.run.imports[["outcome", "wait_ms"]],
+                            events=analysis.run.events_of("abort")),
         imports=SimpleNamespace(by_window=analysis.imports.by_window),
         streams=SimpleNamespace(by_window=analysis.streams.by_window),
         plays=SimpleNamespace(by_window=analysis.plays.by_window, empty=analysis.plays.empty,
                               realtime=analysis.plays.realtime),
         resources=SimpleNamespace(
-            increases=analysis.resources.increases[["ts", "component", "cpu_m", "memory_bytes", "memory_anon_bytes"]],
+            increases=analysis.resources.increases[
+                ["ts", "component", "cpu_m", "memory_bytes", "memory_anon_bytes"]],
             incidents=analysis.resources.incidents),
         limits=analysis.limits,
         checks=analysis.checks,

@@ -123,8 +123,8 @@ def test_no_legend_covers_a_plot_and_every_axis_says_what_it_measures(drawn_figu
             legend = axis.get_legend()
             if legend is not None:
                 box = legend.get_window_extent(renderer)
-                covered = [plot for plot in plots if Bbox.intersection(box, plot) is not None
-                           and Bbox.intersection(box, plot).width > 1 and Bbox.intersection(box, plot).height > 1]
+                overlaps = [Bbox.intersection(box, plot) for plot in plots]
+                covered = [o for o in overlaps if o is not None and o.width > 1 and o.height > 1]
                 assert not covered, (name, [text.get_text() for text in legend.get_texts()])
             assert axis.get_ylabel(), (name, "an axis without a label")
         assert figure.axes[-1].get_xlabel() or any(axis.get_xlabel() for axis in figure.axes), name
@@ -191,7 +191,8 @@ def test_the_first_screen_answers_did_it_hold_and_where_is_the_limit(tmp_path, b
 
     page.screenshot(path=screenshots / "report-first-screen.png")
     page.screenshot(path=screenshots / "report-full.png", full_page=True)
-    assert (screenshots / "report-full.png").stat().st_size > (screenshots / "report-first-screen.png").stat().st_size
+    full, first = (screenshots / name for name in ("report-full.png", "report-first-screen.png"))
+    assert full.stat().st_size > first.stat().st_size
 
 
 def test_a_figure_too_thin_to_judge_says_so_in_grey(tmp_path):
