@@ -11,6 +11,7 @@ from locust import task
 from fwload.funkwhale import api, paths
 from fwload.users.base import FunkwhaleUser
 from fwload.users.options import ListenerOptions
+from fwload.users.shares import Shares
 
 PAGE_SIZE = 25
 _SEARCH_WORD = re.compile(r"\w{3,}")
@@ -25,6 +26,7 @@ class Listener(FunkwhaleUser):
 
     weight = 3
     options: ClassVar[ListenerOptions] = ListenerOptions()
+    shares: ClassVar[Shares] = Shares()
 
     def __init__(self, environment: Any) -> None:
         super().__init__(environment)
@@ -33,7 +35,7 @@ class Listener(FunkwhaleUser):
 
     @task
     def listen_session(self) -> None:
-        tracks = self.search() if self.seen and random.random() < self.options.search_ratio else []
+        tracks = self.search() if self.seen and self.shares.take("search", self.options.search_ratio) else []
         if not tracks:
             tracks = self.browse()
         if not tracks:
@@ -47,7 +49,7 @@ class Listener(FunkwhaleUser):
             return
         if not realtime:
             self.record_listening(track)
-        if random.random() < self.options.favorite_ratio:
+        if self.shares.take("favorite", self.options.favorite_ratio):
             self.call("POST", paths.FAVORITES, group="favorites", expect=(201,), json=api.track_body(track.id))
 
     def browse(self) -> list[api.TrackRef]:
