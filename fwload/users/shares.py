@@ -2,9 +2,9 @@
 
 ``favorite_ratio: 0.2`` drawn with ``random.random() < 0.2`` at every play leaves a one-minute
 run with a dozen plays no favorite at all about one time in fourteen, and the favorites SLO
-then fails as never exercised. A `Share` instead says yes on exactly every fifth chance, from
-a random phase, over all users of a class in one process: the same 20 % on average, without
-the runs where the group never happens.
+then fails as never exercised. A `Share` instead says yes on the first chance and then on
+exactly every fifth, over all users of a class in one process: the same 20 %, without the
+runs where the group never happens.
 """
 
 from __future__ import annotations
@@ -13,13 +13,16 @@ import random
 
 
 class Share:
-    """Yes for ``ratio`` of the calls to `take`, evenly spread (error diffusion from a random phase)."""
+    """Yes for ``ratio`` of the calls to `take`, evenly spread (error diffusion). By default the
+    phase makes the first call a yes (the rest of it random), so a short run has at least one."""
 
     def __init__(self, ratio: float, phase: float | None = None) -> None:
         self.ratio = ratio
-        self.credit = random.random() if phase is None else phase
+        self.credit = 1.0 - ratio * random.random() if phase is None else phase
 
     def take(self) -> bool:
+        if self.ratio <= 0:
+            return False
         self.credit += self.ratio
         if self.credit >= 1.0 - 1e-9:  # 1/3 three times is 0.999…
             self.credit -= 1.0

@@ -23,10 +23,21 @@ def test_a_share_says_yes_on_exactly_its_share_of_the_chances(ratio, phase):
             assert taken
 
 
-def test_twelve_plays_at_a_fifth_always_give_two_or_three_favorites():
+def test_twelve_plays_at_a_fifth_always_give_three_favorites():
     for _ in range(1000):
         shares = Shares()
-        assert sum(shares.take("favorite", 0.2) for _ in range(12)) in (2, 3)
+        assert sum(shares.take("favorite", 0.2) for _ in range(12)) == 3
+        assert Shares().take("favorite", 0.2), "a run with one play favorites it"
+
+
+@pytest.mark.parametrize("ratio", [0.01, 0.2, 0.5, 1.0])
+def test_the_first_chance_is_taken_and_then_every_1_over_ratio_th(ratio):
+    for _ in range(200):
+        share = Share(ratio)
+        taken = [share.take() for _ in range(400)]
+        assert taken[0]
+        assert abs(sum(taken) - (1 + 399 * ratio)) < 1 + 1e-9
+    assert not Share(0.0).take()
 
 
 def test_a_new_ratio_starts_a_new_share():
