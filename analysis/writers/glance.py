@@ -52,8 +52,7 @@ def key_figures(analysis: RunAnalysis) -> list[Figure]:
     peak_rps = float(by_window["rps"].max()) if len(by_window) else float("nan")
     figures.append(Figure("requests/s", fmt.rate(total / duration, "") if duration else "–",
                           f"{total:,} requests, peak {fmt.rate(peak_rps)}"))
-    if total:
-        figures.append(_judged("error ratio", fmt.ratio(overall["error_ratio"].iloc[0]), checks.get("error ratio")))
+    figures.append(_judged("error ratio", fmt.ratio(overall["error_ratio"].iloc[0]), checks.get("error ratio")))
     by_group = analysis.requests.by_group
     for group in HEADLINE_GROUPS:
         if group in by_group.index and by_group.loc[group, "samples"] > 0:
