@@ -264,7 +264,11 @@ def test_a_dead_import_worker_gives_timeouts_and_no_user_hangs(tmp_path: Path, f
     assert run.meta["status"] == "complete", result.stdout[-3000:]
     imports = run.imports
     outcomes = imports["outcome"].value_counts().to_dict()
-    assert outcomes.get("timeout", 0) >= 2 and "finished" not in outcomes, outcomes
+    assert outcomes.get("timeout", 0) >= 2, outcomes
+    armed = min(e["ts"] for e in run.events_of("fault") if e["detail"].startswith("injected on purpose"))
+    finished = imports.loc[imports["outcome"] == "finished"]
+    assert (finished["ts"] < armed).all(), "faults are armed once run_start is written (polled every 0.1 s): " \
+        "only an upload accepted before that may still finish"
     assert (imports.loc[imports["outcome"] == "timeout", "wait_ms"] >= 3000).all()
     accepted = run.requests.query("group == 'upload' and status == 201")
     assert len(imports.loc[imports["upload"] != ""]) == len(accepted), (
